@@ -1,0 +1,273 @@
+"""Datasets as LightningDataModules over in-memory tensors.
+
+Each dataset is decoded and normalised once into float tensors; batches are drawn by index
+permutation (no per-sample transforms in the training loop). The train/validation split is drawn
+with its own fixed generator, so every init and seed trains and validates on the same images;
+the test set is only reported. Decoding JPEG folders is cached on disk (written atomically,
+under a file lock, so parallel jobs can share the cache safely).
+"""
+
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from prune_ready.errors import UserError
+from prune_ready.results import save_atomic
+from prune_ready.seeding import generator
+
+
+class RawSplits(NamedTuple):
+    """A dataset as uint8 images (N, C, H, W) and int64 labels, before any split."""
+
+    train_x: Tensor
+    train_y: Tensor
+    test_x: Tensor
+    test_y: Tensor
+
+
+class TensorPairs(Dataset):
+    """(x, y) tensors indexed by a whole batch of indices at once."""
+
+    def __init__(self, x: Tensor, y: Tensor) -> None:
+        self.x, self.y = x, y
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, idx: Tensor) -> tuple[Tensor, Tensor]:
+        return self.x[idx], self.y[idx]
+
+
+class IndexBatches(Sampler[Tensor]):
+    """Batches of indices: in order, or shuffled by a permutation drawn from (seed, epoch).
+
+    Lightning calls ``set_epoch`` before every epoch, so the order depends only on the seed and
+    the epoch number — a resumed run sees the same batches as an uninterrupted one.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int | None = None) -> None:
+        self.n, self.batch_size, self.seed, self.epoch = n, batch_size, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.seed is None:
+            order = torch.arange(self.n)
+        else:
+            order = torch.randperm(self.n, generator=generator(self.seed, "data-order", self.epoch))
+        return iter(order.split(self.batch_size))
+
+
+class InMemoryData(pl.LightningDataModule):
+    """Base class: subclasses only say how to read the raw images (`load`)."""
+
+    in_shape: tuple[int, int, int]
+    num_classes = 10
+    folder: str  # what must exist under `root`, for the error message
+
+    def __init__(
+        self,
+        name: str,
+        root: str,
+        batch_size: int = 60,
+        val_size: int = 5000,
+        train_subset: int | None = None,
+        test_subset: int | None = None,
+        eval_batch_size: int = 1000,
+        download: bool = False,
+        cache_dir: str | None = None,
+        seed: int = 0,
+        split_seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.name, self.root, self.download = name, Path(root).expanduser(), download
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
+        self.val_size, self.train_subset, self.test_subset = val_size, train_subset, test_subset
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
+        self.seed, self.split_seed = seed, split_seed
+        self.splits: dict[str, TensorPairs] = {}
+
+    def load(self) -> RawSplits:
+        raise NotImplementedError
+
+    def check_root(self) -> None:
+        """Fail early, in one line, when the data is not where the config says."""
+        if self.download:
+            return
+        where = self.root / self.folder
+        if not where.is_dir():
+            raise UserError(
+                f"no {self.name} data at {where.resolve()} (data root {str(self.root)!r}); "
+                f"set data.root=/path/holding/{self.folder} or the PRUNE_READY_DATA environment "
+                "variable" + ("" if self.name == "cifar10-jpeg" else ", or data.download=true")
+            )
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits:
+            return
+        self.check_root()
+        raw = self.load()
+        n = len(raw.train_y)
+        if not 0 < self.val_size < n:
+            raise UserError(f"data.val_size={self.val_size} must be between 1 and {n - 1}")
+        order = torch.randperm(n, generator=generator(self.split_seed, "train-val-split"))
+        val_idx, train_idx = order[: self.val_size], order[self.val_size :]
+        if self.train_subset is not None:
+            if not 0 < self.train_subset <= len(train_idx):
+                raise UserError(
+                    f"data.train_subset={self.train_subset} must be between 1 and {len(train_idx)}"
+                )
+            train_idx = train_idx[: self.train_subset]
+        mean, std = channel_stats(raw.train_x[order[self.val_size :]])
+        self.splits = {
+            "train": TensorPairs(
+                normalise(raw.train_x[train_idx], mean, std), raw.train_y[train_idx]
+            ),
+            "val": TensorPairs(normalise(raw.train_x[val_idx], mean, std), raw.train_y[val_idx]),
+            "test": TensorPairs(normalise(raw.test_x, mean, std), raw.test_y),
+        }
+
+    def _loader(self, split: str, batch_size: int, seed: int | None) -> DataLoader:
+        data = self.splits[split]
+        return DataLoader(data, batch_size=None, sampler=IndexBatches(len(data), batch_size, seed))
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", self.batch_size, self.seed)
+
+    def val_dataloader(self) -> list[DataLoader]:
+        """Validation *and* test, every evaluation: rounds report test accuracy at early stop."""
+        return [self._loader(s, self.eval_batch_size, None) for s in ("val", "test")]
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", self.eval_batch_size, None)
+
+
+def channel_stats(x: Tensor) -> tuple[Tensor, Tensor]:
+    """Per-channel mean and std of uint8 images, on the [0, 1] scale."""
+    flat = x.transpose(0, 1).reshape(x.shape[1], -1).double() / 255
+    return flat.mean(1).float(), flat.std(1).float()
+
+
+def normalise(x: Tensor, mean: Tensor, std: Tensor) -> Tensor:
+    """uint8 images -> float32, zero mean and unit std per channel (training-split statistics)."""
+    return ((x.float() / 255 - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)).contiguous()
+
+
+class MNISTData(InMemoryData):
+    """MNIST from torchvision's layout (`<root>/MNIST/raw/*-ubyte`); 55,000/5,000 split."""
+
+    in_shape = (1, 28, 28)
+    folder = "MNIST"
+
+    def load(self) -> RawSplits:
+        from torchvision.datasets import MNIST
+
+        parts = []
+        for train in (True, False):
+            try:
+                ds = MNIST(str(self.root), train=train, download=self.download)
+            except RuntimeError as e:
+                raise UserError(
+                    f"MNIST files missing or unreadable under {(self.root / 'MNIST/raw').resolve()}: "
+                    f"{e}; expected train/t10k-images/labels-idx*-ubyte there"
+                ) from e
+            parts += [ds.data.unsqueeze(1), ds.targets.long()]
+        return RawSplits(*parts)
+
+
+class CIFAR10Data(InMemoryData):
+    """The real CIFAR-10 (torchvision's `cifar-10-batches-py`); 45,000/5,000 split."""
+
+    in_shape = (3, 32, 32)
+    folder = "cifar-10-batches-py"
+
+    def load(self) -> RawSplits:
+        from torchvision.datasets import CIFAR10
+
+        parts = []
+        for train in (True, False):
+            try:
+                ds = CIFAR10(str(self.root), train=train, download=self.download)
+            except RuntimeError as e:
+                raise UserError(f"CIFAR-10 not readable under {self.root.resolve()}: {e}") from e
+            parts += [
+                torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous(),
+                torch.tensor(ds.targets),
+            ]
+        return RawSplits(*parts)
+
+
+class ImageFolderData(InMemoryData):
+    """JPEG/PNG images in ImageFolder layout (`<root>/<folder>/{train,test}/<class>/*`).
+
+    Used for the JPEG-recompressed CIFAR-10 stand-in (`cifar10-jpeg`). Decoded once; the decoded
+    tensors are cached in `cache_dir` under a fingerprint of the file list and sizes.
+    """
+
+    in_shape = (3, 32, 32)
+
+    def __init__(self, folder: str, **kwargs) -> None:
+        self.folder = folder
+        super().__init__(**kwargs)
+
+    def load(self) -> RawSplits:
+        base = self.root / self.folder
+        files = {split: sorted((base / split).glob("*/*")) for split in ("train", "test")}
+        if not files["train"] or not files["test"]:
+            raise UserError(
+                f"{base.resolve()} holds no images in ImageFolder layout "
+                "(expected train/<class>/*.jpg and test/<class>/*.jpg)"
+            )
+        if self.cache_dir is None:
+            return decode_folders(files, self.in_shape)
+        fingerprint = hashlib.sha1()
+        for split, paths in files.items():
+            for p in paths:
+                fingerprint.update(
+                    f"{split}/{p.parent.name}/{p.name}:{p.stat().st_size}\n".encode()
+                )
+        cache = self.cache_dir / f"{self.folder}-{fingerprint.hexdigest()[:16]}.pt"
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        with open(f"{cache}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if cache.exists():
+                try:
+                    return RawSplits(**torch.load(cache))
+                except Exception:
+                    os.remove(cache)  # unreadable: decode again below
+            raw = decode_folders(files, self.in_shape)
+            save_atomic(raw._asdict(), cache)
+            return raw
+
+
+def decode_folders(files: dict[str, list[Path]], shape: tuple[int, int, int]) -> RawSplits:
+    """Decode every image to uint8 RGB of `shape` (C, H, W); labels are sorted class-folder indices."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    classes = sorted({p.parent.name for p in files["train"]})
+    index = {c: i for i, c in enumerate(classes)}
+    parts = []
+    for split in ("train", "test"):
+        images = np.empty((len(files[split]), shape[1], shape[2], shape[0]), dtype=np.uint8)
+        for i, path in enumerate(files[split]):
+            try:
+                with Image.open(path) as image:
+                    images[i] = np.asarray(image.convert("RGB"))
+            except (OSError, UnidentifiedImageError, ValueError) as e:
+                raise UserError(f"could not read image {path}: {e}") from e
+        labels = torch.tensor([index[p.parent.name] for p in files[split]])
+        parts += [torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), labels]
+    return RawSplits(*parts)

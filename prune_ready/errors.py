@@ -1,0 +1,5 @@
+"""The one exception type for mistakes a user can fix (bad config, missing data)."""
+
+
+class UserError(Exception):
+    """A problem with the user's input; its message says what was wrong and how to fix it."""

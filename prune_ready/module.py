@@ -1,0 +1,84 @@
+"""The LightningModule: cross-entropy, Adam, accuracy on validation and test."""
+
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torchmetrics import MeanMetric
+from torchmetrics.classification import MulticlassAccuracy
+
+EVAL_SPLITS = ("val", "test")  # the order of the datamodule's val_dataloader() list
+
+
+class Classifier(pl.LightningModule):
+    """Trains `net` with Adam at a constant learning rate (Frankle & Carbin's setting).
+
+    The training step is written out by hand (manual optimisation) and accumulates the training
+    loss on the device, so a step costs one forward, one backward and one fused Adam update, with
+    no host synchronisation; metrics are logged once per evaluation.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        lr: float,
+        num_classes: int = 10,
+        fused: bool = True,
+        channels_last: bool = False,
+    ) -> None:
+        super().__init__()
+        self.lr, self.fused = lr, fused
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.net = net.to(memory_format=self.memory_format)
+        self.automatic_optimization = False
+        self.eval_loss = nn.ModuleDict({s: MeanMetric() for s in EVAL_SPLITS})
+        self.eval_acc = nn.ModuleDict(
+            {s: MulticlassAccuracy(num_classes, average="micro") for s in EVAL_SPLITS}
+        )
+        self.register_buffer("train_loss_sum", torch.zeros(()), persistent=False)
+        self.register_buffer("train_count", torch.zeros(()), persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x.contiguous(memory_format=self.memory_format))
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.lr, fused=self.fused)
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        x, y = batch
+        optimizer = self.optimizers()
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(self(x), y)
+        self.manual_backward(loss)
+        optimizer.step()
+        self.train_loss_sum += loss.detach() * len(y)
+        self.train_count += len(y)
+        return loss
+
+    def validation_step(
+        self, batch: tuple[Tensor, Tensor], batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
+        x, y = batch
+        split = EVAL_SPLITS[dataloader_idx]
+        logits = self(x)
+        self.eval_loss[split].update(F.cross_entropy(logits, y), weight=len(y))
+        self.eval_acc[split].update(logits, y)
+
+    def on_validation_epoch_end(self) -> None:
+        """Log val/test loss and accuracy, and the mean training loss since the last evaluation."""
+        if self.train_count > 0:
+            self.log("train/loss", self.train_loss_sum / self.train_count)
+            self.train_loss_sum.zero_()
+            self.train_count.zero_()
+        for split in EVAL_SPLITS:
+            if self.eval_acc[split].update_called:
+                self.log(f"{split}/loss", self.eval_loss[split].compute())
+                self.log(f"{split}/acc", self.eval_acc[split].compute())
+            self.eval_loss[split].reset()
+            self.eval_acc[split].reset()
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self.validation_step(batch, batch_idx, dataloader_idx=EVAL_SPLITS.index("test"))
+
+    def on_test_epoch_end(self) -> None:
+        self.on_validation_epoch_end()

@@ -1,0 +1,63 @@
+"""Run-directory files, always written atomically (temp file + rename).
+
+A killed run never leaves a truncated file that an analysis would read as data: each file either
+has its previous complete content or its new complete content.
+"""
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+ROUNDS = "rounds.csv"
+EPOCHS = "metrics.csv"
+CONFIG = "config.yaml"
+INIT = "init.pt"
+MASK = "mask.pt"
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Replace `path` with `data` in one step, durable once this returns."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    write_atomic(path, text.encode())
+
+
+def save_atomic(obj: Any, path: str | Path) -> None:
+    """torch.save, atomically."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_atomic(path, buffer.getvalue())
+
+
+def csv_text(rows: Iterable[Mapping[str, Any]]) -> str:
+    """Rows of dicts as CSV; columns in first-seen order."""
+    rows = list(rows)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def write_csv_atomic(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> None:
+    write_text_atomic(path, csv_text(rows))

@@ -1,0 +1,95 @@
+"""The in-memory datamodules on the real data: splits, subsets, normalisation, batch order."""
+
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from prune_ready.data import IndexBatches
+from prune_ready.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def mnist(data_root):
+    from prune_ready.data import MNISTData
+
+    dm = MNISTData(name="mnist", root=str(data_root))
+    dm.setup()
+    return dm
+
+
+def test_mnist_split_sizes_and_normalisation(mnist):
+    sizes = {k: len(v) for k, v in mnist.splits.items()}
+    assert sizes == {"train": 55_000, "val": 5_000, "test": 10_000}
+    x = mnist.splits["train"].x
+    assert x.shape == (55_000, 1, 28, 28) and x.dtype == torch.float32
+    assert x.mean().item() == pytest.approx(0, abs=1e-3)
+    assert x.std().item() == pytest.approx(1, abs=1e-3)
+    counts = torch.bincount(mnist.splits["test"].y, minlength=10).tolist()
+    assert counts == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]  # data README
+
+
+def test_split_is_the_same_for_every_seed(data_root, mnist):
+    from prune_ready.data import MNISTData
+
+    other = MNISTData(name="mnist", root=str(data_root), seed=5, train_subset=500)
+    other.setup()
+    assert torch.equal(other.splits["val"].x, mnist.splits["val"].x)
+    assert torch.equal(other.splits["train"].x, mnist.splits["train"].x[:500])
+
+
+def test_batches_depend_on_seed_and_epoch_only():
+    def order(seed, epoch):
+        sampler = IndexBatches(130, 60, seed)
+        sampler.set_epoch(epoch)
+        return [b.tolist() for b in sampler]
+
+    assert [len(b) for b in order(0, 0)] == [60, 60, 10]
+    assert order(0, 3) == order(0, 3)
+    assert order(0, 3) != order(0, 4)
+    assert order(0, 3) != order(1, 3)
+    assert sorted(i for batch in order(2, 1) for i in batch) == list(range(130))
+    assert [b.tolist() for b in IndexBatches(5, 2)] == [[0, 1], [2, 3], [4]]
+
+
+def test_train_loader_yields_real_batches(make_cfg):
+    dm = instantiate(make_cfg("data.train_subset=120").data)
+    dm.setup()
+    xb, yb = next(iter(dm.train_dataloader()))
+    assert xb.shape == (60, 1, 28, 28) and yb.shape == (60,)
+    val, test = dm.val_dataloader()
+    assert sum(len(b[1]) for b in val) == 5_000 and sum(len(b[1]) for b in test) == 10_000
+
+
+def test_missing_root_says_where_it_looked(make_cfg, tmp_path):
+    dm = instantiate(make_cfg(f"data.root={tmp_path}/nowhere").data)
+    with pytest.raises(UserError, match=r"no mnist data at .*nowhere/MNIST.*PRUNE_READY_DATA"):
+        dm.setup()
+
+
+def test_bad_subset_is_rejected(make_cfg):
+    dm = instantiate(make_cfg("data.train_subset=60000").data)
+    with pytest.raises(UserError, match="train_subset=60000 must be between 1 and 55000"):
+        dm.setup()
+
+
+def test_cifar10_jpeg_stand_in_decodes_and_caches(data_root, tmp_path):
+    from prune_ready.data import ImageFolderData
+
+    def make():
+        dm = ImageFolderData(
+            folder="cifar10-jpeg",
+            name="cifar10-jpeg",
+            root=str(data_root),
+            cache_dir=str(tmp_path / "cache"),
+            train_subset=100,
+        )
+        dm.setup()
+        return dm
+
+    dm = make()
+    assert {k: len(v) for k, v in dm.splits.items()} == {"train": 100, "val": 5_000, "test": 10_000}
+    assert dm.splits["test"].x.shape[1:] == (3, 32, 32)
+    assert torch.bincount(dm.splits["test"].y).tolist() == [1000] * 10
+    assert len(list((tmp_path / "cache").glob("*.pt"))) == 1
+    again = make()  # from the cache: identical tensors
+    assert torch.equal(again.splits["val"].x, dm.splits["val"].x)
