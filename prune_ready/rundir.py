@@ -15,6 +15,7 @@ NOT_IN_PATH = {
     "experiment",
     "threads",
     "progress_bar",
+    "setup",
     "data.root",
     "data.cache_dir",
     "data.download",

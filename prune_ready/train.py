@@ -31,6 +31,7 @@ OmegaConf.register_new_resolver("run_variant", run_variant, replace=True)
 # Batches come from in-memory tensors: worker processes would only add overhead.
 warnings.filterwarnings("ignore", ".*does not have many workers.*")
 warnings.filterwarnings("ignore", ".*isinstance.treespec, LeafSpec.*")
+warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")  # we log per evaluation
 # Lightning's start-up banner (accelerator list, tips) says nothing a run's config does not.
 logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
 
@@ -51,19 +52,21 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     net = instantiate(
         cfg.model.net, in_shape=datamodule.in_shape, num_classes=datamodule.num_classes
     )
-    initialize(net, instantiate(cfg.init.scheme), cfg.seed)
+    scheme = instantiate(cfg.init.scheme)
+    initialize(net, scheme, cfg.seed)
     module = Classifier(
         net,
         lr=cfg.model.lr,
         num_classes=datamodule.num_classes,
         channels_last=cfg.model.channels_last,
     )
-    pruner = instantiate(cfg.pruning, run_dir=run_dir)
+    pruner = instantiate(cfg.pruning, run_dir=run_dir, seed=cfg.seed, init_scheme=scheme)
+    pruner.check(net)
     results.write_text_atomic(run_dir / results.CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
     progress = [instantiate(cfg.progress_bar)] if cfg.progress_bar else []
     trainer = instantiate(
         cfg.trainer,
-        max_epochs=pruner.max_epochs,
+        **pruner.trainer_limits,
         callbacks=[pruner, *progress, *instantiate(cfg.trainer.callbacks), *callbacks],
         enable_progress_bar=bool(progress),
         logger=instantiate(cfg.logger, save_dir=str(run_dir)),
@@ -76,9 +79,19 @@ def main(cfg: DictConfig) -> None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         train(cfg, run_dir)
-    except UserError as e:
-        log.error("%s", e)
-        sys.exit(f"error: {e}")
+    except Exception as e:
+        error = user_error(e)
+        if error is None:
+            raise
+        log.error("%s", error)
+        sys.exit(f"error: {error}")
+
+
+def user_error(e: BaseException | None) -> UserError | None:
+    """The UserError behind `e`, if any (Hydra's instantiate wraps what a constructor raises)."""
+    while e is not None and not isinstance(e, UserError):
+        e = e.__cause__
+    return e
 
 
 if __name__ == "__main__":

@@ -32,10 +32,11 @@ def data_root() -> Path:
 def make_cfg(data_root: Path, tmp_path: Path):
     """compose('train', overrides) with the real data root and output under tmp_path."""
 
-    def make(*overrides: str) -> DictConfig:
+    def make(*overrides: str, return_hydra: bool = False) -> DictConfig:
         with initialize_config_dir(CONF_DIR, version_base="1.3"):
             return compose(
                 "train",
+                return_hydra_config=return_hydra,
                 overrides=[
                     f"data.root={data_root}",
                     f"paths.output_root={tmp_path}",

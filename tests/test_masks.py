@@ -96,3 +96,12 @@ def test_masked_weights_stay_zero_through_adam_steps():
 @pytest.mark.parametrize("rate,n,expected", [(0.2, 10, 2), (0.1, 5, 1), (0.15, 10, 2), (0.2, 1, 0)])
 def test_count_to_prune_rounds_half_up(rate, n, expected):
     assert masks.count_to_prune(rate, n) == expected
+
+
+def test_packed_masks_round_trip():
+    from prune_ready.results import pack_mask, unpack_mask
+
+    mask = (torch.rand(7, 3, 3, 3, generator=torch.Generator().manual_seed(0)) > 0.4).float()
+    packed = pack_mask(mask)
+    assert packed.dtype == torch.uint8 and packed.numel() == -(-mask.numel() // 8)
+    assert torch.equal(unpack_mask(packed, mask.shape), mask.bool())

@@ -18,12 +18,12 @@ QUICK = ["data.train_subset=600", "pruning.every_n_epochs=2", "pruning.rounds=2"
 class Probe(pl.Callback):
     """Records, at the start of every round after the first, what the rewind left behind."""
 
-    def __init__(self, every_n_epochs: int) -> None:
+    def __init__(self, every_n_epochs: int | None) -> None:
         self.every_n_epochs, self.starts = every_n_epochs, []
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         epoch = trainer.current_epoch
-        if epoch and epoch % self.every_n_epochs == 0:
+        if self.every_n_epochs and epoch and epoch % self.every_n_epochs == 0:
             net = pl_module.net
             self.starts.append(
                 {
@@ -73,15 +73,23 @@ def test_layerwise_schedule_rewind_and_reset(make_cfg, tmp_path):
     rows = read_rounds(run_dir)
     assert [int(r["round"]) for r in rows] == [0, 1, 2]
     assert [int(r["epoch"]) for r in rows] == [2, 4, 6]
+    assert [int(r["iteration"]) for r in rows] == [20, 40, 60]  # 600 images, batch 60
+    assert {r["control"] for r in rows} == {"none"}
     counts = [sum(LENET.values()), 213_060, 170_538]
     assert [int(r["weights_remaining"]) for r in rows] == counts
     for row, count in zip(rows, counts, strict=True):
         assert float(row["weights_remaining_pct"]) == pytest.approx(100 * count / 266_200, abs=1e-4)
-        assert 1 <= int(row["early_stop_epoch"]) <= 2
+        assert int(row["early_stop_epoch"]) in (1, 2)
+        assert int(row["early_stop_iteration"]) == 10 * int(row["early_stop_epoch"])
         assert 0.8 < float(row["test_acc"]) <= 1  # 600 MNIST images, 2 epochs: well above chance
     assert float(rows[2]["remaining_pct/out"]) == pytest.approx(81.0)
     saved = torch.load(run_dir / results.MASK)
     assert {n: int(m.sum()) for n, m in saved.items()} == expected
+    per_round = results.load_round_masks(run_dir)
+    assert sorted(per_round) == [0, 1, 2]
+    assert all(bool(m.all()) for m in per_round[0].values())
+    for start, r in zip(probe.starts, (1, 2), strict=True):
+        assert all(torch.equal(per_round[r][n], m.bool()) for n, m in start["masks"].items())
 
 
 def test_global_scope_removes_fraction_of_all_survivors(make_cfg, tmp_path):
@@ -93,8 +101,8 @@ def test_global_scope_removes_fraction_of_all_survivors(make_cfg, tmp_path):
 
 
 def test_late_rewinding_restores_the_saved_weights(make_cfg, tmp_path):
-    probe, run_dir = run(make_cfg, tmp_path, "pruning.rewind_epoch=1")
-    theta_k = torch.load(run_dir / "rewind.pt")
+    probe, run_dir = run(make_cfg, tmp_path, "pruning.rewind=1")
+    theta_k = torch.load(run_dir / results.REWIND)
     theta0 = torch.load(run_dir / results.INIT)
     assert not torch.equal(theta_k["fc1.weight"], theta0["fc1.weight"])
     for start in probe.starts:
@@ -102,8 +110,90 @@ def test_late_rewinding_restores_the_saved_weights(make_cfg, tmp_path):
             assert torch.equal(start["params"][f"{name}.weight"], theta_k[f"{name}.weight"] * mask)
 
 
-def test_dense_baseline_never_prunes(make_cfg, tmp_path):
+def test_dense_control_never_prunes_but_rewinds(make_cfg, tmp_path):
     probe, run_dir = run(make_cfg, tmp_path, "pruning=none")  # with QUICK's rounds=2
     rows = read_rounds(run_dir)
     assert [int(r["weights_remaining"]) for r in rows] == [266_200] * 3
-    assert all(int(m.sum()) == m.numel() for m in probe.starts[-1]["masks"].values())
+    assert {r["control"] for r in rows} == {"dense"}
+    theta0 = torch.load(run_dir / results.INIT)
+    for start in probe.starts:
+        assert all(int(m.sum()) == m.numel() for m in start["masks"].values())
+        assert all(torch.equal(start["params"][n], theta0[n]) for n in theta0)
+
+
+def test_reinit_control_keeps_the_mask_but_draws_new_weights(make_cfg, tmp_path):
+    probe, run_dir = run(make_cfg, tmp_path, "pruning.control=reinit")
+    theta0 = torch.load(run_dir / results.INIT)
+    rows = read_rounds(run_dir)
+    assert [int(r["weights_remaining"]) for r in rows] == [266_200, 213_060, 170_538]
+    assert {r["control"] for r in rows} == {"reinit"}
+    first, second = probe.starts
+    for name, mask in first["masks"].items():
+        weight = first["params"][f"{name}.weight"]
+        assert torch.count_nonzero(weight[mask == 0]) == 0  # the magnitude mask holds
+        survivors, original = weight[mask == 1], theta0[f"{name}.weight"][mask == 1]
+        assert not torch.equal(survivors, original)  # but the values are new draws ...
+        if survivors.numel() > 2000:  # ... from the init distribution (xavier_normal)
+            std = theta0[f"{name}.weight"].std().item()  # not the survivors': those are larger
+            assert survivors.std().item() == pytest.approx(std, rel=0.05)
+        assert not torch.equal(weight, second["params"][f"{name}.weight"])  # fresh every round
+
+
+def test_random_prune_matches_sparsity_not_pattern(make_cfg, tmp_path):
+    magnitude, magnitude_dir = run(make_cfg, tmp_path / "magnitude")
+    randomly, random_dir = run(make_cfg, tmp_path / "random", "pruning.control=random_prune")
+    for a, b in zip(magnitude.starts, randomly.starts, strict=True):
+        for name, mask in a["masks"].items():
+            other = b["masks"][name]
+            assert int(mask.sum()) == int(other.sum())
+            assert not torch.equal(mask, other)
+    theta0 = torch.load(random_dir / results.INIT)
+    start = randomly.starts[0]
+    assert torch.equal(start["params"]["fc1.weight"], theta0["fc1.weight"] * start["masks"]["fc1"])
+    assert [r["weights_remaining"] for r in read_rounds(magnitude_dir)] == [
+        r["weights_remaining"] for r in read_rounds(random_dir)
+    ]
+
+
+def test_iteration_schedule_records_early_stop_iteration(make_cfg, tmp_path):
+    _, run_dir = run(
+        make_cfg,
+        tmp_path,
+        "pruning=lth",
+        "pruning.every_n_epochs=null",
+        "pruning.every_n_iterations=30",
+        "pruning.eval_every_n_iterations=10",
+    )
+    rows = read_rounds(run_dir)
+    assert [int(r["iteration"]) for r in rows] == [30, 60, 90]
+    assert [r["epoch"] for r in rows] == ["3", "6", "9"]  # 10 batches an epoch
+    for row in rows:
+        assert int(row["early_stop_iteration"]) in (10, 20, 30)
+        assert float(row["early_stop_epoch"]) == int(row["early_stop_iteration"]) / 10
+    with open(run_dir / results.EPOCHS) as f:
+        assert len(list(csv.DictReader(f))) == 9  # an evaluation every 10 iterations
+
+
+def test_oneshot_prunes_the_compounded_rate_in_one_step(make_cfg, tmp_path):
+    probe, run_dir = run(
+        make_cfg, tmp_path, "pruning=oneshot", "pruning.rounds=1", "pruning.prune_steps=3"
+    )
+    rows = read_rounds(run_dir)
+    assert len(rows) == 2
+    (start,) = probe.starts
+    rate = 1 - 0.8**3
+    fc1 = 235_200 - masks.count_to_prune(rate, 235_200)
+    assert int(start["masks"]["fc1"].sum()) == fc1 == 120_422
+    assert int(start["masks"]["out"].sum()) == 1_000 - masks.count_to_prune(1 - 0.9**3, 1_000)
+
+
+def test_schedule_that_prunes_everything_is_refused(make_cfg, tmp_path):
+    from hydra.utils import instantiate
+
+    from prune_ready.errors import UserError
+    from prune_ready.models import LeNet300100
+
+    cfg = make_cfg("model.prune_rates.output=0.9", "pruning.rounds=40")
+    pruner = instantiate(cfg.pruning, run_dir=tmp_path)
+    with pytest.raises(UserError, match="would prune every weight of out by round"):
+        pruner.check(LeNet300100())

@@ -1,4 +1,4 @@
-"""The prune-and-rewind callback: iterative magnitude pruning with resetting (IMP)."""
+"""The prune-and-rewind callback: iterative magnitude pruning with resetting (IMP), and controls."""
 
 import time
 from collections.abc import Callable
@@ -11,104 +11,180 @@ from torch import Tensor, nn
 
 from prune_ready import results
 from prune_ready.errors import UserError
-from prune_ready.pruning import masks
+from prune_ready.inits import Scheme, initialize
+from prune_ready.pruning import masks, methods
+from prune_ready.seeding import generator
 
-ScoreFn = Callable[[nn.Module], dict[str, Tensor]]
+ScoreFn = Callable[[nn.Module, methods.Context], dict[str, Tensor]]
+CONTROLS = ("none", "dense", "reinit", "random_prune")
 
 
 class PruneRewind(pl.Callback):
-    """Every `every_n_epochs` epochs: record the round, prune, rewind the survivors, reset Adam.
+    """Train in rounds; between rounds prune, rewind the survivors, and reset Adam.
 
-    With ``score=None`` nothing is pruned: every round retrains the dense network from the rewind
-    point (the dense baseline, same training length as the pruned runs).
-
+    A round lasts `every_n_epochs` epochs or `every_n_iterations` iterations (one of them set).
     Round 0 trains the dense network. At the end of round r < `rounds` the callback
-      1. appends one row to ``rounds.csv`` (accuracies of the last epoch, the early-stop epoch =
-         the epoch of minimum validation loss within the round, and weights remaining),
+      1. appends one row to ``rounds.csv``: accuracies at the round's end, the early-stop point
+         (the evaluation of minimum validation loss within the round) and weights remaining;
       2. removes the lowest-scoring surviving weights: `rates[kind]` of each layer's survivors
-         (``scope="layerwise"``), or `global_rate` of all survivors (``scope="global"``),
-      3. resets every surviving weight (and bias) to its value at the rewind point: θ0, or the
-         weights after `rewind_epoch` epochs of round 0 (late rewinding),
+         (``scope="layerwise"``) or `global_rate` of all survivors (``scope="global"``), each
+         rate compounded `prune_steps` times (one-shot pruning to what that many steps reach);
+      3. resets every surviving weight and bias to the rewind point: θ0, or the weights after
+         `rewind` epochs/iterations of round 0 (late rewinding, Frankle et al. 2019);
       4. clears the optimizer state (Adam moments), so each round trains like a fresh run.
     Pruned weights stay exactly zero: every optimizer step is followed by a re-masking.
+
+    `control` replaces one ingredient, to tell what matters (Frankle & Carbin 2019):
+      ``dense``        never prune; every round retrains the dense network from the rewind point,
+      ``reinit``       prune by magnitude, but draw fresh weights from the init scheme each round
+                       (a new random stream per round) instead of rewinding,
+      ``random_prune`` prune a random pattern at exactly the same per-layer rates.
     """
 
     def __init__(
         self,
         run_dir: str | Path,
-        score: ScoreFn | None,
+        score: ScoreFn,
         rates: dict[str, float],
         scope: str = "layerwise",
         global_rate: float = 0.2,
-        every_n_epochs: int = 5,
+        every_n_epochs: int | None = 5,
+        every_n_iterations: int | None = None,
+        eval_every_n_iterations: int = 1000,
         rounds: int = 20,
-        rewind_epoch: int = 0,
+        rewind: int = 0,
+        prune_steps: int = 1,
+        control: str = "none",
         name: str = "imp",
+        seed: int = 0,
+        init_scheme: Scheme | None = None,
     ) -> None:
-        if every_n_epochs < 1:
-            raise UserError(f"pruning.every_n_epochs={every_n_epochs} must be at least 1")
+        if (every_n_epochs is None) == (every_n_iterations is None):
+            raise UserError(
+                "set exactly one of pruning.every_n_epochs and pruning.every_n_iterations "
+                f"(got {every_n_epochs} and {every_n_iterations}); set the other to null"
+            )
+        self.unit = "epoch" if every_n_epochs is not None else "iteration"
+        self.length = every_n_epochs if every_n_epochs is not None else every_n_iterations
+        self.eval_every = 1 if self.unit == "epoch" else eval_every_n_iterations
+        if self.length < 1:
+            raise UserError(f"pruning.every_n_{self.unit}s={self.length} must be at least 1")
+        if self.eval_every < 1 or self.length % self.eval_every:
+            raise UserError(
+                f"pruning.eval_every_n_iterations={eval_every_n_iterations} must be at least 1 "
+                f"and divide every_n_iterations={self.length}"
+            )
         if rounds < 0:
             raise UserError(f"pruning.rounds={rounds} must be 0 (dense) or more")
         if scope not in ("layerwise", "global"):
             raise UserError(f"pruning.scope={scope!r} must be 'layerwise' or 'global'")
-        used = {"global_rate": global_rate} if scope == "global" else dict(rates)
-        for key, rate in used.items():
-            if rounds and score is not None and not 0 < rate < 1:
-                raise UserError(f"pruning rate {key}={rate} must be in (0, 1)")
-        if not 0 <= rewind_epoch < every_n_epochs:
+        if control not in CONTROLS:
+            raise UserError(f"pruning.control={control!r} must be one of {', '.join(CONTROLS)}")
+        if control == "reinit" and init_scheme is None:
+            raise UserError("pruning.control=reinit needs the run's init scheme")
+        if prune_steps < 1:
+            raise UserError(f"pruning.prune_steps={prune_steps} must be at least 1")
+        if rounds and control != "dense":
+            used = {"global_rate": global_rate} if scope == "global" else dict(rates)
+            for key, rate in used.items():
+                if not 0 < rate < 1:
+                    raise UserError(f"pruning rate {key}={rate} must be in (0, 1)")
+        if not 0 <= rewind < self.length:
             raise UserError(
-                f"pruning.rewind_epoch={rewind_epoch} must be in [0, every_n_epochs={every_n_epochs})"
+                f"pruning.rewind={rewind} must be in [0, {self.length}): {self.unit}s into round 0"
             )
-        self.name, self.run_dir = name, Path(run_dir)
+        self.name, self.run_dir, self.seed = name, Path(run_dir), seed
         self.score, self.rates, self.scope, self.global_rate = (
             score,
             dict(rates),
             scope,
             global_rate,
         )
-        self.every_n_epochs, self.rounds, self.rewind_epoch = every_n_epochs, rounds, rewind_epoch
+        self.rounds, self.rewind, self.prune_steps = rounds, rewind, prune_steps
+        self.control, self.init_scheme = control, init_scheme
         self.round_rows: list[dict[str, Any]] = []
         self.epoch_rows: list[dict[str, Any]] = []
         self.rewind_state: dict[str, Tensor] = {}
+        self.round_masks: dict[int, dict[str, Tensor]] = {}
 
     @property
-    def max_epochs(self) -> int:
-        return (self.rounds + 1) * self.every_n_epochs
+    def trainer_limits(self) -> dict[str, Any]:
+        """The Trainer arguments that make it train and evaluate on this schedule."""
+        total = (self.rounds + 1) * self.length
+        if self.unit == "epoch":
+            return {"max_epochs": total, "max_steps": -1, "check_val_every_n_epoch": 1}
+        return {
+            "max_epochs": -1,
+            "max_steps": total,
+            "val_check_interval": self.eval_every,
+            "check_val_every_n_epoch": None,
+        }
+
+    def compounded(self, rate: float) -> float:
+        return 1 - (1 - rate) ** self.prune_steps
 
     def layer_rates(self, net: nn.Module) -> dict[str, float]:
+        """Each layer's rate per pruning step, from the rates per layer kind."""
         kinds = masks.layer_kinds(net)
         missing = sorted(set(kinds.values()) - set(self.rates))
-        if missing and self.rounds and self.score is not None and self.scope == "layerwise":
-            raise UserError(
-                f"pruning rates give no rate for layer kind(s) {missing}: set pruning.rates"
-            )
-        return {name: self.rates.get(kind, 0.0) for name, kind in kinds.items()}
+        if missing and self.rounds and self.control != "dense" and self.scope == "layerwise":
+            raise UserError(f"pruning.rates gives no rate for layer kind(s) {missing}")
+        return {name: self.compounded(self.rates.get(kind, 0.0)) for name, kind in kinds.items()}
+
+    def check(self, net: nn.Module) -> None:
+        """Fail before training when the schedule cannot run on `net` (e.g. prunes everything)."""
+        if not self.rounds or self.control == "dense":
+            return
+        sizes = {name: m.weight.numel() for name, m in masks.prunable_layers(net).items()}
+        if self.scope == "global":
+            sizes = {"all layers": sum(sizes.values())}
+            rates = {"all layers": self.compounded(self.global_rate)}
+        else:
+            rates = self.layer_rates(net)
+        for name, alive in sizes.items():
+            for round_ in range(1, self.rounds + 1):
+                alive -= masks.count_to_prune(rates[name], alive)
+                if alive == 0:
+                    raise UserError(
+                        f"pruning.rounds={self.rounds} would prune every weight of {name} by "
+                        f"round {round_}: use fewer rounds or lower rates"
+                    )
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         net = pl_module.net
         masks.add_masks(net)
         self.masked = masks.MaskedWeights(net)
-        self.layer_rates(net)
         self.started = time.perf_counter()
         if not self.rewind_state:
             self.rewind_state = snapshot(net)
             results.save_atomic(self.rewind_state, self.run_dir / results.INIT)
 
-    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.steps_per_epoch = trainer.num_training_batches
+        self.steps_per_round = self.length * (self.steps_per_epoch if self.unit == "epoch" else 1)
+        self.eval_steps = self.eval_every * (self.steps_per_epoch if self.unit == "epoch" else 1)
+        self.rewind_step = self.rewind * (self.steps_per_epoch if self.unit == "epoch" else 1)
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, *_: Any
+    ) -> None:
         self.masked.apply_()
+        if self.rewind and trainer.global_step == self.rewind_step:
+            self.rewind_state = snapshot(pl_module.net)
+            results.save_atomic(self.rewind_state, self.run_dir / results.REWIND)
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking:
             return
         net = pl_module.net
-        epoch = trainer.current_epoch + 1  # epochs completed, validation runs at an epoch's end
-        round_ = (epoch - 1) // self.every_n_epochs
+        step = trainer.global_step
+        round_ = (step - 1) // self.steps_per_round
         total, per_layer, alive = masks.remaining(net)
         metrics = {k: round(float(v), 6) for k, v in trainer.callback_metrics.items()}
         self.epoch_rows.append(
             {
-                "epoch": epoch,
-                "iteration": trainer.global_step,
+                "epoch": self.epochs(step),
+                "iteration": step,
                 "round": round_,
                 "weights_remaining": alive,
                 "weights_remaining_pct": round(100 * total, 4),
@@ -121,26 +197,32 @@ class PruneRewind(pl.Callback):
         )
         results.write_csv_atomic(self.run_dir / results.EPOCHS, self.epoch_rows)
         for logger in trainer.loggers:
-            logger.log_metrics(
-                {"weights_remaining_pct": 100 * total, "round": round_}, trainer.global_step
-            )
-        if self.rewind_epoch and epoch == self.rewind_epoch:
-            self.rewind_state = snapshot(net)
-            results.save_atomic(self.rewind_state, self.run_dir / "rewind.pt")
-        if epoch % self.every_n_epochs:
+            logger.log_metrics({"weights_remaining_pct": 100 * total, "round": round_}, step)
+        if step % self.steps_per_round:
             return
         self.end_round(round_, per_layer)
+        self.save_round_masks(net, round_)
         if round_ < self.rounds:
-            self.prune_and_rewind(trainer, net)
+            self.prune(net, round_)
+            self.reset(net, round_ + 1)
+            for optimizer in trainer.optimizers:
+                optimizer.state.clear()
+
+    def epochs(self, step: int) -> int | float:
+        """Epochs trained after `step` iterations: whole, or to 4 decimals mid-epoch."""
+        epochs = step / self.steps_per_epoch
+        return int(epochs) if epochs.is_integer() else round(epochs, 4)
 
     def end_round(self, round_: int, per_layer: dict[str, float]) -> None:
         """Append this round's row to rounds.csv."""
         in_round = [row for row in self.epoch_rows if row["round"] == round_]
         last = in_round[-1]
         best = min(in_round, key=lambda row: row["val_loss"])  # first minimum on ties
+        best_step = (in_round.index(best) + 1) * self.eval_steps
         self.round_rows.append(
             {
                 "round": round_,
+                "control": self.control,
                 "epoch": last["epoch"],
                 "iteration": last["iteration"],
                 "weights_remaining": last["weights_remaining"],
@@ -148,26 +230,45 @@ class PruneRewind(pl.Callback):
                 "val_loss": last["val_loss"],
                 "val_acc": last["val_acc"],
                 "test_acc": last["test_acc"],
-                "early_stop_epoch": in_round.index(best) + 1,
+                "early_stop_epoch": self.epochs(best_step),
+                "early_stop_iteration": best_step,
                 "test_acc_at_early_stop": best["test_acc"],
                 **{f"remaining_pct/{name}": round(100 * f, 4) for name, f in per_layer.items()},
             }
         )
         results.write_csv_atomic(self.run_dir / results.ROUNDS, self.round_rows)
 
+    def save_round_masks(self, net: nn.Module, round_: int) -> None:
+        """Keep the masks this round trained with (for mask-overlap diagnostics)."""
+        layer_masks = masks.get_masks(net)
+        self.round_masks[round_] = {n: results.pack_mask(m.cpu()) for n, m in layer_masks.items()}
+        shapes = {name: tuple(m.shape) for name, m in layer_masks.items()}
+        results.save_atomic(
+            {"shapes": shapes, "rounds": self.round_masks}, self.run_dir / results.ROUND_MASKS
+        )
+
     @torch.no_grad()
-    def prune_and_rewind(self, trainer: pl.Trainer, net: nn.Module) -> None:
-        if self.score is not None:  # None: the dense control, rewound but never pruned
-            scores = self.score(net)
-            if self.scope == "global":
-                masks.prune_global(net, scores, self.global_rate)
-            else:
-                masks.prune_layerwise(net, scores, self.layer_rates(net))
-        for name, param in net.named_parameters():
-            param.copy_(self.rewind_state[name])
+    def prune(self, net: nn.Module, round_: int) -> None:
+        """Prune at the end of `round_` (nothing for the dense control)."""
+        if self.control == "dense":
+            return
+        context = methods.Context(generator(self.seed, "prune", round_), round_)
+        score = methods.random if self.control == "random_prune" else self.score
+        scores = score(net, context)
+        if self.scope == "global":
+            masks.prune_global(net, scores, self.compounded(self.global_rate))
+        else:
+            masks.prune_layerwise(net, scores, self.layer_rates(net))
+
+    @torch.no_grad()
+    def reset(self, net: nn.Module, round_: int) -> None:
+        """Set the survivors' values for `round_`: the rewind point, or fresh ones (reinit)."""
+        if self.control == "reinit":
+            initialize(net, self.init_scheme, self.seed, stream=f"reinit-{round_}")
+        else:
+            for name, param in net.named_parameters():
+                param.copy_(self.rewind_state[name])
         self.masked.apply_()
-        for optimizer in trainer.optimizers:
-            optimizer.state.clear()
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         results.save_atomic(masks.get_masks(pl_module.net), self.run_dir / results.MASK)
@@ -181,11 +282,15 @@ def snapshot(net: nn.Module) -> dict[str, Tensor]:
 
 def format_rounds(rows: list[dict[str, Any]]) -> str:
     """The rounds as a small text table for the end of a run."""
-    header = f"{'round':>5} {'weights %':>9} {'val acc':>8} {'test acc':>8} {'early stop':>10} {'test@es':>8}"
+    header = (
+        f"{'round':>5} {'weights %':>9} {'val acc':>8} {'test acc':>8} "
+        f"{'early stop (it)':>15} {'test@es':>8}"
+    )
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
             f"{r['round']:>5} {r['weights_remaining_pct']:>9.2f} {r['val_acc']:>8.4f} "
-            f"{r['test_acc']:>8.4f} {r['early_stop_epoch']:>10} {r['test_acc_at_early_stop']:>8.4f}"
+            f"{r['test_acc']:>8.4f} {r['early_stop_iteration']:>15} "
+            f"{r['test_acc_at_early_stop']:>8.4f}"
         )
     return "\n".join(lines)

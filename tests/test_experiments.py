@@ -1,0 +1,64 @@
+"""The preset grids in conf/experiment compose into the runs they promise."""
+
+import itertools
+
+import pytest
+from hydra.utils import instantiate
+
+from prune_ready.pruning.masks import count_to_prune
+from tests.test_train_cli import cli
+
+GRIDS = {
+    "seed_study": (
+        {"+setup": ["lenet_mnist", "conv6_cifar10_jpeg"], "seed": ["0", "1", "2"]},
+        "imp_seed",
+    ),
+    "seed_study_smoke": ({"+setup": ["lenet_mnist", "conv6_cifar10_jpeg"]}, "imp_seed"),
+    "lth_lenet": ({"pruning.control": ["none", "reinit"], "seed": ["0", "1", "2"]}, "lth"),
+    "lth_lenet_smoke": ({"pruning.control": ["none", "reinit"]}, "lth"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRIDS))
+def test_experiment_composes(make_cfg, name, tmp_path):
+    expected_params, pruning = GRIDS[name]
+    cfg = make_cfg(f"+experiment={name}")
+    assert cfg.name == name and cfg.pruning.name == pruning
+    with_hydra = make_cfg(f"+experiment={name}", return_hydra=True)
+    params = {k: str(v).split(",") for k, v in with_hydra.hydra.sweeper.params.items()}
+    for key, values in expected_params.items():
+        assert params[key] == values
+    for setup in params.get("+setup", ["lenet_mnist"]):
+        job = make_cfg(f"+experiment={name}", f"+setup={setup}")
+        pruner = instantiate(job.pruning, run_dir=tmp_path)
+        model = instantiate(job.model.net)
+        pruner.check(model)  # every job's schedule is valid for its network
+
+
+def test_lth_lenet_follows_the_paper(make_cfg, tmp_path):
+    cfg = make_cfg("+experiment=lth_lenet")
+    assert (cfg.model.name, cfg.data.name, cfg.init.name) == (
+        "lenet_300_100",
+        "mnist",
+        "xavier_normal",
+    )
+    pruner = instantiate(cfg.pruning, run_dir=tmp_path)
+    assert pruner.trainer_limits["max_steps"] == 13 * 50_000
+    assert (pruner.unit, pruner.length, pruner.rounds) == ("iteration", 50_000, 12)
+    assert dict(cfg.pruning.rates) == {"fc": 0.2, "output": 0.1}
+    remaining = [235_200, 30_000, 1_000]
+    for _ in range(12):
+        remaining = [
+            n - count_to_prune(r, n) for n, r in zip(remaining, (0.2, 0.2, 0.1), strict=True)
+        ]
+    assert sum(remaining) / 266_200 < 0.07
+
+
+@pytest.mark.slow
+def test_lth_smoke_grid_runs(data_root, tmp_path):
+    result = cli(
+        "-m", "+experiment=lth_lenet_smoke", "progress_bar=null", data_root=data_root, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = list(tmp_path.glob("outputs/lth_lenet_smoke/*/*/lth/*/seed=*/rounds.csv"))
+    assert len(runs) == len(list(itertools.product(["none", "reinit"], [0, 1])))
