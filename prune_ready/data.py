@@ -50,11 +50,19 @@ class IndexBatches(Sampler[Tensor]):
     """Batches of indices: in order, or shuffled by a permutation drawn from (seed, epoch).
 
     Lightning calls ``set_epoch`` before every epoch, so the order depends only on the seed and
-    the epoch number — a resumed run sees the same batches as an uninterrupted one.
+    the epoch number — a resumed run sees the same batches as an uninterrupted one. `resume_at`
+    = (epoch, batch) starts that epoch's order at that batch (a run resumed mid-epoch).
     """
 
-    def __init__(self, n: int, batch_size: int, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        n: int,
+        batch_size: int,
+        seed: int | None = None,
+        resume_at: tuple[int, int] | None = None,
+    ) -> None:
         self.n, self.batch_size, self.seed, self.epoch = n, batch_size, seed, 0
+        self.resume_at = resume_at
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -67,7 +75,11 @@ class IndexBatches(Sampler[Tensor]):
             order = torch.arange(self.n)
         else:
             order = torch.randperm(self.n, generator=generator(self.seed, "data-order", self.epoch))
-        return iter(order.split(self.batch_size))
+        batches = order.split(self.batch_size)
+        if self.resume_at is not None and self.resume_at[0] == self.epoch:
+            batches = batches[self.resume_at[1] :]
+        self.resume_at = None
+        return iter(batches)
 
 
 class InMemoryData(pl.LightningDataModule):
@@ -98,6 +110,7 @@ class InMemoryData(pl.LightningDataModule):
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
         self.seed, self.split_seed = seed, split_seed
         self.splits: dict[str, TensorPairs] = {}
+        self.resume_at: tuple[int, int] | None = None
 
     def load(self) -> RawSplits:
         raise NotImplementedError
@@ -139,19 +152,32 @@ class InMemoryData(pl.LightningDataModule):
             "test": TensorPairs(normalise(raw.test_x, mean, std), raw.test_y),
         }
 
-    def _loader(self, split: str, batch_size: int, seed: int | None) -> DataLoader:
-        data = self.splits[split]
-        return DataLoader(data, batch_size=None, sampler=IndexBatches(len(data), batch_size, seed))
-
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", self.batch_size, self.seed)
+        data = self.splits["train"]
+        sampler = IndexBatches(len(data), self.batch_size, self.seed, self.resume_at)
+        return DataLoader(data, batch_size=None, sampler=sampler)
+
+    def _eval_loader(self, split: str) -> DataLoader:
+        data = self.splits[split]
+        return DataLoader(
+            data, batch_size=None, sampler=IndexBatches(len(data), self.eval_batch_size)
+        )
+
+    def state_dict(self) -> dict[str, int]:
+        """Where in the batch order a checkpoint was taken (one optimizer step per batch)."""
+        trainer = self.trainer
+        batch = trainer.global_step - trainer.current_epoch * trainer.num_training_batches
+        return {"epoch": trainer.current_epoch, "batch": batch}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.resume_at = (state["epoch"], state["batch"])
 
     def val_dataloader(self) -> list[DataLoader]:
         """Validation *and* test, every evaluation: rounds report test accuracy at early stop."""
-        return [self._loader(s, self.eval_batch_size, None) for s in ("val", "test")]
+        return [self._eval_loader(s) for s in ("val", "test")]
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader("test", self.eval_batch_size, None)
+        return self._eval_loader("test")
 
 
 def channel_stats(x: Tensor) -> tuple[Tensor, Tensor]:
@@ -165,6 +191,16 @@ def normalise(x: Tensor, mean: Tensor, std: Tensor) -> Tensor:
     return ((x.float() / 255 - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)).contiguous()
 
 
+# The original MNIST release's files and sizes. torchvision does not check them, so a truncated
+# copy would otherwise fail deep inside its reader, or not at all.
+MNIST_SIZES = {
+    "train-images-idx3-ubyte": 47_040_016,
+    "train-labels-idx1-ubyte": 60_008,
+    "t10k-images-idx3-ubyte": 7_840_016,
+    "t10k-labels-idx1-ubyte": 10_008,
+}
+
+
 class MNISTData(InMemoryData):
     """MNIST from torchvision's layout (`<root>/MNIST/raw/*-ubyte`); 55,000/5,000 split."""
 
@@ -174,15 +210,24 @@ class MNISTData(InMemoryData):
     def load(self) -> RawSplits:
         from torchvision.datasets import MNIST
 
+        if self.download:
+            MNIST(str(self.root), download=True)
+        raw = self.root / "MNIST" / "raw"
+        for name, size in MNIST_SIZES.items():
+            if not (raw / name).is_file():
+                raise UserError(
+                    f"MNIST file {raw.resolve() / name} is missing: put the four uncompressed "
+                    f"files ({', '.join(MNIST_SIZES)}) there, or set data.download=true"
+                )
+            found = (raw / name).stat().st_size
+            if found != size:
+                raise UserError(
+                    f"{raw.resolve() / name} has {found:,} bytes, not the original {size:,}: "
+                    "the file is damaged; replace it (or delete it and set data.download=true)"
+                )
         parts = []
         for train in (True, False):
-            try:
-                ds = MNIST(str(self.root), train=train, download=self.download)
-            except RuntimeError as e:
-                raise UserError(
-                    f"MNIST files missing or unreadable under {(self.root / 'MNIST/raw').resolve()}: "
-                    f"{e}; expected train/t10k-images/labels-idx*-ubyte there"
-                ) from e
+            ds = MNIST(str(self.root), train=train)
             parts += [ds.data.unsqueeze(1), ds.targets.long()]
         return RawSplits(*parts)
 

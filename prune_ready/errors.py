@@ -3,3 +3,7 @@
 
 class UserError(Exception):
     """A problem with the user's input; its message says what was wrong and how to fix it."""
+
+
+class Diverged(Exception):
+    """Training produced a non-finite loss; the run is marked failed, a multirun goes on."""

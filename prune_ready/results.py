@@ -14,6 +14,9 @@ from typing import Any
 
 import torch
 
+UMASK = os.umask(0o022)
+os.umask(UMASK)
+
 ROUNDS = "rounds.csv"
 EPOCHS = "metrics.csv"
 CONFIG = "config.yaml"
@@ -21,6 +24,8 @@ INIT = "init.pt"
 REWIND = "rewind.pt"
 MASK = "mask.pt"
 ROUND_MASKS = "round_masks.pt"
+CHECKPOINT = "checkpoint.ckpt"  # the last completed round's training state, while unfinished
+FAILED = "FAILED"  # present when the run failed; its text says why
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:
@@ -29,6 +34,7 @@ def write_atomic(path: str | Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600; results are for colleagues too
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -6,6 +6,7 @@ prune-and-rewind callback and the Trainer. Everything else lives in the parts th
 
 import logging
 import os
+import shutil
 import sys
 import warnings
 from collections.abc import Sequence
@@ -15,14 +16,16 @@ import hydra
 import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from prune_ready import results
-from prune_ready.errors import UserError
+from prune_ready.errors import Diverged, UserError
 from prune_ready.inits import initialize
 from prune_ready.module import Classifier
-from prune_ready.rundir import run_variant
+from prune_ready.rundir import config_differences, fingerprint, run_variant
+from prune_ready.status import RunStatus, State, run_status
 
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 log = logging.getLogger(__name__)
@@ -36,19 +39,22 @@ warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")  # we
 logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
 
 
-def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ()) -> None:
+def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ()) -> State | None:
     """Train, prune and rewind as `cfg` says, writing results into `run_dir`.
 
+    A finished or failed run of the same config in `run_dir` is skipped (returns None); an
+    unfinished one resumes from its last completed round. Returns the run's new state.
     `callbacks` are added to the configured ones (benchmarks use this to time the steps).
     """
-    torch.set_num_threads(cfg.threads or len(os.sched_getaffinity(0)))
+    torch.set_num_threads(cfg.threads or default_threads())
+    log.info("run %s with %d torch threads", run_dir, torch.get_num_threads())
     if cfg.trainer.accelerator == "cpu":
         # Lightning asks torch to count GPUs through NVML (fork-safe), which makes every Adam step
         # re-open the NVML library on a CUDA build of torch (~40 µs a step). CPU runs need neither.
         os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = instantiate(cfg.data)
-    datamodule.check_root()
+    datamodule.setup()  # bad data fails here, before anything is written
     net = instantiate(
         cfg.model.net, in_shape=datamodule.in_shape, num_classes=datamodule.num_classes
     )
@@ -62,6 +68,16 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     )
     pruner = instantiate(cfg.pruning, run_dir=run_dir, seed=cfg.seed, init_scheme=scheme)
     pruner.check(net)
+    checkpoint = run_dir / results.CHECKPOINT
+    if (run_dir / results.CONFIG).exists():
+        status = earlier_run(cfg, run_dir)
+        if status.state is not State.UNFINISHED:
+            log.info("skipped %s: %s (delete it to run again)", run_dir, status.describe())
+            return None
+        if checkpoint.exists():
+            log.info("resuming %s after round %d", run_dir, status.rounds_done - 1)
+        else:
+            shutil.rmtree(run_dir / "tb", ignore_errors=True)  # killed in round 0: start afresh
     results.write_text_atomic(run_dir / results.CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
     progress = [instantiate(cfg.progress_bar)] if cfg.progress_bar else []
     trainer = instantiate(
@@ -71,20 +87,57 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         enable_progress_bar=bool(progress),
         logger=instantiate(cfg.logger, save_dir=str(run_dir)),
     )
-    trainer.fit(module, datamodule=datamodule)
+    try:
+        trainer.fit(
+            module, datamodule=datamodule, ckpt_path=checkpoint if checkpoint.exists() else None
+        )
+    except Diverged as e:
+        results.write_text_atomic(run_dir / results.FAILED, f"{e}\n")
+        log.error("failed %s: %s", run_dir, e)
+        return State.FAILED
+    return State.FINISHED
+
+
+def default_threads() -> int:
+    """The cores this process may use, shared among the jobs a launcher runs side by side.
+
+    Two jobs each using every core oversubscribe them, and torch's threads then stall on each
+    other (a LeNet step ran ~200x slower so); cores ÷ jobs keeps N jobs faster than one.
+    """
+    cores = len(os.sched_getaffinity(0))
+    jobs = 1
+    if HydraConfig.initialized():
+        jobs = HydraConfig.get().launcher.get("n_jobs", 1) or 1
+    return max(1, cores // (cores if jobs < 0 else jobs))
+
+
+def earlier_run(cfg: DictConfig, run_dir: Path) -> RunStatus:
+    """The status of the run already in `run_dir`; an error if it was run with another config."""
+    saved = OmegaConf.load(run_dir / results.CONFIG)
+    if fingerprint(saved) != fingerprint(cfg):
+        changes = config_differences(saved, cfg)
+        raise UserError(
+            f"{run_dir} holds a run of another config ({'; '.join(changes[:4])}"
+            f"{'; ...' if len(changes) > 4 else ''}): set name=<study> to keep both, "
+            "or delete the directory"
+        )
+    return run_status(run_dir, cfg.pruning.rounds)
 
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
 def main(cfg: DictConfig) -> None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        train(cfg, run_dir)
+        state = train(cfg, run_dir)
     except Exception as e:
         error = user_error(e)
         if error is None:
             raise
-        log.error("%s", error)
+        if run_dir.is_dir() and not any(run_dir.iterdir()):
+            os.removedirs(run_dir)  # the directory Hydra made for this run: leave nothing behind
         sys.exit(f"error: {error}")
+    if state is State.FAILED and HydraConfig.get().mode is not RunMode.MULTIRUN:
+        sys.exit(1)  # in a multirun the other jobs go on; the analysis lists this one as failed
 
 
 def user_error(e: BaseException | None) -> UserError | None:

@@ -8,8 +8,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from prune_ready.train import CONF_DIR
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
 
 
 def find_data_root() -> Path:

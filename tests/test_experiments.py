@@ -6,7 +6,7 @@ import pytest
 from hydra.utils import instantiate
 
 from prune_ready.pruning.masks import count_to_prune
-from tests.test_train_cli import cli
+from tests.helpers import cli
 
 GRIDS = {
     "seed_study": (

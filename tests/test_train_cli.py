@@ -1,27 +1,9 @@
 """The command line, end to end on real MNIST: a Hydra multirun grid and its run directories."""
 
-import csv
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.conftest import REPO
-
-
-def cli(*args: str, data_root: Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PRUNE_READY_DATA": str(data_root), "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "prune_ready.train", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+from tests.helpers import cli, read_csv
 
 
 def test_multirun_grid_writes_one_directory_per_job(data_root, tmp_path):
@@ -46,8 +28,7 @@ def test_multirun_grid_writes_one_directory_per_job(data_root, tmp_path):
         for s in (0, 1)
     ]
     for run in runs:
-        with open(run / "rounds.csv") as f:
-            rows = list(csv.DictReader(f))
+        rows = read_csv(run / "rounds.csv")
         # fc layers lose 20% and the output layer 10% of their survivors per round
         assert [int(r["weights_remaining"]) for r in rows] == [266_200, 213_060, 170_538]
         assert [int(r["remaining_pct/fc1"].split(".")[0]) for r in rows] == [100, 80, 64]
@@ -90,8 +71,7 @@ def test_lenet_reaches_paper_accuracy_in_five_epochs(data_root, tmp_path):
     runs = sorted(tmp_path.glob("outputs/default/lenet_300_100-mnist/xavier_normal/none/*/seed=*"))
     accs = []
     for run in runs:
-        with open(run / "rounds.csv") as f:
-            (row,) = list(csv.DictReader(f))
+        (row,) = read_csv(run / "rounds.csv")
         accs.append(float(row["test_acc"]))
     assert len(accs) == 3
     assert sum(accs) / 3 >= 0.975, accs

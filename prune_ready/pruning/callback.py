@@ -1,5 +1,7 @@
 """The prune-and-rewind callback: iterative magnitude pruning with resetting (IMP), and controls."""
 
+import math
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from prune_ready import results
-from prune_ready.errors import UserError
+from prune_ready.errors import Diverged, UserError
 from prune_ready.inits import Scheme, initialize
 from prune_ready.pruning import masks, methods
 from prune_ready.seeding import generator
@@ -33,6 +35,8 @@ class PruneRewind(pl.Callback):
          `rewind` epochs/iterations of round 0 (late rewinding, Frankle et al. 2019);
       4. clears the optimizer state (Adam moments), so each round trains like a fresh run.
     Pruned weights stay exactly zero: every optimizer step is followed by a re-masking.
+    After every round but the last the whole training state is checkpointed (atomically), so a
+    killed run resumes from its last completed round and ends with the same results.
 
     `control` replaces one ingredient, to tell what matters (Frankle & Carbin 2019):
       ``dense``        never prune; every round retrains the dense network from the rewind point,
@@ -106,6 +110,7 @@ class PruneRewind(pl.Callback):
         self.epoch_rows: list[dict[str, Any]] = []
         self.rewind_state: dict[str, Tensor] = {}
         self.round_masks: dict[int, dict[str, Tensor]] = {}
+        self.elapsed = 0.0  # seconds trained before a resume
 
     @property
     def trainer_limits(self) -> dict[str, Any]:
@@ -150,11 +155,27 @@ class PruneRewind(pl.Callback):
                         f"round {round_}: use fewer rounds or lower rates"
                     )
 
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "round_rows": self.round_rows,
+            "epoch_rows": self.epoch_rows,
+            "rewind_state": self.rewind_state,
+            "round_masks": self.round_masks,
+            "elapsed": time.perf_counter() - self.started,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.round_rows, self.epoch_rows = state["round_rows"], state["epoch_rows"]
+        self.rewind_state, self.round_masks = state["rewind_state"], state["round_masks"]
+        self.elapsed = state["elapsed"]
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        masks.add_masks(pl_module.net)  # before a checkpoint's weights and masks are restored
+
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         net = pl_module.net
-        masks.add_masks(net)
         self.masked = masks.MaskedWeights(net)
-        self.started = time.perf_counter()
+        self.started = time.perf_counter() - self.elapsed
         if not self.rewind_state:
             self.rewind_state = snapshot(net)
             results.save_atomic(self.rewind_state, self.run_dir / results.INIT)
@@ -181,6 +202,12 @@ class PruneRewind(pl.Callback):
         round_ = (step - 1) // self.steps_per_round
         total, per_layer, alive = masks.remaining(net)
         metrics = {k: round(float(v), 6) for k, v in trainer.callback_metrics.items()}
+        for key in ("train/loss", "val/loss"):
+            if key in metrics and not math.isfinite(metrics[key]):
+                raise Diverged(
+                    f"{key} is {metrics[key]} at iteration {step} (round {round_}); the run "
+                    "stopped: try a lower learning rate (model.lr) or another init"
+                )
         self.epoch_rows.append(
             {
                 "epoch": self.epochs(step),
@@ -207,6 +234,7 @@ class PruneRewind(pl.Callback):
             self.reset(net, round_ + 1)
             for optimizer in trainer.optimizers:
                 optimizer.state.clear()
+            save_checkpoint(trainer, self.run_dir / results.CHECKPOINT)
 
     def epochs(self, step: int) -> int | float:
         """Epochs trained after `step` iterations: whole, or to 4 decimals mid-epoch."""
@@ -272,7 +300,17 @@ class PruneRewind(pl.Callback):
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         results.save_atomic(masks.get_masks(pl_module.net), self.run_dir / results.MASK)
+        (self.run_dir / results.CHECKPOINT).unlink(missing_ok=True)  # finished: nothing to resume
         print(format_rounds(self.round_rows))
+
+
+def save_checkpoint(trainer: pl.Trainer, path: Path) -> None:
+    """trainer.save_checkpoint, atomically: a kill mid-write leaves the previous checkpoint."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    trainer.save_checkpoint(tmp)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def snapshot(net: nn.Module) -> dict[str, Tensor]:

@@ -1,0 +1,30 @@
+"""Helpers shared by the tests: the command line in a subprocess, CSV reading."""
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli_env(data_root: Path) -> dict[str, str]:
+    return {**os.environ, "PRUNE_READY_DATA": str(data_root), "PYTHONPATH": str(REPO)}
+
+
+def cli(*args: str, data_root: Path, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    """`python -m prune_ready.train ARGS` in `cwd`, with the data root set."""
+    return subprocess.run(
+        [sys.executable, "-m", "prune_ready.train", *args],
+        cwd=cwd,
+        env=cli_env(data_root),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))

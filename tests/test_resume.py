@@ -1,0 +1,192 @@
+"""Grids survive interruption: SIGKILL and resume, skip finished runs, determinism, divergence."""
+
+import hashlib
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from prune_ready import results
+from tests.helpers import cli, cli_env, read_csv
+
+QUICK = [
+    "data.train_subset=3000",
+    "pruning.every_n_epochs=2",
+    "pruning.rounds=3",
+    "progress_bar=null",
+]
+ITERATIONS = [  # rounds of 25 iterations end mid-epoch (50 batches an epoch)
+    "pruning=lth",
+    "data.train_subset=3000",
+    "pruning.every_n_iterations=25",
+    "pruning.eval_every_n_iterations=5",
+    "pruning.rounds=3",
+    "progress_bar=null",
+]
+
+
+def only_run(root: Path) -> Path:
+    (run,) = {p.parent for p in root.glob("outputs/**/config.yaml")}
+    return run
+
+
+def snapshot(root: Path) -> dict[str, tuple[str, int]]:
+    """Every file under `root`: content hash and modification time."""
+    return {
+        str(p.relative_to(root)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def kill_when(args: list[str], data_root: Path, cwd: Path, rows: int) -> None:
+    """Start a run, SIGKILL it once metrics.csv has `rows` rows (mid-round), wait for it to die."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prune_ready.train", *args],
+        cwd=cwd,
+        env=cli_env(data_root),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            metrics = list(cwd.glob("outputs/**/metrics.csv"))
+            if metrics and len(metrics[0].read_text().splitlines()) - 1 >= rows:
+                break
+            time.sleep(0.005)
+        assert proc.poll() is None, "the run ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+
+
+@pytest.mark.parametrize(
+    "args,kill_at", [(QUICK, 3), (ITERATIONS, 7)], ids=["epochs", "iterations"]
+)
+def test_killed_run_resumes_to_identical_results(data_root, tmp_path, args, kill_at):
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    reference.mkdir(), interrupted.mkdir()
+    assert cli(*args, data_root=data_root, cwd=reference).returncode == 0
+    kill_when(args, data_root, interrupted, rows=kill_at)  # in round 1: round 0 is checkpointed
+    killed = only_run(interrupted)
+    assert (killed / results.CHECKPOINT).exists()
+    assert len(read_csv(killed / results.ROUNDS)) >= 1
+    resumed = cli(*args, data_root=data_root, cwd=interrupted)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming" in resumed.stdout
+    a, b = only_run(reference), only_run(interrupted)
+    assert (a / results.ROUNDS).read_bytes() == (b / results.ROUNDS).read_bytes()
+    drop_seconds = [
+        {k: v for k, v in r.items() if k != "seconds"} for r in read_csv(a / "metrics.csv")
+    ]
+    assert drop_seconds == [
+        {k: v for k, v in r.items() if k != "seconds"} for r in read_csv(b / "metrics.csv")
+    ]
+    assert torch.equal(
+        torch.load(a / results.ROUND_MASKS)["rounds"][3]["fc1"],
+        torch.load(b / results.ROUND_MASKS)["rounds"][3]["fc1"],
+    )
+    assert not (b / results.CHECKPOINT).exists()  # finished: the checkpoint is removed
+
+
+def test_run_killed_in_round_zero_starts_again(data_root, tmp_path):
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    reference.mkdir(), interrupted.mkdir()
+    assert cli(*QUICK, data_root=data_root, cwd=reference).returncode == 0
+    kill_when(QUICK, data_root, interrupted, rows=1)
+    assert not (only_run(interrupted) / results.CHECKPOINT).exists()
+    assert cli(*QUICK, data_root=data_root, cwd=interrupted).returncode == 0
+    assert (only_run(reference) / results.ROUNDS).read_bytes() == (
+        only_run(interrupted) / results.ROUNDS
+    ).read_bytes()
+
+
+def test_rerunning_a_finished_multirun_trains_nothing_and_changes_nothing(data_root, tmp_path):
+    args = [
+        "-m",
+        "seed=0,1",
+        "data.train_subset=300",
+        "pruning.every_n_epochs=1",
+        "pruning.rounds=1",
+        "progress_bar=null",
+    ]
+    assert cli(*args, data_root=data_root, cwd=tmp_path).returncode == 0
+    before = snapshot(tmp_path / "outputs")
+    again = cli(*args, data_root=data_root, cwd=tmp_path)
+    assert again.returncode == 0
+    assert again.stdout.count("skipped") == 2 and "finished: 2 of 2 rounds" in again.stdout
+    assert "early stop" not in again.stdout  # no table of rounds: nothing was trained
+    after = snapshot(tmp_path / "outputs")
+    # Hydra's sweeper rewrites its own record of the sweep on every launch: same content
+    assert after.pop("default/multirun.yaml")[0] == before.pop("default/multirun.yaml")[0]
+    assert after == before
+
+
+def test_a_different_config_in_the_same_directory_is_refused(data_root, tmp_path):
+    """As when a config file's default changed since the run: same path, other results."""
+    args = [
+        "data.train_subset=300",
+        "pruning.every_n_epochs=1",
+        "pruning.rounds=1",
+        "progress_bar=null",
+    ]
+    assert cli(*args, data_root=data_root, cwd=tmp_path).returncode == 0
+    run = only_run(tmp_path)
+    before = snapshot(tmp_path / "outputs")
+    clash = cli(*args, f"hydra.run.dir='{run}'", "model.lr=0.01", data_root=data_root, cwd=tmp_path)
+    assert clash.returncode == 1
+    last = clash.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {run} holds a run of another config (model.lr: 0.0012 -> 0.01)")
+    assert snapshot(tmp_path / "outputs") == before
+
+
+def test_identical_runs_give_identical_results(make_cfg, tmp_path):
+    from prune_ready.train import train
+
+    cfg = make_cfg("data.train_subset=600", "pruning.every_n_epochs=1", "pruning.rounds=2")
+    train(cfg, tmp_path / "a")
+    train(cfg, tmp_path / "b")
+    rounds = [(tmp_path / d / results.ROUNDS).read_bytes() for d in ("a", "b")]
+    assert rounds[0] == rounds[1]
+    assert torch.equal(
+        torch.load(tmp_path / "a" / results.MASK)["fc1"],
+        torch.load(tmp_path / "b" / results.MASK)["fc1"],
+    )
+
+
+def test_divergence_fails_one_run_and_the_multirun_goes_on(data_root, tmp_path):
+    result = cli(
+        "-m",
+        "model.lr=1.2e-3,1e38",
+        "data.train_subset=300",
+        "pruning.every_n_epochs=1",
+        "pruning.rounds=1",
+        "progress_bar=null",
+        data_root=data_root,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    ok, bad = (
+        next(tmp_path.glob(f"outputs/**/*model.lr={lr}*/seed=0")) for lr in ("0.0012", "1e+38")
+    )
+    assert len(read_csv(ok / results.ROUNDS)) == 2 and not (ok / results.FAILED).exists()
+    reason = (bad / results.FAILED).read_text()
+    assert reason.startswith("train/loss is nan at iteration 5 (round 0)")
+    assert f"failed {bad}" in result.stdout
+    again = cli(
+        "model.lr=1e38",
+        "data.train_subset=300",
+        "pruning.every_n_epochs=1",
+        "pruning.rounds=1",
+        "progress_bar=null",
+        data_root=data_root,
+        cwd=tmp_path,
+    )
+    assert (
+        again.returncode == 0 and "skipped" in again.stdout and "failed with 0 of 2" in again.stdout
+    )
