@@ -1,0 +1,49 @@
+"""Analysis of a sweep: one table of every run, statistics over seeds, figures, report, slides.
+
+from prune_ready.analyze import collect, analyse
+analysis = analyse(collect(["outputs/default"]))
+"""
+
+from prune_ready.analyze.analysis import Analysis, analyse, finished
+from prune_ready.analyze.collect import Sweep, collect, find_run_dirs
+from prune_ready.analyze.figures import FigureFiles, draw_figures, figure_set
+from prune_ready.analyze.findings import findings
+from prune_ready.analyze.pipeline import analyze
+from prune_ready.analyze.slides import write_slides
+from prune_ready.analyze.stats import (
+    compare_inits,
+    describe,
+    holm,
+    mean_ci,
+    paired,
+    summarize,
+    versus_dense,
+    welch,
+)
+from prune_ready.status import RunStatus, State, run_status
+
+__all__ = [
+    "Analysis",
+    "FigureFiles",
+    "RunStatus",
+    "State",
+    "Sweep",
+    "analyse",
+    "analyze",
+    "collect",
+    "compare_inits",
+    "describe",
+    "draw_figures",
+    "figure_set",
+    "find_run_dirs",
+    "findings",
+    "finished",
+    "holm",
+    "mean_ci",
+    "paired",
+    "run_status",
+    "summarize",
+    "versus_dense",
+    "welch",
+    "write_slides",
+]

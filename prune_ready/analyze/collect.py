@@ -1,0 +1,195 @@
+"""Every run of a sweep in one place: what set it apart, whether it finished, and its numbers.
+
+A run is any directory holding config.yaml (hidden directories such as Hydra's .hydra/ are
+skipped). Its config decides the columns that tell runs apart ("factors"): model, data, init and
+pruning (by their names) always, plus every other config field that varies across the runs and
+changes results. Left out are the seed (a column of its own), fields that only copy the seed
+(data.seed), fields that follow from the names (e.g. init.scheme.mode) and fields that do not
+change results (data.root, trainer.*, ..., as for run directory names).
+"""
+
+import glob
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from omegaconf import OmegaConf
+
+from prune_ready import results
+from prune_ready.errors import UserError
+from prune_ready.rundir import NOT_IN_PATH, NOT_IN_PATH_PREFIXES
+from prune_ready.status import State, run_status
+
+GROUPS = ("model", "data", "init", "pruning")  # named by <group>.name; always a factor
+REQUIRED = ["seed", "pruning.rounds", *(f"{g}.name" for g in GROUPS)]  # keys every run config has
+Paths = str | Path | Iterable[str | Path]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """The collected runs. `rounds` and `epochs` carry each run's factors, seed and status."""
+
+    base: Path  # `run` paths are relative to this
+    runs: pd.DataFrame  # one row per run
+    rounds: pd.DataFrame  # one row per run × round (rounds.csv)
+    epochs: pd.DataFrame  # one row per run × epoch (metrics.csv)
+    factors: list[str]  # the columns that set runs apart, seed excluded
+
+    def table(self) -> pd.DataFrame:
+        """One row per run × round; a run without rounds keeps one row (runs.csv)."""
+        return self.runs.merge(self.rounds, how="left", on=self.id_columns, sort=False)
+
+    @property
+    def id_columns(self) -> list[str]:
+        return ["run", "status", *self.factors, "seed"]
+
+    def count(self, state: State) -> int:
+        return int((self.runs["status"] == state).sum())
+
+
+def find_run_dirs(paths: Paths) -> list[Path]:
+    """Every directory holding config.yaml under `paths` (each a directory or a glob), sorted."""
+    roots = expand(paths)
+    found = []
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            if results.CONFIG in filenames:
+                found.append(Path(dirpath))
+                dirnames.clear()  # a run's own subdirectories (tb/) hold no runs
+            else:
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+    if not found:
+        where = ", ".join(str(r) for r in roots)
+        raise UserError(f"no runs (directories holding {results.CONFIG}) under {where}")
+    return sorted(set(found))
+
+
+def expand(paths: Paths) -> list[Path]:
+    """The directories named by `paths` (one or several); one that does not exist is a glob."""
+    roots: list[Path] = []
+    for path in [paths] if isinstance(paths, str | Path) else paths:
+        matches = [Path(path)] if Path(path).exists() else sorted(map(Path, glob.glob(str(path))))
+        if not matches:
+            raise UserError(f"no such directory: {path}")
+        for match in matches:
+            if not match.is_dir():
+                raise UserError(f"not a directory: {match}")
+        roots.extend(matches)
+    if not roots:
+        raise UserError("no sweep directories given")
+    return roots
+
+
+def collect(paths: Paths) -> Sweep:
+    """Read every run under `paths` into one Sweep; unfinished and failed runs are kept."""
+    roots = expand(paths)
+    run_dirs = [d.resolve() for d in find_run_dirs(roots)]
+    base = common_base(roots)
+    configs = pd.DataFrame([flatten(load_config(d)) for d in run_dirs])
+    factors = factor_fields(configs)
+    names = {key: column_name(key) for key in factors}
+    statuses = [
+        run_status(d, int(rounds))
+        for d, rounds in zip(run_dirs, configs["pruning.rounds"], strict=True)
+    ]
+    runs = pd.DataFrame(
+        {
+            "run": [d.relative_to(base).as_posix() for d in run_dirs],
+            "status": [str(s.state) for s in statuses],
+            "rounds_done": [s.rounds_done for s in statuses],
+            "rounds_expected": [s.rounds_expected for s in statuses],
+            "reason": [s.reason for s in statuses],
+        }
+    ).join(configs[[*factors, "seed"]].rename(columns=names))
+    factor_columns = list(names.values())
+    ids = runs[["run", "status", *factor_columns, "seed"]]
+    return Sweep(
+        base=base,
+        runs=runs,
+        rounds=read_tables(run_dirs, runs["run"], results.ROUNDS, ids),
+        epochs=read_tables(run_dirs, runs["run"], results.EPOCHS, ids),
+        factors=factor_columns,
+    )
+
+
+def read_tables(
+    run_dirs: Sequence[Path], run_names: Iterable[str], filename: str, ids: pd.DataFrame
+) -> pd.DataFrame:
+    """Each run's CSV `filename` stacked, prefixed with the run's ids (runs without it: none)."""
+    tables = [
+        read_csv(d / filename).assign(run=name)
+        for d, name in zip(run_dirs, run_names, strict=True)
+        if (d / filename).is_file()
+    ]
+    if not tables:
+        return ids.iloc[:0].copy()
+    stacked = pd.concat(tables, ignore_index=True)
+    return ids.merge(stacked, on="run", how="inner", sort=False)
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise UserError(f"cannot read {path}: {' '.join(str(e).split())}") from e
+
+
+def load_config(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / results.CONFIG
+    try:
+        config = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+    except (OSError, yaml.YAMLError) as e:
+        raise UserError(f"cannot read {path}: {' '.join(str(e).split())}") from e
+    missing = [k for k in REQUIRED if not isinstance(config, dict) or k not in flatten(config)]
+    if missing:
+        raise UserError(f"{path} is not a prune_ready run config: it lacks {', '.join(missing)}")
+    return config
+
+
+def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested config -> {"a.b.c": value}; lists become JSON text (hashable, comparable)."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = json.dumps(value) if isinstance(value, list) else value
+    return flat
+
+
+def factor_fields(configs: pd.DataFrame) -> list[str]:
+    """The config keys that set runs apart (see the module docstring), seed excluded."""
+    names = [f"{g}.name" for g in GROUPS]
+    text = configs.map(repr)  # compares None, NaN (key missing) and mixed types alike
+    varying = [
+        key
+        for key in configs.columns
+        if text[key].nunique() > 1
+        and key not in (*names, "seed")
+        and not key.startswith(NOT_IN_PATH_PREFIXES)
+        and (key not in NOT_IN_PATH or key == "name")
+        and not text[key].equals(text["seed"])
+        and text.groupby(names, dropna=False)[key].nunique().max() > 1
+    ]
+    study = ["name"] if "name" in varying else []
+    return study + names + [key for key in varying if key != "name"]
+
+
+def column_name(key: str) -> str:
+    """model.name -> model (and so on for the groups), name -> study, others unchanged."""
+    if key == "name":
+        return "study"
+    group = key.removesuffix(".name")
+    return group if group in GROUPS else key
+
+
+def common_base(roots: Sequence[Path]) -> Path:
+    """The deepest directory holding every root (the parent of a root that is itself a run)."""
+    base = Path(os.path.commonpath([r.resolve() for r in roots]))
+    return base.parent if (base / results.CONFIG).is_file() else base

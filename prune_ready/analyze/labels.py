@@ -1,0 +1,65 @@
+"""How numbers and runs are named in figures, tables, the report and the slides, in one place."""
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+SET_KEYS = ["model", "data"]  # one figure set and one report section per model and data set
+
+
+def set_name(model: str, data: str) -> str:
+    """E.g. 'lenet_300_100 on mnist': data by its data.name, never a prettier alias."""
+    return f"{model} on {data}"
+
+
+def series_keys(factors: Sequence[str]) -> list[str]:
+    """The factors that tell the lines of one figure apart: init first, then the rest."""
+    rest = [f for f in factors if f not in SET_KEYS and f != "init"]
+    return ["init", *rest]
+
+
+def series_labels(table: pd.DataFrame, keys: Sequence[str]) -> dict[tuple, str]:
+    """A legend label per combination of `keys`: the init, plus key=value for what else varies."""
+    varying = [k for k in keys[1:] if table[k].nunique(dropna=False) > 1]
+    labels = {}
+    for combo in table[list(keys)].drop_duplicates().itertuples(index=False, name=None):
+        values = dict(zip(keys, combo, strict=True))
+        labels[combo] = ", ".join(
+            [str(values["init"]), *(f"{k}={value(values[k])}" for k in varying)]
+        )
+    return dict(sorted(labels.items(), key=lambda item: item[1]))
+
+
+def value(v: object) -> str:
+    """A config value; 'unset' where a run's config lacks the key (older runs)."""
+    return "unset" if pd.isna(v) else str(v)
+
+
+def level(pct: float) -> str:
+    """Weights remaining: '80.0%', '1.2%', '0.35%'."""
+    return f"{pct:.1f}%" if pct >= 1 else f"{pct:.2g}%"
+
+
+def acc(fraction: float) -> str:
+    """An accuracy (a fraction) in percent."""
+    return "n/a" if math.isnan(fraction) else f"{100 * fraction:.1f}%"
+
+
+def pp(fraction: float, sign: bool = False) -> str:
+    """A difference of accuracies in percentage points."""
+    if math.isnan(fraction):
+        return "n/a"
+    return f"{100 * fraction:+.1f} pp" if sign else f"{100 * fraction:.1f} pp"
+
+
+def ci_pp(low: float, high: float) -> str:
+    if math.isnan(low):
+        return "[95% CI n/a]"
+    return f"[95% CI {100 * low:.1f}, {100 * high:.1f}]"
+
+
+def p_value(p: float) -> str:
+    if math.isnan(p):
+        return "p n/a"
+    return "p<0.001" if p < 0.001 else f"p={p:.2g}"

@@ -1,0 +1,205 @@
+"""What the report says: runs, method, and per model and data set its findings, figures, tables.
+
+Every figure and table is numbered and referred to from the text above it.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from prune_ready.analyze import labels
+from prune_ready.analyze.analysis import Analysis
+from prune_ready.analyze.collect import Sweep
+from prune_ready.analyze.document import Block, Heading, Image, Paragraph, Table
+from prune_ready.analyze.figures import FigureFiles
+from prune_ready.analyze.findings import ALPHA
+from prune_ready.analyze.stats import CONFIDENCE, LEVEL, select
+from prune_ready.status import RunStatus, State
+
+METHOD = (
+    "Test accuracy is a run's `test_acc` at the end of each round, i.e. just before the next "
+    "pruning step (`rounds.csv`); the early-stop epoch is the epoch of minimum validation loss "
+    "within the round. Each run is one seed; statistics use the finished runs only. Means carry "
+    "{confidence:.0%} confidence intervals from Student's t with n-1 degrees of freedom. At each "
+    "weights-remaining level the init with the highest mean is compared with every other init by "
+    "Welch's t-test, its p values Holm-adjusted across the comparisons at that level "
+    "(significant: p<{alpha}). Changes from the dense baseline pair each run's round with its own "
+    "round 0 (same init and seed) and give a Student-t CI of the mean change."
+)
+
+
+def report_blocks(
+    analysis: Analysis, sources: Sequence[str], figures: Sequence[FigureFiles], out_dir: Path
+) -> list[Block]:
+    """The whole report, top to bottom; figure paths relative to `out_dir`, where it is written."""
+    sweep, findings = analysis.sweep, analysis.findings
+    tables = TableCounter()
+    runs_table = tables.add("runs per configuration, by status")
+    blocks: list[Block] = [
+        Heading("Analysis of " + ", ".join(f"`{s}`" for s in sources), 1),
+        Paragraph(
+            f"{len(sweep.runs)} runs were found: {sweep.count(State.FINISHED)} finished, "
+            f"{sweep.count(State.UNFINISHED)} unfinished and {sweep.count(State.FAILED)} failed "
+            f"({ref(runs_table)}). " + METHOD.format(confidence=CONFIDENCE, alpha=ALPHA)
+        ),
+        Table(runs_table, runs_per_config(sweep)),
+    ]
+    left_out = sweep.runs[sweep.runs["status"] != State.FINISHED]
+    if len(left_out):
+        caption = tables.add("runs left out of the statistics (unfinished or failed)")
+        blocks += [
+            Paragraph(f"{ref(caption)} lists the runs that did not finish."),
+            Table(caption, not_finished(left_out)),
+        ]
+    if not findings:
+        blocks.append(Paragraph("No run has finished yet, so there are no statistics."))
+    keys = labels.series_keys(sweep.factors)
+    for (model, data), part in analysis.summary.groupby(labels.SET_KEYS, sort=True):
+        name = labels.set_name(model, data)
+        where = {"model": model, "data": data}
+        numbers = [ref(f.caption) for f in figures if f.set_name == name]
+        captions = [
+            tables.add(f"test accuracy (%) by weights remaining ({name})"),
+            tables.add(f"early-stop epoch by weights remaining ({name})"),
+            tables.add(f"the best init's lead over each other init ({name})"),
+            tables.add(f"change from each init's own dense baseline ({name})"),
+        ]
+        refs = [ref(c) for c in captions]
+        varying = [k for k in keys[1:] if part[k].nunique(dropna=False) > 1]  # e.g. a control
+        blocks += [
+            Heading(name),
+            Paragraph(findings[name]),
+            Paragraph(
+                f"{numbers[0]} follows test accuracy through training, every round one after "
+                f"another; {numbers[1]} samples it at the end of each round, just before pruning; "
+                f"{numbers[2]} plots it against the weights remaining, with each init's dense "
+                f"baseline as a dashed line; {numbers[3]} shows the early-stop epoch. {refs[0]} "
+                f"and {refs[1]} give the means with their CIs, {refs[2]} the comparisons between "
+                f"inits and {refs[3]} each init's change from its dense baseline."
+            ),
+            *(
+                Image(f.caption, rel(f.png, out_dir), rel(f.svg, out_dir))
+                for f in figures
+                if f.set_name == name
+            ),
+            Table(captions[0], wide(part, keys, "test_acc", 100)),
+            Table(captions[1], wide(part, keys, "early_stop_epoch", 1)),
+            Table(captions[2], comparison_table(select(analysis.comparisons, where), varying)),
+            Table(captions[3], dense_table(select(analysis.dense, where), keys)),
+        ]
+    return blocks
+
+
+class TableCounter:
+    """Numbers tables in the order they are added: add(title) -> 'Table n: title'."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self, title: str) -> str:
+        self.count += 1
+        return f"Table {self.count}: {title}"
+
+
+def runs_per_config(sweep: Sweep) -> pd.DataFrame:
+    return (
+        sweep.runs.groupby(sweep.factors, dropna=False, sort=True)
+        .agg(
+            seeds=("seed", lambda s: ", ".join(str(v) for v in sorted(s))),
+            finished=("status", lambda s: int((s == State.FINISHED).sum())),
+            unfinished=("status", lambda s: int((s == State.UNFINISHED).sum())),
+            failed=("status", lambda s: int((s == State.FAILED).sum())),
+        )
+        .reset_index()
+    )
+
+
+def not_finished(runs: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "run": runs["run"],
+            "status": [
+                RunStatus(State(r.status), r.rounds_done, r.rounds_expected, r.reason).describe()
+                for r in runs.itertuples()
+            ],
+        }
+    )
+
+
+def wide(summary: pd.DataFrame, keys: Sequence[str], metric: str, scale: float) -> pd.DataFrame:
+    """Levels as rows, one column per line of the figures: 'mean [CI] (n)'."""
+    names = labels.series_labels(summary, keys)
+    table = (
+        summary.groupby("round", sort=True)[LEVEL]
+        .mean()
+        .map(labels.level)
+        .to_frame("weights remaining")
+    )
+    for combo, label in names.items():
+        line = select(summary, dict(zip(keys, combo, strict=True))).set_index("round")
+        table[label] = [
+            cell(line.loc[r], metric, scale) if r in line.index else "" for r in table.index
+        ]
+    return table.reset_index()
+
+
+def cell(row: pd.Series, metric: str, scale: float) -> str:
+    mean, low, high = (scale * row[f"{metric}_{s}"] for s in ("mean", "ci_low", "ci_high"))
+    ci = "" if pd.isna(low) else f" [{low:.1f}, {high:.1f}]"
+    return f"{mean:.1f}{ci} (n={row['n']})"
+
+
+def comparison_table(comparisons: pd.DataFrame, varying: Sequence[str]) -> pd.DataFrame:
+    """One row per comparison; a 'setting' column names the `varying` factors besides init."""
+    setting = {
+        "setting": [
+            ", ".join(f"{k}={labels.value(v)}" for k, v in zip(varying, row, strict=True))
+            for row in comparisons[list(varying)].itertuples(index=False, name=None)
+        ]
+    }
+    return pd.DataFrame(
+        {
+            **(setting if varying else {}),
+            "round": comparisons["round"],
+            "weights remaining": comparisons[LEVEL].map(labels.level),
+            "best": comparisons["best"],
+            "vs": comparisons["other"],
+            "lead (pp) [95% CI]": [
+                f"{100 * r.diff:.1f} {interval(r.ci_low, r.ci_high)}"
+                for r in comparisons.itertuples()
+            ],
+            "p (Welch)": comparisons["p"].map(labels.p_value),
+            "p (Holm)": comparisons["p_holm"].map(labels.p_value),
+        }
+    )
+
+
+def dense_table(dense: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    names = labels.series_labels(dense, keys)
+    table = pd.DataFrame(
+        {
+            "round": dense["round"],
+            "weights remaining": dense[LEVEL].map(labels.level),
+            "line": [names[tuple(r)] for r in dense[list(keys)].itertuples(index=False, name=None)],
+            "change (pp) [95% CI]": [
+                f"{100 * r.diff:+.1f} {interval(r.ci_low, r.ci_high)}" for r in dense.itertuples()
+            ],
+            "p (paired t)": dense["p"].map(labels.p_value),
+            "n": dense["n"],
+        }
+    )
+    return table.sort_values(["round", "line"], kind="stable")
+
+
+def interval(low: float, high: float) -> str:
+    return "[n/a]" if pd.isna(low) else f"[{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def ref(caption: str) -> str:
+    """'Table 3: title' -> 'Table 3'."""
+    return caption.split(":")[0]
+
+
+def rel(path: Path, out_dir: Path) -> str:
+    return path.relative_to(out_dir).as_posix()
