@@ -163,6 +163,11 @@ class InMemoryData(pl.LightningDataModule):
             data, batch_size=None, sampler=IndexBatches(len(data), self.eval_batch_size)
         )
 
+    def fixed_batch(self, n: int = 256) -> tuple[Tensor, Tensor]:
+        """The first `n` validation images: one batch, the same for every run (diagnostics)."""
+        val = self.splits["val"]
+        return val.x[:n], val.y[:n]
+
     def state_dict(self) -> dict[str, int]:
         """Where in the batch order a checkpoint was taken (one optimizer step per batch)."""
         trainer = self.trainer

@@ -1,13 +1,20 @@
 """Initialisation schemes, applied to every prunable layer of a network.
 
-A scheme is a function ``scheme(layer, generator)`` that sets the layer's weight and bias; the
-`conf/init/*.yaml` group names it with ``_target_`` (plus its arguments) and Hydra instantiates it
-as a partial. A new scheme is one function and one yaml file. Schemes built on a
-``torch.nn.init`` weight filler set biases to zero, as Frankle & Carbin do; ``pytorch_default``
-keeps the layers' own ``reset_parameters`` (weights *and* biases).
+An init (`conf/init/*.yaml`, instantiated as an `Init`) has two parts:
+- ``scheme(layer, generator)`` sets a layer's weight and bias at θ0. Schemes built on a
+  ``torch.nn.init`` weight filler set biases to zero, as Frankle & Carbin do; ``pytorch_default``
+  keeps the layers' own ``reset_parameters`` (weights *and* biases).
+- ``at_rewind(weight, mask)`` (optional) transforms the surviving weights every time a pruned
+  network is rewound: the sparsity-aware schemes of step 6 of the study.
+`formula` and `gain` state the per-weight standard deviation the scheme intends (``kaiming``:
+gain/√fan_in, ``xavier``: gain·√(2/(fan_in+fan_out))); the sparsity-aware transforms and the
+diagnostics apply them to the fan-in and fan-out a pruned layer actually has.
+A new scheme is one function here (or anywhere importable) and one yaml file.
 """
 
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -18,6 +25,7 @@ from prune_ready.pruning.masks import prunable_layers
 from prune_ready.seeding import generator
 
 Scheme = Callable[[nn.Module, torch.Generator], None]
+AtRewind = Callable[[Tensor, Tensor], None]
 
 # torch.nn.init schemes, plus the layers' own default; each has a conf/init/<name>.yaml.
 STANDARD_SCHEMES = (
@@ -27,6 +35,53 @@ STANDARD_SCHEMES = (
     "xavier_normal",
     "xavier_uniform",
 )
+# The study's own schemes (step 6), each with a conf/init/<name>.yaml.
+CUSTOM_SCHEMES = (
+    "layer_scaled",
+    "orthogonal",
+    "signed_constant",
+    "sparse_kaiming",
+    "sparse_xavier",
+)
+
+
+@dataclass(frozen=True)
+class Init:
+    """An init as configured: θ0 scheme, optional transform at every rewind, intended std."""
+
+    name: str
+    scheme: Scheme
+    formula: str = "kaiming"  # kaiming | xavier: the std rule the scheme follows
+    gain: float = math.sqrt(2)
+    at_rewind: AtRewind | None = None
+
+    def __post_init__(self) -> None:
+        if self.formula not in FORMULAS:
+            raise ValueError(f"init formula {self.formula!r} must be one of {sorted(FORMULAS)}")
+
+
+def kaiming_std(fan_in: Any, fan_out: Any, gain: float) -> Any:
+    return gain / fan_in**0.5
+
+
+def xavier_std(fan_in: Any, fan_out: Any, gain: float) -> Any:
+    return gain * (2 / (fan_in + fan_out)) ** 0.5
+
+
+FORMULAS = {"kaiming": kaiming_std, "xavier": xavier_std}
+
+
+def fans(weight: Tensor) -> tuple[int, int]:
+    """Dense fan-in and fan-out, as torch.nn.init counts them."""
+    receptive = weight[0, 0].numel()
+    return weight.shape[1] * receptive, weight.shape[0] * receptive
+
+
+def sparse_fans(mask: Tensor) -> tuple[Tensor, Tensor]:
+    """Per output unit: surviving incoming weights; and the layer's mean surviving fan-out per
+    input unit (input channel for convolutions)."""
+    rows = mask.reshape(mask.shape[0], -1)
+    return rows.sum(1), rows.sum() / mask.shape[1]
 
 
 def weight_scheme(fill: Callable[..., Any]) -> Callable[..., None]:
@@ -78,6 +133,14 @@ def kaiming_uniform(
     nn.init.kaiming_uniform_(weight, a=a, mode=mode, nonlinearity=nonlinearity, generator=generator)
 
 
+@weight_scheme
+def orthogonal(weight: Tensor, generator: torch.Generator, gain: float = math.sqrt(2)) -> None:
+    """A (semi-)orthogonal matrix times gain (Saxe et al. 2014); convolutions flattened per unit.
+
+    Rows of unit norm give each weight variance gain²/fan_in when fan_out <= fan_in."""
+    nn.init.orthogonal_(weight, gain=gain, generator=generator)
+
+
 def pytorch_default(layer: nn.Module, generator: torch.Generator) -> None:
     """The layer's own ``reset_parameters`` (kaiming_uniform with a=sqrt(5), uniform biases)."""
     seed = int(torch.randint(2**62, (1,), generator=generator))
@@ -91,3 +154,39 @@ def initialize(net: nn.Module, scheme: Scheme, seed: int, stream: str = "init") 
     gen = generator(seed, stream)
     for layer in prunable_layers(net).values():
         scheme(layer, gen)
+
+
+# Transforms at every rewind: ``at_rewind(weight, mask)`` edits a pruned layer's surviving
+# weights in place (the callback zeroes the pruned ones again afterwards).
+
+
+@torch.no_grad()
+def unit_rescale(
+    weight: Tensor, mask: Tensor, formula: str = "kaiming", gain: float = 2**0.5
+) -> None:
+    """Sparsity-aware rescaling (Evci et al. 2022): each unit's surviving weights get one common
+    factor so that their mean square equals the scheme's variance for the unit's *surviving*
+    fan-in: kaiming gain²/fan_in_i, xavier gain²·2/(fan_in_i + mean surviving fan-out)."""
+    fan_in, fan_out = sparse_fans(mask)
+    target = FORMULAS[formula](fan_in, fan_out, gain) ** 2
+    rows = (weight * mask).reshape(weight.shape[0], -1)
+    mean_square = rows.square().sum(1) / fan_in.clamp(min=1)
+    scale = torch.where(mean_square > 0, (target / mean_square.clamp(min=1e-30)).sqrt(), 1.0)
+    weight.mul_(scale.view(-1, *[1] * (weight.dim() - 1)))
+
+
+@torch.no_grad()
+def layer_rescale(weight: Tensor, mask: Tensor) -> None:
+    """Divide the layer's weights by √density: the dense std scaled to the layer's mean fan-in."""
+    density = mask.mean()
+    if density > 0:
+        weight.div_(density.sqrt())
+
+
+@torch.no_grad()
+def signed_constant(
+    weight: Tensor, mask: Tensor, formula: str = "kaiming", gain: float = 2**0.5
+) -> None:
+    """Each weight set to ±σ, σ the scheme's dense std for the layer, with the sign of its value
+    at the rewind point (Zhou et al. 2019, 'Deconstructing Lottery Tickets')."""
+    weight.copy_(torch.sign(weight) * FORMULAS[formula](*fans(weight), gain))

@@ -21,6 +21,7 @@ class RoundProgressBar(ProgressBar):
     def __init__(self, interval: float = 0.5) -> None:
         super().__init__()
         self.interval, self.enabled, self.bar = interval, True, None
+        self.terminal = sys.stderr.isatty()
 
     def disable(self) -> None:
         self.enabled = False
@@ -29,18 +30,18 @@ class RoundProgressBar(ProgressBar):
         self.enabled = True
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        total = trainer.max_epochs * trainer.num_training_batches
-        if trainer.max_steps > 0:
-            total = min(total, trainer.max_steps)
+        limits = [trainer.max_steps] if trainer.max_steps > 0 else []
+        if trainer.max_epochs > 0:
+            limits.append(trainer.max_epochs * trainer.num_training_batches)
         pruner = find_pruner(trainer)
         self.bar = tqdm(
-            total=total,
+            total=min(limits),
             initial=trainer.global_step,
             desc=f"round 0/{pruner.rounds}" if pruner else "train",
             unit="step",
             disable=not self.enabled,
             dynamic_ncols=True,
-            mininterval=self.interval if sys.stderr.isatty() else 60,
+            mininterval=self.interval if self.terminal else 60,
             file=sys.stderr,
         )
 
@@ -61,7 +62,8 @@ class RoundProgressBar(ProgressBar):
             },
             refresh=False,
         )
-        self.bar.refresh()
+        if self.terminal:  # in a log file, tqdm's once-a-minute updates carry the new postfix
+            self.bar.refresh()
 
     def on_train_end(self, *args: Any) -> None:
         if self.bar is not None:

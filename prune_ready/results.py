@@ -24,6 +24,7 @@ INIT = "init.pt"
 REWIND = "rewind.pt"
 MASK = "mask.pt"
 ROUND_MASKS = "round_masks.pt"
+DIAGNOSTICS = "diagnostics.csv"
 CHECKPOINT = "checkpoint.ckpt"  # the last completed round's training state, while unfinished
 FAILED = "FAILED"  # present when the run failed; its text says why
 

@@ -58,15 +58,15 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     net = instantiate(
         cfg.model.net, in_shape=datamodule.in_shape, num_classes=datamodule.num_classes
     )
-    scheme = instantiate(cfg.init.scheme)
-    initialize(net, scheme, cfg.seed)
+    init = instantiate(cfg.init)
+    initialize(net, init.scheme, cfg.seed)
     module = Classifier(
         net,
         lr=cfg.model.lr,
         num_classes=datamodule.num_classes,
         channels_last=cfg.model.channels_last,
     )
-    pruner = instantiate(cfg.pruning, run_dir=run_dir, seed=cfg.seed, init_scheme=scheme)
+    pruner = instantiate(cfg.pruning, run_dir=run_dir, seed=cfg.seed, init=init)
     pruner.check(net)
     checkpoint = run_dir / results.CHECKPOINT
     if (run_dir / results.CONFIG).exists():

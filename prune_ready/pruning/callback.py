@@ -11,9 +11,9 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 
-from prune_ready import results
+from prune_ready import diagnostics, results
 from prune_ready.errors import Diverged, UserError
-from prune_ready.inits import Scheme, initialize
+from prune_ready.inits import Init, initialize
 from prune_ready.pruning import masks, methods
 from prune_ready.seeding import generator
 
@@ -61,7 +61,7 @@ class PruneRewind(pl.Callback):
         control: str = "none",
         name: str = "imp",
         seed: int = 0,
-        init_scheme: Scheme | None = None,
+        init: Init | None = None,
     ) -> None:
         if (every_n_epochs is None) == (every_n_iterations is None):
             raise UserError(
@@ -84,7 +84,7 @@ class PruneRewind(pl.Callback):
             raise UserError(f"pruning.scope={scope!r} must be 'layerwise' or 'global'")
         if control not in CONTROLS:
             raise UserError(f"pruning.control={control!r} must be one of {', '.join(CONTROLS)}")
-        if control == "reinit" and init_scheme is None:
+        if control == "reinit" and init is None:
             raise UserError("pruning.control=reinit needs the run's init scheme")
         if prune_steps < 1:
             raise UserError(f"pruning.prune_steps={prune_steps} must be at least 1")
@@ -105,11 +105,12 @@ class PruneRewind(pl.Callback):
             global_rate,
         )
         self.rounds, self.rewind, self.prune_steps = rounds, rewind, prune_steps
-        self.control, self.init_scheme = control, init_scheme
+        self.control, self.init = control, init
         self.round_rows: list[dict[str, Any]] = []
         self.epoch_rows: list[dict[str, Any]] = []
         self.rewind_state: dict[str, Tensor] = {}
         self.round_masks: dict[int, dict[str, Tensor]] = {}
+        self.diagnostic_rows: list[dict[str, Any]] = []
         self.elapsed = 0.0  # seconds trained before a resume
 
     @property
@@ -161,12 +162,14 @@ class PruneRewind(pl.Callback):
             "epoch_rows": self.epoch_rows,
             "rewind_state": self.rewind_state,
             "round_masks": self.round_masks,
+            "diagnostic_rows": self.diagnostic_rows,
             "elapsed": time.perf_counter() - self.started,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.round_rows, self.epoch_rows = state["round_rows"], state["epoch_rows"]
         self.rewind_state, self.round_masks = state["rewind_state"], state["round_masks"]
+        self.diagnostic_rows = state["diagnostic_rows"]
         self.elapsed = state["elapsed"]
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
@@ -185,6 +188,8 @@ class PruneRewind(pl.Callback):
         self.steps_per_round = self.length * (self.steps_per_epoch if self.unit == "epoch" else 1)
         self.eval_steps = self.eval_every * (self.steps_per_epoch if self.unit == "epoch" else 1)
         self.rewind_step = self.rewind * (self.steps_per_epoch if self.unit == "epoch" else 1)
+        if not self.diagnostic_rows:  # a fresh run: measure θ0 (round 0)
+            self.diagnose(trainer, pl_module.net, 0)
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, *_: Any
@@ -234,6 +239,7 @@ class PruneRewind(pl.Callback):
             self.reset(net, round_ + 1)
             for optimizer in trainer.optimizers:
                 optimizer.state.clear()
+            self.diagnose(trainer, net, round_ + 1)
             save_checkpoint(trainer, self.run_dir / results.CHECKPOINT)
 
     def epochs(self, step: int) -> int | float:
@@ -290,13 +296,30 @@ class PruneRewind(pl.Callback):
 
     @torch.no_grad()
     def reset(self, net: nn.Module, round_: int) -> None:
-        """Set the survivors' values for `round_`: the rewind point, or fresh ones (reinit)."""
+        """Set the survivors' values for `round_`: the rewind point, or fresh ones (reinit);
+        then the init's own transform at rewind, if it has one."""
         if self.control == "reinit":
-            initialize(net, self.init_scheme, self.seed, stream=f"reinit-{round_}")
+            initialize(net, self.init.scheme, self.seed, stream=f"reinit-{round_}")
         else:
             for name, param in net.named_parameters():
                 param.copy_(self.rewind_state[name])
         self.masked.apply_()
+        if self.init is not None and self.init.at_rewind is not None:
+            for layer in masks.prunable_layers(net).values():
+                self.init.at_rewind(layer.weight, layer.weight_mask)
+            self.masked.apply_()
+
+    def diagnose(self, trainer: pl.Trainer, net: nn.Module, round_: int) -> None:
+        """Measure the network at the start of `round_` (see prune_ready.diagnostics)."""
+        fixed_batch = getattr(trainer.datamodule, "fixed_batch", None)
+        if self.init is None or fixed_batch is None:
+            return
+        device = next(net.parameters()).device
+        x, y = (t.to(device) for t in fixed_batch())
+        self.diagnostic_rows += diagnostics.round_diagnostics(
+            net, (x, y), self.init.formula, self.init.gain, round_
+        )
+        results.write_csv_atomic(self.run_dir / results.DIAGNOSTICS, self.diagnostic_rows)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         results.save_atomic(masks.get_masks(pl_module.net), self.run_dir / results.MASK)
