@@ -163,6 +163,12 @@ class InMemoryData(pl.LightningDataModule):
             data, batch_size=None, sampler=IndexBatches(len(data), self.eval_batch_size)
         )
 
+    def random_batch(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """`n` training images drawn by `generator` (data-driven pruning scores)."""
+        train = self.splits["train"]
+        idx = torch.randperm(len(train), generator=generator)[:n]
+        return train[idx]
+
     def fixed_batch(self, n: int = 256) -> tuple[Tensor, Tensor]:
         """The first `n` validation images: one batch, the same for every run (diagnostics)."""
         val = self.splits["val"]

@@ -38,6 +38,12 @@ class PruneRewind(pl.Callback):
     After every round but the last the whole training state is checkpointed (atomically), so a
     killed run resumes from its last completed round and ends with the same results.
 
+    With `density` set, the network is first pruned at initialisation to exactly that fraction of
+    its weights (SNIP, GraSP, SynFlow, random...), in `prune_iterations` steps of an exponential
+    density schedule (SynFlow uses 100), and then trained; such runs usually have rounds=0 and so
+    never rewind. With `finetune`, pruned networks keep their trained weights instead of being
+    rewound (magnitude pruning *without* resetting, Han et al. 2015).
+
     `control` replaces one ingredient, to tell what matters (Frankle & Carbin 2019):
       ``dense``        never prune; every round retrains the dense network from the rewind point,
       ``reinit``       prune by magnitude, but draw fresh weights from the init scheme each round
@@ -59,6 +65,10 @@ class PruneRewind(pl.Callback):
         rewind: int = 0,
         prune_steps: int = 1,
         control: str = "none",
+        density: float | None = None,
+        prune_iterations: int = 1,
+        score_batch: int = 256,
+        finetune: bool = False,
         name: str = "imp",
         seed: int = 0,
         init: Init | None = None,
@@ -86,6 +96,10 @@ class PruneRewind(pl.Callback):
             raise UserError(f"pruning.control={control!r} must be one of {', '.join(CONTROLS)}")
         if control == "reinit" and init is None:
             raise UserError("pruning.control=reinit needs the run's init scheme")
+        if density is not None and not 0 < density < 1:
+            raise UserError(f"pruning.density={density} must be in (0, 1): the fraction kept")
+        if prune_iterations < 1:
+            raise UserError(f"pruning.prune_iterations={prune_iterations} must be at least 1")
         if prune_steps < 1:
             raise UserError(f"pruning.prune_steps={prune_steps} must be at least 1")
         if rounds and control != "dense":
@@ -106,6 +120,12 @@ class PruneRewind(pl.Callback):
         )
         self.rounds, self.rewind, self.prune_steps = rounds, rewind, prune_steps
         self.control, self.init = control, init
+        self.density, self.prune_iterations, self.score_batch = (
+            density,
+            prune_iterations,
+            score_batch,
+        )
+        self.finetune = finetune
         self.round_rows: list[dict[str, Any]] = []
         self.epoch_rows: list[dict[str, Any]] = []
         self.rewind_state: dict[str, Tensor] = {}
@@ -188,7 +208,9 @@ class PruneRewind(pl.Callback):
         self.steps_per_round = self.length * (self.steps_per_epoch if self.unit == "epoch" else 1)
         self.eval_steps = self.eval_every * (self.steps_per_epoch if self.unit == "epoch" else 1)
         self.rewind_step = self.rewind * (self.steps_per_epoch if self.unit == "epoch" else 1)
-        if not self.diagnostic_rows:  # a fresh run: measure θ0 (round 0)
+        if not self.diagnostic_rows:  # a fresh run: prune at init if asked, measure round 0
+            if self.density is not None:
+                self.prune_at_init(trainer, pl_module.net)
             self.diagnose(trainer, pl_module.net, 0)
 
     def on_train_batch_end(
@@ -235,7 +257,7 @@ class PruneRewind(pl.Callback):
         self.end_round(round_, per_layer)
         self.save_round_masks(net, round_)
         if round_ < self.rounds:
-            self.prune(net, round_)
+            self.prune(trainer, net, round_)
             self.reset(net, round_ + 1)
             for optimizer in trainer.optimizers:
                 optimizer.state.clear()
@@ -281,14 +303,31 @@ class PruneRewind(pl.Callback):
             {"shapes": shapes, "rounds": self.round_masks}, self.run_dir / results.ROUND_MASKS
         )
 
+    def context(self, trainer: pl.Trainer, net: nn.Module, round_: int) -> methods.Context:
+        """The random stream and the batch a pruning step at the end of `round_` may use."""
+        context = methods.Context(generator(self.seed, f"prune-{round_}"), round_)
+        sample = getattr(trainer.datamodule, "random_batch", None)
+        if sample is not None:
+            device = next(net.parameters()).device
+            batch = sample(self.score_batch, generator(self.seed, f"score-batch-{round_}"))
+            context.batch = tuple(t.to(device) for t in batch)
+        return context
+
     @torch.no_grad()
-    def prune(self, net: nn.Module, round_: int) -> None:
+    def prune_at_init(self, trainer: pl.Trainer, net: nn.Module) -> None:
+        """Prune θ0 to exactly `density`, re-scoring after each step of an exponential schedule."""
+        context = self.context(trainer, net, -1)
+        for step in range(1, self.prune_iterations + 1):
+            target = self.density ** (step / self.prune_iterations)
+            masks.prune_to_density(net, self.score(net, context), target, self.scope)
+
+    @torch.no_grad()
+    def prune(self, trainer: pl.Trainer, net: nn.Module, round_: int) -> None:
         """Prune at the end of `round_` (nothing for the dense control)."""
         if self.control == "dense":
             return
-        context = methods.Context(generator(self.seed, "prune", round_), round_)
         score = methods.random if self.control == "random_prune" else self.score
-        scores = score(net, context)
+        scores = score(net, self.context(trainer, net, round_))
         if self.scope == "global":
             masks.prune_global(net, scores, self.compounded(self.global_rate))
         else:
@@ -296,8 +335,10 @@ class PruneRewind(pl.Callback):
 
     @torch.no_grad()
     def reset(self, net: nn.Module, round_: int) -> None:
-        """Set the survivors' values for `round_`: the rewind point, or fresh ones (reinit);
-        then the init's own transform at rewind, if it has one."""
+        """Set the survivors' values for `round_`: the rewind point, fresh ones (reinit), or the
+        trained ones (finetune); then the init's own transform at rewind, if it has one."""
+        if self.finetune:
+            return  # keep the trained survivors (pruning already zeroed the rest)
         if self.control == "reinit":
             initialize(net, self.init.scheme, self.seed, stream=f"reinit-{round_}")
         else:
@@ -330,7 +371,7 @@ class PruneRewind(pl.Callback):
 def save_checkpoint(trainer: pl.Trainer, path: Path) -> None:
     """trainer.save_checkpoint, atomically: a kill mid-write leaves the previous checkpoint."""
     tmp = path.with_name(f".{path.name}.tmp")
-    trainer.save_checkpoint(tmp)
+    trainer.save_checkpoint(tmp, weights_only=False)
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)

@@ -54,7 +54,7 @@ def set_masks(net: nn.Module, masks: dict[str, Tensor]) -> None:
 def remaining(net: nn.Module) -> tuple[float, dict[str, float], int]:
     """Fraction of weights surviving over all prunable layers, per layer, and their count."""
     masks = get_masks(net)
-    alive = {name: int(m.sum()) for name, m in masks.items()}
+    alive = alive_counts(net)
     per_layer = {name: alive[name] / m.numel() for name, m in masks.items()}
     count = sum(alive.values())
     return count / sum(m.numel() for m in masks.values()), per_layer, count
@@ -67,34 +67,67 @@ def count_to_prune(rate: float, surviving: int) -> int:
 
 def _lowest(scores: Tensor, alive: Tensor, k: int) -> Tensor:
     """Flat indices of the k lowest scores among the surviving entries (ties by lower index)."""
-    masked = torch.where(alive, scores, torch.full_like(scores, math.inf))
+    masked = torch.where(alive.to(scores.device), scores, torch.full_like(scores, math.inf))
     return torch.sort(masked, stable=True).indices[:k]
 
 
+def alive_counts(net: nn.Module) -> dict[str, int]:
+    """Surviving weights per prunable layer."""
+    return {name: int(m.sum()) for name, m in get_masks(net).items()}
+
+
 @torch.no_grad()
-def prune_layerwise(net: nn.Module, scores: dict[str, Tensor], rates: dict[str, float]) -> None:
-    """In each layer, remove the lowest-scoring `rates[layer]` fraction of its surviving weights."""
+def remove_layerwise(net: nn.Module, scores: dict[str, Tensor], counts: dict[str, int]) -> None:
+    """In each layer, remove the `counts[layer]` lowest-scoring surviving weights."""
     for name, mask in get_masks(net).items():
         flat = mask.flatten()  # a copy in logical order, whatever the memory format
-        alive = flat.bool()
-        k = count_to_prune(rates.get(name, 0.0), int(alive.sum()))
-        flat[_lowest(scores[name].flatten().float(), alive, k)] = 0.0
+        flat[_lowest(scores[name].flatten(), flat.bool(), counts.get(name, 0))] = 0.0
         mask.copy_(flat.view(mask.shape))
     MaskedWeights(net).apply_()
 
 
 @torch.no_grad()
-def prune_global(net: nn.Module, scores: dict[str, Tensor], rate: float) -> None:
-    """Across all layers together, remove the lowest-scoring `rate` fraction of surviving weights."""
+def remove_global(net: nn.Module, scores: dict[str, Tensor], count: int) -> None:
+    """Across all layers together, remove the `count` lowest-scoring surviving weights."""
     layer_masks = get_masks(net)
     flat = torch.cat([m.flatten() for m in layer_masks.values()])
-    alive = flat.bool()
-    all_scores = torch.cat([scores[name].flatten().float() for name in layer_masks])
-    flat[_lowest(all_scores, alive, count_to_prune(rate, int(alive.sum())))] = 0.0
+    all_scores = torch.cat([scores[name].flatten() for name in layer_masks])
+    flat[_lowest(all_scores, flat.bool(), count)] = 0.0
     parts = flat.split([m.numel() for m in layer_masks.values()])
     for mask, part in zip(layer_masks.values(), parts, strict=True):
         mask.copy_(part.view(mask.shape))
     MaskedWeights(net).apply_()
+
+
+def prune_layerwise(net: nn.Module, scores: dict[str, Tensor], rates: dict[str, float]) -> None:
+    """In each layer, remove the lowest-scoring `rates[layer]` fraction of its surviving weights."""
+    counts = {n: count_to_prune(rates.get(n, 0.0), a) for n, a in alive_counts(net).items()}
+    remove_layerwise(net, scores, counts)
+
+
+def prune_global(net: nn.Module, scores: dict[str, Tensor], rate: float) -> None:
+    """Across all layers together, remove the lowest-scoring `rate` fraction of survivors."""
+    remove_global(net, scores, count_to_prune(rate, sum(alive_counts(net).values())))
+
+
+def keep_count(density: float, size: int) -> int:
+    """How many of `size` weights a density keeps: density x size, half rounded up."""
+    return math.floor(density * size + 0.5)
+
+
+def prune_to_density(
+    net: nn.Module, scores: dict[str, Tensor], density: float, scope: str = "global"
+) -> None:
+    """Remove the lowest-scoring survivors until exactly `density` of the weights remain: of
+    each layer (``layerwise``) or of all of them (``global``)."""
+    sizes = {name: m.numel() for name, m in get_masks(net).items()}
+    alive = alive_counts(net)
+    if scope == "layerwise":
+        counts = {n: max(alive[n] - keep_count(density, sizes[n]), 0) for n in sizes}
+        remove_layerwise(net, scores, counts)
+    else:
+        total = sum(alive.values()) - keep_count(density, sum(sizes.values()))
+        remove_global(net, scores, max(total, 0))
 
 
 class MaskedWeights:
