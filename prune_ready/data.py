@@ -1,7 +1,8 @@
 """Datasets as LightningDataModules over in-memory tensors.
 
 Each dataset is decoded and normalised once into float tensors; batches are drawn by index
-permutation (no per-sample transforms in the training loop). The train/validation split is drawn
+permutation (no per-sample transforms in the training loop), several minibatches per call of
+the training step. The train/validation split is drawn
 with its own fixed generator, so every init and seed trains and validates on the same images;
 the test set is only reported. Decoding JPEG folders is cached on disk (written atomically,
 under a file lock, so parallel jobs can share the cache safely).
@@ -12,7 +13,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytorch_lightning as pl
 import torch
@@ -34,7 +35,7 @@ class RawSplits(NamedTuple):
 
 
 class TensorPairs(Dataset):
-    """(x, y) tensors indexed by a whole batch of indices at once."""
+    """(x, y) tensors indexed by a whole batch of indices at once, or by a list of batches."""
 
     def __init__(self, x: Tensor, y: Tensor) -> None:
         self.x, self.y = x, y
@@ -42,44 +43,70 @@ class TensorPairs(Dataset):
     def __len__(self) -> int:
         return len(self.y)
 
-    def __getitem__(self, idx: Tensor) -> tuple[Tensor, Tensor]:
-        return self.x[idx], self.y[idx]
+    def __getitem__(self, idx: Tensor | list[Tensor]) -> Any:
+        if isinstance(idx, Tensor):
+            return self.x[idx], self.y[idx]
+        sizes = [len(i) for i in idx]  # one gather for the whole chunk, then views
+        flat = torch.cat(idx)
+        return list(zip(self.x[flat].split(sizes), self.y[flat].split(sizes), strict=True))
 
 
 class IndexBatches(Sampler[Tensor]):
-    """Batches of indices: in order, or shuffled by a permutation drawn from (seed, epoch).
+    """Evaluation batches of indices, in order."""
 
-    Lightning calls ``set_epoch`` before every epoch, so the order depends only on the seed and
-    the epoch number — a resumed run sees the same batches as an uninterrupted one. `resume_at`
-    = (epoch, batch) starts that epoch's order at that batch (a run resumed mid-epoch).
+    def __init__(self, n: int, batch_size: int) -> None:
+        self.n, self.batch_size = n, batch_size
+
+    def __len__(self) -> int:
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return iter(torch.arange(self.n).split(self.batch_size))
+
+
+class StepBatches(Sampler[list[Tensor]]):
+    """Training minibatches as a function of the global step, handed out in chunks.
+
+    Step s trains on minibatch s mod B of data epoch s div B, whose order is a permutation drawn
+    from (seed, data epoch): the same for every init, and the same whether a run was resumed or
+    not. Lightning's epochs are cut at every evaluation (`steps_per_epoch` steps; by default a
+    data epoch of B steps), and each is handed to the training step in chunks of at most
+    `steps_per_call` minibatches, so Lightning's per-call overhead is paid once per chunk.
     """
 
     def __init__(
         self,
         n: int,
         batch_size: int,
-        seed: int | None = None,
-        resume_at: tuple[int, int] | None = None,
+        seed: int,
+        steps_per_epoch: int | None = None,
+        steps_per_call: int = 1,
     ) -> None:
-        self.n, self.batch_size, self.seed, self.epoch = n, batch_size, seed, 0
-        self.resume_at = resume_at
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.batches_per_data_epoch = -(-n // batch_size)
+        self.steps_per_epoch = steps_per_epoch or self.batches_per_data_epoch
+        self.steps_per_call, self.epoch = steps_per_call, 0
+        self._order: tuple[int, Tensor] | None = None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return -(-self.n // self.batch_size)
+        return -(-self.steps_per_epoch // self.steps_per_call)
 
-    def __iter__(self) -> Iterator[Tensor]:
-        if self.seed is None:
-            order = torch.arange(self.n)
-        else:
-            order = torch.randperm(self.n, generator=generator(self.seed, "data-order", self.epoch))
-        batches = order.split(self.batch_size)
-        if self.resume_at is not None and self.resume_at[0] == self.epoch:
-            batches = batches[self.resume_at[1] :]
-        self.resume_at = None
-        return iter(batches)
+    def minibatch(self, step: int) -> Tensor:
+        data_epoch, position = divmod(step, self.batches_per_data_epoch)
+        if self._order is None or self._order[0] != data_epoch:
+            order = torch.randperm(self.n, generator=generator(self.seed, "data-order", data_epoch))
+            self._order = (data_epoch, order)
+        start = position * self.batch_size
+        return self._order[1][start : start + self.batch_size]
+
+    def __iter__(self) -> Iterator[list[Tensor]]:
+        first = self.epoch * self.steps_per_epoch
+        end = first + self.steps_per_epoch
+        for chunk in range(first, end, self.steps_per_call):
+            yield [self.minibatch(s) for s in range(chunk, min(chunk + self.steps_per_call, end))]
 
 
 class InMemoryData(pl.LightningDataModule):
@@ -102,6 +129,8 @@ class InMemoryData(pl.LightningDataModule):
         cache_dir: str | None = None,
         seed: int = 0,
         split_seed: int = 0,
+        steps_per_call: int = 16,
+        steps_per_epoch: int | None = None,
     ) -> None:
         super().__init__()
         self.name, self.root, self.download = name, Path(root).expanduser(), download
@@ -110,7 +139,9 @@ class InMemoryData(pl.LightningDataModule):
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
         self.seed, self.split_seed = seed, split_seed
         self.splits: dict[str, TensorPairs] = {}
-        self.resume_at: tuple[int, int] | None = None
+        if steps_per_call < 1:
+            raise UserError(f"data.steps_per_call={steps_per_call} must be at least 1")
+        self.steps_per_call, self.steps_per_epoch = steps_per_call, steps_per_epoch
 
     def load(self) -> RawSplits:
         raise NotImplementedError
@@ -152,9 +183,16 @@ class InMemoryData(pl.LightningDataModule):
             "test": TensorPairs(normalise(raw.test_x, mean, std), raw.test_y),
         }
 
+    @property
+    def batches_per_data_epoch(self) -> int:
+        return -(-len(self.splits["train"]) // self.batch_size)
+
     def train_dataloader(self) -> DataLoader:
+        """Chunks of minibatches (see StepBatches); the training step takes a chunk at a time."""
         data = self.splits["train"]
-        sampler = IndexBatches(len(data), self.batch_size, self.seed, self.resume_at)
+        sampler = StepBatches(
+            len(data), self.batch_size, self.seed, self.steps_per_epoch, self.steps_per_call
+        )
         return DataLoader(data, batch_size=None, sampler=sampler)
 
     def _eval_loader(self, split: str) -> DataLoader:
@@ -173,15 +211,6 @@ class InMemoryData(pl.LightningDataModule):
         """The first `n` validation images: one batch, the same for every run (diagnostics)."""
         val = self.splits["val"]
         return val.x[:n], val.y[:n]
-
-    def state_dict(self) -> dict[str, int]:
-        """Where in the batch order a checkpoint was taken (one optimizer step per batch)."""
-        trainer = self.trainer
-        batch = trainer.global_step - trainer.current_epoch * trainer.num_training_batches
-        return {"epoch": trainer.current_epoch, "batch": batch}
-
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        self.resume_at = (state["epoch"], state["batch"])
 
     def val_dataloader(self) -> list[DataLoader]:
         """Validation *and* test, every evaluation: rounds report test accuracy at early stop."""

@@ -30,12 +30,9 @@ class RoundProgressBar(ProgressBar):
         self.enabled = True
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        limits = [trainer.max_steps] if trainer.max_steps > 0 else []
-        if trainer.max_epochs > 0:
-            limits.append(trainer.max_epochs * trainer.num_training_batches)
         pruner = find_pruner(trainer)
         self.bar = tqdm(
-            total=min(limits),
+            total=(pruner.rounds + 1) * pruner.steps_per_round if pruner else None,
             initial=trainer.global_step,
             desc=f"round 0/{pruner.rounds}" if pruner else "train",
             unit="step",
@@ -45,8 +42,10 @@ class RoundProgressBar(ProgressBar):
             file=sys.stderr,
         )
 
-    def on_train_batch_end(self, *args: Any) -> None:
-        self.bar.update()
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: Any, outputs: Any, batch: list, *_: Any
+    ) -> None:
+        self.bar.update(len(batch))  # a chunk of minibatches: one step each
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         pruner = find_pruner(trainer)

@@ -25,6 +25,7 @@ NOT_IN_PATH = {
     "data.root",
     "data.cache_dir",
     "data.download",
+    "data.steps_per_call",
 }
 NOT_IN_PATH_PREFIXES = ("trainer.", "hydra", "paths.", "logger.", "progress_bar.")
 
@@ -56,6 +57,7 @@ NOT_IN_FINGERPRINT = (
     "data.root",
     "data.cache_dir",
     "data.download",
+    "data.steps_per_call",
 )
 
 

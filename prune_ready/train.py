@@ -53,12 +53,13 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         # re-open the NVML library on a CUDA build of torch (~40 µs a step). CPU runs need neither.
         os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = instantiate(cfg.data)
+    init = instantiate(cfg.init)
+    pruner = instantiate(cfg.pruning, run_dir=run_dir, seed=cfg.seed, init=init)
+    datamodule = instantiate(cfg.data, steps_per_epoch=pruner.steps_per_evaluation)
     datamodule.setup()  # bad data fails here, before anything is written
     net = instantiate(
         cfg.model.net, in_shape=datamodule.in_shape, num_classes=datamodule.num_classes
     )
-    init = instantiate(cfg.init)
     initialize(net, init.scheme, cfg.seed)
     module = Classifier(
         net,
@@ -66,7 +67,6 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         num_classes=datamodule.num_classes,
         channels_last=cfg.model.channels_last,
     )
-    pruner = instantiate(cfg.pruning, run_dir=run_dir, seed=cfg.seed, init=init)
     pruner.check(net)
     checkpoint = run_dir / results.CHECKPOINT
     if (run_dir / results.CONFIG).exists():

@@ -4,7 +4,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from prune_ready.data import IndexBatches
+from prune_ready.data import IndexBatches, StepBatches
 from prune_ready.errors import UserError
 
 
@@ -37,25 +37,30 @@ def test_split_is_the_same_for_every_seed(data_root, mnist):
     assert torch.equal(other.splits["train"].x, mnist.splits["train"].x[:500])
 
 
-def test_batches_depend_on_seed_and_epoch_only():
-    def order(seed, epoch):
-        sampler = IndexBatches(130, 60, seed)
+def test_minibatches_depend_on_seed_and_step_only():
+    def steps(seed, epoch, per_epoch=None, per_call=1):
+        sampler = StepBatches(130, 60, seed, per_epoch, per_call)  # 3 minibatches a data epoch
         sampler.set_epoch(epoch)
-        return [b.tolist() for b in sampler]
+        return [[b.tolist() for b in chunk] for chunk in sampler]
 
-    assert [len(b) for b in order(0, 0)] == [60, 60, 10]
-    assert order(0, 3) == order(0, 3)
-    assert order(0, 3) != order(0, 4)
-    assert order(0, 3) != order(1, 3)
-    assert sorted(i for batch in order(2, 1) for i in batch) == list(range(130))
+    data_epoch = steps(0, 0)
+    assert [[len(b) for b in chunk] for chunk in data_epoch] == [[60], [60], [10]]
+    assert sorted(i for chunk in data_epoch for b in chunk for i in b) == list(range(130))
+    assert steps(0, 3) == steps(0, 3) and steps(0, 3) != steps(0, 4) and steps(0, 3) != steps(1, 3)
+    assert steps(0, 0, per_call=2) == [data_epoch[0] + data_epoch[1], data_epoch[2]]
+    # Lightning epochs of 2 steps run across data epochs: steps 4, 5 = data epoch 1's 2nd, 3rd
+    assert steps(0, 2, per_epoch=2) == steps(0, 1)[1:]
+
+
+def test_evaluation_batches_are_in_order():
     assert [b.tolist() for b in IndexBatches(5, 2)] == [[0, 1], [2, 3], [4]]
 
 
 def test_train_loader_yields_real_batches(make_cfg):
     dm = instantiate(make_cfg("data.train_subset=120").data)
     dm.setup()
-    xb, yb = next(iter(dm.train_dataloader()))
-    assert xb.shape == (60, 1, 28, 28) and yb.shape == (60,)
+    (xb, yb), (xb2, _) = next(iter(dm.train_dataloader()))  # a chunk of minibatches
+    assert xb.shape == (60, 1, 28, 28) and yb.shape == (60,) and xb2.shape == (60, 1, 28, 28)
     val, test = dm.val_dataloader()
     assert sum(len(b[1]) for b in val) == 5_000 and sum(len(b[1]) for b in test) == 10_000
 

@@ -43,7 +43,7 @@ def test_lth_lenet_follows_the_paper(make_cfg, tmp_path):
         "xavier_normal",
     )
     pruner = instantiate(cfg.pruning, run_dir=tmp_path)
-    assert pruner.trainer_limits["max_steps"] == 13 * 50_000
+    assert pruner.trainer_limits["max_epochs"] * pruner.steps_per_evaluation == 13 * 50_000
     assert (pruner.unit, pruner.length, pruner.rounds) == ("iteration", 50_000, 12)
     assert dict(cfg.pruning.rates) == {"fc": 0.2, "output": 0.1}
     remaining = [235_200, 30_000, 1_000]

@@ -146,17 +146,17 @@ def test_a_different_config_in_the_same_directory_is_refused(data_root, tmp_path
 
 
 def test_identical_runs_give_identical_results(make_cfg, tmp_path):
+    """Also when Lightning is handed one minibatch per call instead of 16: a speed knob only."""
     from prune_ready.train import train
 
-    cfg = make_cfg("data.train_subset=600", "pruning.every_n_epochs=1", "pruning.rounds=2")
-    train(cfg, tmp_path / "a")
-    train(cfg, tmp_path / "b")
-    rounds = [(tmp_path / d / results.ROUNDS).read_bytes() for d in ("a", "b")]
-    assert rounds[0] == rounds[1]
-    assert torch.equal(
-        torch.load(tmp_path / "a" / results.MASK)["fc1"],
-        torch.load(tmp_path / "b" / results.MASK)["fc1"],
-    )
+    quick = ["data.train_subset=600", "pruning.every_n_epochs=1", "pruning.rounds=2"]
+    train(make_cfg(*quick), tmp_path / "a")
+    train(make_cfg(*quick), tmp_path / "b")
+    train(make_cfg(*quick, "data.steps_per_call=1"), tmp_path / "c")
+    rounds = [(tmp_path / d / results.ROUNDS).read_bytes() for d in "abc"]
+    assert rounds[0] == rounds[1] == rounds[2]
+    masks = [torch.load(tmp_path / d / results.MASK)["fc1"] for d in "abc"]
+    assert torch.equal(masks[0], masks[1]) and torch.equal(masks[0], masks[2])
 
 
 def test_divergence_fails_one_run_and_the_multirun_goes_on(data_root, tmp_path):

@@ -34,7 +34,8 @@ class PruneRewind(pl.Callback):
       3. resets every surviving weight and bias to the rewind point: θ0, or the weights after
          `rewind` epochs/iterations of round 0 (late rewinding, Frankle et al. 2019);
       4. clears the optimizer state (Adam moments), so each round trains like a fresh run.
-    Pruned weights stay exactly zero: every optimizer step is followed by a re-masking.
+    Pruned weights stay exactly zero: every optimizer step is followed by a re-masking (a
+    step post-hook on the optimizer: one fused multiply, however the steps are batched).
     After every round but the last the whole training state is checkpointed (atomically), so a
     killed run resumes from its last completed round and ends with the same results.
 
@@ -134,17 +135,16 @@ class PruneRewind(pl.Callback):
         self.elapsed = 0.0  # seconds trained before a resume
 
     @property
+    def steps_per_evaluation(self) -> int | None:
+        """Training steps between evaluations; None: one data epoch. Lightning's epochs are cut
+        to this length (see data.StepBatches), so every evaluation ends a Lightning epoch."""
+        return None if self.unit == "epoch" else self.eval_every
+
+    @property
     def trainer_limits(self) -> dict[str, Any]:
         """The Trainer arguments that make it train and evaluate on this schedule."""
-        total = (self.rounds + 1) * self.length
-        if self.unit == "epoch":
-            return {"max_epochs": total, "max_steps": -1, "check_val_every_n_epoch": 1}
-        return {
-            "max_epochs": -1,
-            "max_steps": total,
-            "val_check_interval": self.eval_every,
-            "check_val_every_n_epoch": None,
-        }
+        evaluations = (self.rounds + 1) * self.length // self.eval_every
+        return {"max_epochs": evaluations, "max_steps": -1, "check_val_every_n_epoch": 1}
 
     def compounded(self, rate: float) -> float:
         return 1 - (1 - rate) ** self.prune_steps
@@ -198,13 +198,19 @@ class PruneRewind(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         net = pl_module.net
         self.masked = masks.MaskedWeights(net)
+        self.hooks = [  # pruned weights back to zero after every optimizer step
+            optimizer.register_step_post_hook(lambda *_: self.masked.apply_())
+            for optimizer in trainer.optimizers
+        ]
         self.started = time.perf_counter() - self.elapsed
         if not self.rewind_state:
             self.rewind_state = snapshot(net)
             results.save_atomic(self.rewind_state, self.run_dir / results.INIT)
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.steps_per_epoch = trainer.num_training_batches
+        self.steps_per_epoch = getattr(
+            trainer.datamodule, "batches_per_data_epoch", trainer.num_training_batches
+        )
         self.steps_per_round = self.length * (self.steps_per_epoch if self.unit == "epoch" else 1)
         self.eval_steps = self.eval_every * (self.steps_per_epoch if self.unit == "epoch" else 1)
         self.rewind_step = self.rewind * (self.steps_per_epoch if self.unit == "epoch" else 1)
@@ -252,6 +258,9 @@ class PruneRewind(pl.Callback):
         results.write_csv_atomic(self.run_dir / results.EPOCHS, self.epoch_rows)
         for logger in trainer.loggers:
             logger.log_metrics({"weights_remaining_pct": 100 * total, "round": round_}, step)
+        if self.rewind and step == self.rewind_step:  # θk, for late rewinding
+            self.rewind_state = snapshot(net)
+            results.save_atomic(self.rewind_state, self.run_dir / results.REWIND)
         if step % self.steps_per_round:
             return
         self.end_round(round_, per_layer)
@@ -361,6 +370,10 @@ class PruneRewind(pl.Callback):
             net, (x, y), self.init.formula, self.init.gain, round_
         )
         results.write_csv_atomic(self.run_dir / results.DIAGNOSTICS, self.diagnostic_rows)
+
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        for hook in getattr(self, "hooks", []):
+            hook.remove()
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         results.save_atomic(masks.get_masks(pl_module.net), self.run_dir / results.MASK)
