@@ -1,33 +1,32 @@
-"""Run directories: readable paths that tell runs apart, and fingerprints that tell configs apart."""
+"""Run directories: readable paths that tell runs apart, and config comparison for re-launches."""
 
-import hashlib
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-# Overrides already named by the path (model, data, init, pruning, seed, study name) or that do
-# not change results (where data lives, threads, progress bars, launchers): left out of the path.
-NOT_IN_PATH = {
-    "name",
-    "seed",
-    "model",
-    "data",
-    "init",
-    "pruning",
-    "trainer",
-    "experiment",
-    "threads",
+# Config keys that say where or how a run executes, not what it computes: a run resumed with a
+# different data path, thread count or progress bar is still the same run.
+NOT_RESULT_CHANGING = (
+    "paths",
     "progress_bar",
-    "setup",
+    "threads",
+    "logger",
     "data.root",
     "data.cache_dir",
     "data.download",
     "data.steps_per_call",
-}
-NOT_IN_PATH_PREFIXES = ("trainer.", "hydra", "paths.", "logger.", "progress_bar.")
+)
+# Overrides the run path names already (groups, seed, study name), and those it leaves out: the
+# above, and how training executes (trainer.*, launchers), so that a run keeps its directory.
+NAMED_BY_PATH = ("name", "seed", "model", "data", "init", "pruning", "experiment", "setup")
+NOT_IN_PATH = (*NOT_RESULT_CHANGING, "trainer", "hydra")
+
+
+def under(key: str, roots: Iterable[str]) -> bool:
+    """Whether `key` is one of `roots` or lies below one ('data.root' is under 'data.root')."""
+    return any(key == root or key.startswith(f"{root}.") for root in roots)
 
 
 def run_variant(overrides: Iterable[str]) -> str:
@@ -41,50 +40,28 @@ def run_variant(overrides: Iterable[str]) -> str:
     kept = []
     for override in OverridesParser.create().parse_overrides(list(overrides)):
         key = override.key_or_group
-        if key in NOT_IN_PATH or key.startswith(NOT_IN_PATH_PREFIXES):
+        if key in NAMED_BY_PATH or under(key, NOT_IN_PATH) or key.startswith("hydra/"):
             continue
         kept.append(f"{key}={override.get_value_element_as_str()}".replace("/", "_"))
     return ",".join(sorted(kept)) + "/" if kept else ""
-
-
-# Config keys that say where or how a run executes, not what it computes: a run resumed with a
-# different data path, thread count or progress bar is still the same run.
-NOT_IN_FINGERPRINT = (
-    "paths",
-    "progress_bar",
-    "threads",
-    "logger",
-    "data.root",
-    "data.cache_dir",
-    "data.download",
-    "data.steps_per_call",
-)
 
 
 def result_keys(config: DictConfig) -> dict[str, Any]:
     """The resolved config's leaves ('a.b.c': value) that can change a run's results."""
     flat = flatten(OmegaConf.to_container(config, resolve=True))
     return {
-        key: value
-        for key, value in sorted(flat.items())
-        if not any(key == k or key.startswith(f"{k}.") for k in NOT_IN_FINGERPRINT)
+        key: value for key, value in sorted(flat.items()) if not under(key, NOT_RESULT_CHANGING)
     }
 
 
-def fingerprint(config: DictConfig) -> str:
-    """A short hash of everything in a config that can change a run's results."""
-    text = json.dumps(result_keys(config), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def config_differences(old: DictConfig, new: DictConfig) -> list[str]:
-    """'key: old -> new' for every result-changing leaf that differs."""
+    """'key: old -> new' for every result-changing leaf the two configs both have and disagree on.
+
+    Keys only one side has are options added to (or dropped from) the tool since the older run
+    was made; that run is taken to have used their defaults.
+    """
     a, b = result_keys(old), result_keys(new)
-    return [
-        f"{k}: {a.get(k)} -> {b.get(k)}"
-        for k in sorted(a.keys() | b.keys())
-        if a.get(k) != b.get(k)
-    ]
+    return [f"{k}: {a[k]} -> {b[k]}" for k in sorted(a.keys() & b.keys()) if a[k] != b[k]]
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:

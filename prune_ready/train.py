@@ -24,7 +24,7 @@ from prune_ready import results
 from prune_ready.errors import Diverged, UserError
 from prune_ready.inits import initialize
 from prune_ready.module import Classifier
-from prune_ready.rundir import config_differences, fingerprint, run_variant
+from prune_ready.rundir import config_differences, run_variant
 from prune_ready.status import RunStatus, State, run_status
 
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
@@ -113,9 +113,8 @@ def default_threads() -> int:
 
 def earlier_run(cfg: DictConfig, run_dir: Path) -> RunStatus:
     """The status of the run already in `run_dir`; an error if it was run with another config."""
-    saved = OmegaConf.load(run_dir / results.CONFIG)
-    if fingerprint(saved) != fingerprint(cfg):
-        changes = config_differences(saved, cfg)
+    changes = config_differences(OmegaConf.load(run_dir / results.CONFIG), cfg)
+    if changes:
         raise UserError(
             f"{run_dir} holds a run of another config ({'; '.join(changes[:4])}"
             f"{'; ...' if len(changes) > 4 else ''}): set name=<study> to keep both, "

@@ -190,3 +190,17 @@ def test_divergence_fails_one_run_and_the_multirun_goes_on(data_root, tmp_path):
     assert (
         again.returncode == 0 and "skipped" in again.stdout and "failed with 0 of 2" in again.stdout
     )
+
+
+def test_options_added_since_a_run_do_not_make_it_another_config(make_cfg):
+    from omegaconf import OmegaConf
+
+    from prune_ready.rundir import config_differences
+
+    new = make_cfg("data.train_subset=300")
+    old = OmegaConf.create(OmegaConf.to_container(new, resolve=True))
+    del old.pruning["finetune"]  # an option the older run's tool did not have yet
+    old.data.root = "/elsewhere"  # where the data lives does not change results
+    assert config_differences(old, new) == []
+    old.model.lr = 0.01
+    assert config_differences(old, new) == ["model.lr: 0.01 -> 0.0012"]
