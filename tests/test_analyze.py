@@ -18,15 +18,28 @@ from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from prune_ready.analyze import collect, run_status
+from prune_ready.analyze import analyze, collect, run_status
 from prune_ready.analyze.__main__ import main
 from prune_ready.analyze.collect import factor_fields
+from prune_ready.results import load_round_masks
 from prune_ready.status import State
+from prune_ready.train import train
 from tests.conftest import REPO
 
 VARIANT = "data.test_subset=500,data.train_subset=300,pruning.every_n_epochs=1,pruning.rounds=2"
 INITS = ("kaiming_uniform", "xavier_normal")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LENET = {"fc1": 235_200, "fc2": 30_000, "out": 1_000}
+FIGURES = [
+    "test accuracy vs epoch",
+    "test accuracy at the end of each round",
+    "test accuracy vs weights remaining",
+    "early-stop epoch vs weights remaining",
+    "dead hidden units vs weights remaining",
+    "survivors' RMS ÷ the RMS intended for their fan-in",
+    "signal at the rewind point (fixed batch) vs weights remaining",
+    "mask overlap vs weights remaining",
+]
 
 
 def run_dir(sweep: Path, init: str, seed: int) -> Path:
@@ -122,6 +135,18 @@ def test_collect_reads_every_run_and_round(sweep):
     mine = table[(table["init"] == "xavier_normal") & (table["seed"] == 1)]
     assert mine["test_acc"].tolist() == on_disk["test_acc"].tolist()
     assert mine["weights_remaining"].tolist() == [266_200, 213_060, 170_538]
+    assert s.early_stop == "early_stop_epoch"  # an epoch schedule
+    # 3 rounds × 3 layers a run; ids (run, status, 4 factors, seed) + diagnostics.csv + level
+    assert s.diagnostics.shape == (36, 7 + 12 + 1)
+    diagnostics = s.diagnostics[
+        (s.diagnostics["init"] == "xavier_normal") & (s.diagnostics["seed"] == 1)
+    ]
+    on_disk = pd.read_csv(run_dir(sweep, "xavier_normal", 1) / "diagnostics.csv")
+    assert diagnostics["layer"].tolist() == ["fc1", "fc2", "out"] * 3
+    assert diagnostics["weight_rms"].tolist() == on_disk["weight_rms"].tolist()
+    assert diagnostics["weights_remaining_pct"].tolist() == [
+        pct for pct in mine["weights_remaining_pct"] for _ in range(3)
+    ]
 
 
 def test_run_status_contract(sweep, damaged, tmp_path):
@@ -188,6 +213,34 @@ def test_cli_lists_unfinished_and_failed_runs(analysed, damaged):
     assert "lenet_300_100 on mnist: At 64.1% weights remaining (round 2" in result.stdout
 
 
+def test_findings_quote_the_diagnostics_of_the_best_and_worst_init(analysed, sweep):
+    out, result = analysed
+    evidence = re.search(
+        r"At 64\.1% weights remaining \(means over seeds\), (\w+) leaves 0\.0% of hidden units "
+        r"dead vs 0\.0% for (\w+); its survivors' RMS is (\d\.\d\d)× the RMS its init intends for "
+        r"their fan-in vs (\d\.\d\d)× for \2; masks of different inits \(same seed\) overlap by "
+        r"J=(\d\.\d\d) vs (\d\.\d\d) between seeds of one init \(random masks of the same "
+        r"sparsity: J=0\.47\)\.",
+        result.stdout,
+    )
+    assert evidence is not None, result.stdout
+    assert {evidence[1], evidence[2]} == set(INITS)
+    # the network's ratio: the layers' ratios weighted by their surviving weights
+    layers = finished_diagnostics(sweep).query("round == 2").groupby(["init", "layer"])
+    ratio = layers["rms_ratio"].mean()
+    kept = {"fc1": 0.64, "fc2": 0.64, "out": 0.81}
+    weights = pd.Series({k: n * kept[k] for k, n in LENET.items()})
+    for init, text in ((evidence[1], evidence[3]), (evidence[2], evidence[4])):
+        network = (ratio[init] * weights).sum() / weights.sum()
+        assert float(text) == pytest.approx(network, abs=0.005)
+    pooled = pd.read_csv(out / "mask_overlap.csv").query(
+        "round == 2 and layer == 'all' and init_a == 'all'"
+    )
+    jaccard = pooled.set_index("comparison")["jaccard_mean"]
+    assert float(evidence[5]) == pytest.approx(jaccard["diff_init_same_seed"], abs=0.005)
+    assert float(evidence[6]) == pytest.approx(jaccard["same_init_diff_seed"], abs=0.005)
+
+
 def test_tables_keep_every_run_and_use_only_finished_ones(analysed, sweep):
     out, _ = analysed
     runs = pd.read_csv(out / "runs.csv")
@@ -213,15 +266,76 @@ def test_tables_keep_every_run_and_use_only_finished_ones(analysed, sweep):
     assert len(pd.read_csv(out / "dense.csv")) == 4  # rounds 1-2 of each init
 
 
+def finished_diagnostics(sweep: Path) -> pd.DataFrame:
+    """The finished runs' own diagnostics.csv, stacked, with the ratios derived by hand."""
+    table = pd.concat(
+        pd.read_csv(run_dir(sweep, init, seed) / "diagnostics.csv").assign(init=init, seed=seed)
+        for init in INITS
+        for seed in (0, 1)
+    )
+    return table.assign(
+        rms_ratio=table["weight_rms"] / table["intended_rms"],
+        dead_pct=100 * table["dead"] / table["units"],
+    )
+
+
+def test_diagnostics_table_is_the_mean_over_finished_seeds(analysed, sweep):
+    out, _ = analysed
+    got = pd.read_csv(out / "diagnostics.csv")
+    assert len(got) == 2 * 3 * 3 and set(got["n"]) == {2}  # inits × rounds × layers; no copies
+    assert got["layer"].tolist() == ["fc1", "fc2", "out"] * 6
+    columns = ["rms_ratio", "dead_pct", "weight_rms", "act_rms", "grad_norm", "fan_in_mean"]
+    expected = finished_diagnostics(sweep).groupby(["init", "round", "layer"])[columns].mean()
+    got = got.set_index(["init", "round", "layer"]).loc[expected.index, columns]
+    assert got.to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-12)
+    fc1 = got.xs("fc1", level="layer")["fan_in_mean"]
+    assert fc1.tolist() == pytest.approx([784, 627.2, 501.76] * 2, rel=1e-6)
+
+
+def test_mask_overlap_pairs_finished_runs_at_equal_sparsity(analysed, sweep):
+    out, _ = analysed
+    overlap = pd.read_csv(out / "mask_overlap.csv")
+    # per round and layer (all, fc1, fc2, out): same init per init + pooled, the init pair +
+    # pooled, different init and seed pooled
+    assert len(overlap) == 3 * 4 * (3 + 2 + 1)
+    assert (overlap.loc[overlap["round"] == 0, "jaccard_mean"] == 1).all()  # dense masks
+    pooled = overlap[(overlap["layer"] == "all") & (overlap["init_a"] == "all")]
+    assert pooled["n_pairs"].tolist() == [2] * 9  # the unfinished copy of a run is not paired
+    assert pooled["weights_remaining_pct"].tolist() == [100.0] * 3 + [80.0376] * 3 + [64.0639] * 3
+    a = load_round_masks(run_dir(sweep, "kaiming_uniform", 0))[2]
+    b = load_round_masks(run_dir(sweep, "kaiming_uniform", 1))[2]
+    both = {layer: int((a[layer] & b[layer]).sum()) for layer in a}
+    either = {layer: int((a[layer] | b[layer]).sum()) for layer in a}
+    mine = overlap[
+        (overlap["round"] == 2)
+        & (overlap["comparison"] == "same_init_diff_seed")
+        & (overlap["init_a"] == "kaiming_uniform")
+    ].set_index("layer")
+    assert mine["n_pairs"].tolist() == [1] * 4
+    assert mine.loc["all", "jaccard_mean"] == pytest.approx(
+        sum(both.values()) / sum(either.values()), abs=1e-12
+    )
+    for layer in LENET:
+        assert mine.loc[layer, "jaccard_mean"] == pytest.approx(
+            both[layer] / either[layer], abs=1e-12
+        )
+    # chance: independent masks keeping 64%, 64% and 81% of the layers
+    kept = {"fc1": 0.64, "fc2": 0.64, "out": 0.81}
+    expected = sum(n * kept[k] ** 2 for k, n in LENET.items())
+    chance = expected / (2 * sum(n * kept[k] for k, n in LENET.items()) - expected)
+    assert mine.loc["all", "chance_mean"] == pytest.approx(chance, abs=1e-4)
+
+
 def test_figures_are_valid_pngs_and_svgs(analysed):
     out, _ = analysed
-    pngs = sorted((out / "figures").glob("*.png"))
-    assert [p.name.split("-")[0] for p in pngs] == ["figure1", "figure2", "figure3", "figure4"]
-    for png in pngs:
+    pngs = sorted((out / "figures").glob("*.png"), key=lambda p: int(p.name[6:].split("-")[0]))
+    assert [p.name.split("-")[0] for p in pngs] == [f"figure{k}" for k in range(1, 9)]
+    for k, png in enumerate(pngs, 1):
         assert png.read_bytes()[:8] == PNG_SIGNATURE
         with Image.open(png) as image:
             image.load()
-            assert image.size == (1125, 690)  # 7.5 × 4.6 in at 150 dpi
+            # 7.5 × 4.6 in at 150 dpi; two panels (6, 7): 11 × 4.6 in
+            assert image.size == ((1650, 690) if k in (6, 7) else (1125, 690))
             darkest, lightest = image.convert("L").getextrema()
             assert lightest == 255 and darkest < 64  # white page with dark text and lines
         svg = ET.parse(png.with_suffix(".svg")).getroot()
@@ -231,13 +345,14 @@ def test_figures_are_valid_pngs_and_svgs(analysed):
 def test_report_numbers_and_refers_to_every_figure_and_table(analysed):
     out, _ = analysed
     md = (out / "report.md").read_text()
-    for k in range(1, 5):
+    for k in range(1, 9):
         assert md.count(f"Figure {k}:") == 2  # image alt text + caption
         assert re.search(rf"Figure {k}\b[^:]", md), f"Figure {k} is not referred to"
-    for k in range(1, 7):  # runs, runs left out, then 4 per model and data set
+    assert "Figure 9" not in md
+    for k in range(1, 10):  # runs, runs left out, then 4 + 3 diagnostic per model and data set
         assert md.count(f"**Table {k}:") == 1
         assert re.search(rf"Table {k}\b[^:]", md), f"Table {k} is not referred to"
-    assert "Table 7" not in md
+    assert "Table 10" not in md
     assert "lenet_300_100 on mnist" in md and "CIFAR" not in md
     assert "| unfinished: 2 of 3 rounds |" in md
     assert "failed with 0 of 3 rounds: RuntimeError: loss is NaN at epoch 1" in md
@@ -254,7 +369,7 @@ def test_report_numbers_and_refers_to_every_figure_and_table(analysed):
 
     tags = Tags()
     tags.feed((out / "report.html").read_text())
-    assert tags.tables == 6 and len(tags.images) == 4
+    assert tags.tables == 9 and len(tags.images) == 8
     assert all((out / src).is_file() for src in tags.images)
 
 
@@ -262,22 +377,19 @@ def test_slides_have_title_figures_and_findings(analysed):
     out, _ = analysed
     deck = Presentation(str(out / "slides.pptx"))
     slides = list(deck.slides)
-    assert len(slides) == 1 + 4 + 1
+    assert len(slides) == 1 + 8 + 1
     assert "4 finished, 1 unfinished, 1 failed" in slides[0].placeholders[1].text
     titles = [s.shapes.title.text for s in slides[1:]]
     assert titles == [
-        "Figure 1: test accuracy vs epoch (lenet_300_100 on mnist)",
-        "Figure 2: test accuracy at the end of each round (lenet_300_100 on mnist)",
-        "Figure 3: test accuracy vs weights remaining (lenet_300_100 on mnist)",
-        "Figure 4: early-stop epoch vs weights remaining (lenet_300_100 on mnist)",
+        *(f"Figure {k}: {title} (lenet_300_100 on mnist)" for k, title in enumerate(FIGURES, 1)),
         "Findings",
     ]
-    for slide in slides[1:5]:
+    for slide in slides[1:9]:
         pictures = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
         assert len(pictures) == 1
         assert pictures[0].left >= 0 and pictures[0].left + pictures[0].width <= deck.slide_width
         assert pictures[0].top + pictures[0].height <= deck.slide_height
-    assert slides[5].placeholders[1].text.startswith("lenet_300_100 on mnist: At 64.1% weights")
+    assert slides[9].placeholders[1].text.startswith("lenet_300_100 on mnist: At 64.1% weights")
 
 
 def test_a_path_without_runs_is_one_clear_line(tmp_path):
@@ -316,4 +428,36 @@ def test_notebook_runs_top_to_bottom(damaged, monkeypatch):
     assert not [o for o in outputs if o.output_type == "error"]
     counts = outputs[0]["data"]["text/plain"]
     assert re.search(r"finished\s+4", counts) and re.search(r"failed\s+1", counts)
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == 4
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 4 + 4  # + diagnostics
+    tables = [o["data"]["text/plain"] for o in outputs if "text/plain" in o.get("data", {})]
+    assert any("rms_ratio" in t and "dead_pct" in t for t in tables)
+    assert any("jaccard_mean" in t and "diff_init_same_seed" in t for t in tables)
+
+
+def test_iteration_schedule_reports_the_early_stop_iteration(make_cfg, tmp_path):
+    """One real lth run (rounds of 10 iterations): the statistic, table and figure 4 count
+    iterations; a single run has no pair of masks, so no figure 8."""
+    cfg = make_cfg(
+        "pruning=lth",
+        "pruning.every_n_iterations=10",
+        "pruning.eval_every_n_iterations=5",
+        "pruning.rounds=1",
+        "data.train_subset=300",
+        "data.test_subset=500",
+    )
+    run = tmp_path / "sweep" / "run"
+    train(cfg, run)
+    analysis, files = analyze([tmp_path / "sweep"], tmp_path / "analysis")
+    assert analysis.sweep.early_stop == "early_stop_iteration"
+    summary = pd.read_csv(tmp_path / "analysis" / "summary.csv")
+    rounds = pd.read_csv(run / "rounds.csv")
+    assert summary["early_stop_iteration_mean"].tolist() == rounds["early_stop_iteration"].tolist()
+    assert set(rounds["early_stop_iteration"]) <= {5, 10}
+    assert not any(c.startswith("early_stop_epoch") for c in summary.columns)
+    md = (tmp_path / "analysis" / "report.md").read_text()
+    assert "**Figure 4: early-stop iteration vs weights remaining (lenet_300_100 on mnist)**" in md
+    assert "**Table 3: early-stop iteration by weights remaining" in md
+    assert "the early-stop iteration is the iteration of minimum validation loss" in md
+    pngs = [f.name for f in files if f.suffix == ".png"]
+    assert len(pngs) == 7 and not any("mask-overlap" in name for name in pngs)
+    assert pd.read_csv(tmp_path / "analysis" / "mask_overlap.csv").empty

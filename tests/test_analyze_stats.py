@@ -144,14 +144,46 @@ def test_versus_dense_pairs_each_run_with_its_own_round_zero():
     assert table.loc["xavier_normal", "diff"] == pytest.approx(0.875 - 0.8725)
 
 
-def test_findings_paragraph_reports_lead_ci_and_holm_p():
+def evidence_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Diagnostics at round 1 of sweep_table(): per init (health summary) and pooled mask overlap."""
+    where = {"model": "lenet_300_100", "data": "mnist", "pruning": "imp", "round": 1}
+    level = {"weights_remaining_pct": 80.0376}
+    health = pd.DataFrame(
+        [
+            {**where, "init": init, **level, "dead_hidden_pct_mean": dead, "rms_ratio_mean": ratio}
+            for init, dead, ratio in [
+                ("kaiming_uniform", 3.125, 1.0),
+                ("xavier_normal", 5.0, 0.8),
+                ("kaiming_normal", 12.0, 0.6249),
+            ]
+        ]
+    )
+    overlap = pd.DataFrame(
+        [
+            {**where, **level, "layer": layer, "comparison": kind, "init_a": init, "init_b": init}
+            | {"jaccard_mean": j, "chance_mean": 0.002}
+            for layer, kind, init, j in [
+                ("all", "same_init_diff_seed", "all", 0.45),
+                ("all", "diff_init_same_seed", "all", 0.31),
+                ("all", "diff_init_diff_seed", "all", 0.30),
+                ("all", "same_init_diff_seed", "xavier_normal", 0.9),  # per init: not quoted
+                ("fc1", "diff_init_same_seed", "all", 0.7),  # one layer: not quoted
+            ]
+        ]
+    )
+    return health, overlap
+
+
+def test_findings_paragraph_reports_lead_ci_holm_p_and_diagnostics():
     table = sweep_table()
-    text = findings(
+    health, overlap = evidence_tables()
+    statistics = (
         summarize(table, FACTORS),
         compare_inits(table, FACTORS),
         versus_dense(table, FACTORS),
         FACTORS,
-    )["lenet_300_100 on mnist"]
+    )
+    text = findings(*statistics, health, overlap)["lenet_300_100 on mnist"]
     assert text.startswith(
         "At 80.0% weights remaining (round 1, the sparsest level compared, 3-4 seeds per init), "
         "kaiming_uniform is best with 92.0% test accuracy, ahead of xavier_normal by 4.5 pp "
@@ -160,7 +192,18 @@ def test_findings_paragraph_reports_lead_ci_and_holm_p():
     assert "significant vs xavier_normal (p=0.038, Holm)" in text
     assert "significant vs kaiming_normal (p=0.0072, Holm)" in text
     assert "kaiming_uniform +2.0 pp [95% CI -0.5, 4.5]" in text
+    # the best init against the least accurate one (kaiming_normal, 82.0%)
+    evidence = (
+        " At 80.0% weights remaining (means over seeds), kaiming_uniform leaves 3.1% of hidden "
+        "units dead vs 12.0% for kaiming_normal; its survivors' RMS is 1.00× the RMS its init "
+        "intends for their fan-in vs 0.62× for kaiming_normal; masks of different inits (same "
+        "seed) overlap by J=0.31 vs 0.45 between seeds of one init (random masks of the same "
+        "sparsity: J=0.002)."
+    )
+    assert evidence + " Over the 2 levels" in text
     assert text.endswith("significant (Holm, α=0.05) at 1 of the 2.")
+    bare = findings(*statistics, health.iloc[:0], overlap.iloc[:0])["lenet_300_100 on mnist"]
+    assert bare == text.replace(evidence, "")
 
 
 def test_describe_keeps_unset_factor_values_as_their_own_group():

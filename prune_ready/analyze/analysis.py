@@ -6,7 +6,9 @@ import pandas as pd
 
 from prune_ready.analyze import stats
 from prune_ready.analyze.collect import Sweep
+from prune_ready.analyze.diagnostics import HEALTH, network_health, summarize_diagnostics
 from prune_ready.analyze.findings import findings
+from prune_ready.analyze.overlap import mask_pairs, summarize_overlap
 from prune_ready.status import State
 
 
@@ -16,6 +18,10 @@ class Analysis:
     summary: pd.DataFrame  # per factors × round: n, mean, std, CI (summary.csv)
     comparisons: pd.DataFrame  # best init vs each other, per level (comparisons.csv)
     dense: pd.DataFrame  # each level vs its own round 0, paired by seed (dense.csv)
+    diagnostics: pd.DataFrame  # per factors × round × layer: means over seeds (diagnostics.csv)
+    health: pd.DataFrame  # per run × round: the network's diagnostics in a few numbers
+    health_summary: pd.DataFrame  # the same per factors × round: n, mean, std, CI
+    overlap: pd.DataFrame  # mask Jaccard per kind of pair, round and layer (mask_overlap.csv)
     findings: dict[str, str]  # '<model> on <data>' -> paragraph
 
 
@@ -26,9 +32,21 @@ def finished(table: pd.DataFrame) -> pd.DataFrame:
 def analyse(sweep: Sweep) -> Analysis:
     """Statistics over the finished runs (unfinished and failed ones are listed, not used)."""
     rounds, factors = finished(sweep.rounds), sweep.factors
-    summary = stats.summarize(rounds, factors)
+    summary = stats.summarize(rounds, factors, ("test_acc", sweep.early_stop))
     comparisons = stats.compare_inits(rounds, factors)
     dense = stats.versus_dense(rounds, factors)
+    diagnostics = finished(sweep.diagnostics)
+    health = network_health(diagnostics, sweep.id_columns)
+    health_summary = stats.summarize(health, factors, HEALTH)
+    overlap = summarize_overlap(mask_pairs(sweep), rounds, factors)
     return Analysis(
-        sweep, summary, comparisons, dense, findings(summary, comparisons, dense, factors)
+        sweep,
+        summary,
+        comparisons,
+        dense,
+        summarize_diagnostics(diagnostics, factors),
+        health,
+        health_summary,
+        overlap,
+        findings(summary, comparisons, dense, factors, health_summary, overlap),
     )

@@ -21,8 +21,10 @@ import yaml
 from omegaconf import OmegaConf
 
 from prune_ready import results
+from prune_ready.analyze.diagnostics import COLUMNS
+from prune_ready.analyze.stats import LEVEL
 from prune_ready.errors import UserError
-from prune_ready.rundir import NOT_IN_PATH, NOT_IN_PATH_PREFIXES
+from prune_ready.rundir import NOT_IN_PATH, under
 from prune_ready.status import State, run_status
 
 GROUPS = ("model", "data", "init", "pruning")  # named by <group>.name; always a factor
@@ -32,13 +34,16 @@ Paths = str | Path | Iterable[str | Path]
 
 @dataclass(frozen=True)
 class Sweep:
-    """The collected runs. `rounds` and `epochs` carry each run's factors, seed and status."""
+    """The collected runs. `rounds`, `epochs` and `diagnostics` carry each run's factors, seed
+    and status."""
 
     base: Path  # `run` paths are relative to this
     runs: pd.DataFrame  # one row per run
     rounds: pd.DataFrame  # one row per run × round (rounds.csv)
     epochs: pd.DataFrame  # one row per run × epoch (metrics.csv)
+    diagnostics: pd.DataFrame  # one row per run × round × layer (diagnostics.csv), with the level
     factors: list[str]  # the columns that set runs apart, seed excluded
+    early_stop: str  # the rounds.csv column saying when a round's validation loss was lowest
 
     def table(self) -> pd.DataFrame:
         """One row per run × round; a run without rounds keeps one row (runs.csv)."""
@@ -108,13 +113,36 @@ def collect(paths: Paths) -> Sweep:
     ).join(configs[[*factors, "seed"]].rename(columns=names))
     factor_columns = list(names.values())
     ids = runs[["run", "status", *factor_columns, "seed"]]
+    rounds = read_tables(run_dirs, runs["run"], results.ROUNDS, ids)
+    diagnostics = read_tables(run_dirs, runs["run"], results.DIAGNOSTICS, ids)
     return Sweep(
         base=base,
         runs=runs,
-        rounds=read_tables(run_dirs, runs["run"], results.ROUNDS, ids),
+        rounds=rounds,
         epochs=read_tables(run_dirs, runs["run"], results.EPOCHS, ids),
+        diagnostics=with_level(diagnostics if len(diagnostics) else no_diagnostics(ids), rounds),
         factors=factor_columns,
+        early_stop=early_stop_column(configs),
     )
+
+
+def no_diagnostics(ids: pd.DataFrame) -> pd.DataFrame:
+    """No rows, but the columns of diagnostics.csv with their types (runs from before it)."""
+    columns = {name: pd.Series(dtype=dtype) for name, dtype in COLUMNS.items()}
+    return pd.concat([ids.iloc[:0], pd.DataFrame(columns)], axis=1)
+
+
+def with_level(diagnostics: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
+    """Each row with its run's % weights remaining in that round (NaN before rounds.csv has it)."""
+    levels = rounds.reindex(columns=["run", "round", LEVEL])
+    return diagnostics.merge(levels, on=["run", "round"], how="left", sort=False)
+
+
+def early_stop_column(configs: pd.DataFrame) -> str:
+    """early_stop_iteration when every run counts rounds in iterations (e.g. pruning=lth), else
+    early_stop_epoch (fractional for iteration rounds, so comparable across schedules)."""
+    every = configs.get("pruning.every_n_iterations", pd.Series([None]))
+    return "early_stop_iteration" if every.notna().all() else "early_stop_epoch"
 
 
 def read_tables(
@@ -172,8 +200,7 @@ def factor_fields(configs: pd.DataFrame) -> list[str]:
         for key in configs.columns
         if text[key].nunique() > 1
         and key not in (*names, "seed")
-        and not key.startswith(NOT_IN_PATH_PREFIXES)
-        and (key not in NOT_IN_PATH or key == "name")
+        and not under(key, NOT_IN_PATH)
         and not text[key].equals(text["seed"])
         and text.groupby(names, dropna=False)[key].nunique().max() > 1
     ]

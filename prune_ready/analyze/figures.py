@@ -1,4 +1,4 @@
-"""The seed document's four figures per model and data set, numbered, as PNG and SVG.
+"""The seed document's four figures per model and data set, and what every figure shares.
 
 Each line is one init (or init + other varying factor): the mean over seeds, with a band for
 the 95% Student-t CI of that mean. Figures are drawn on matplotlib Figure objects (Agg for PNG),
@@ -22,6 +22,7 @@ from prune_ready.results import write_atomic
 
 BAND = "band: 95% CI of the mean over seeds (Student t)"
 MAX_TICKS = 11
+SLUGS = ("test-acc-vs-epoch", "test-acc-per-round", "test-acc-vs-weights", "early-stop")
 
 
 @dataclass(frozen=True)
@@ -31,35 +32,20 @@ class FigureFiles:
     caption: str  # "Figure 3: test accuracy vs weights remaining (lenet_300_100 on mnist)"
     png: Path
     svg: Path
-
-
-def draw_figures(
-    rounds: pd.DataFrame, epochs: pd.DataFrame, factors: Sequence[str], out_dir: str | Path
-) -> list[FigureFiles]:
-    """Figures 1-4 for each model and data set (5-8 for the next, ...), written to out_dir."""
-    out_dir = Path(out_dir)
-    files: list[FigureFiles] = []
-    for (model, data), set_rounds in rounds.groupby(labels.SET_KEYS, sort=True):
-        set_epochs = epochs[(epochs["model"] == model) & (epochs["data"] == data)]
-        for figure, slug in zip(
-            figure_set(set_rounds, set_epochs, factors, first=len(files) + 1),
-            ("test-acc-vs-epoch", "test-acc-per-round", "test-acc-vs-weights", "early-stop"),
-            strict=True,
-        ):
-            number = len(files) + 1
-            stem = out_dir / f"figure{number}-{model}-{data}-{slug}"
-            files.append(save(figure, number, labels.set_name(model, data), stem))
-    return files
+    slug: str  # what it shows, as in its file name: "test-acc-vs-weights"
 
 
 def figure_set(
-    rounds: pd.DataFrame, epochs: pd.DataFrame, factors: Sequence[str], first: int = 1
+    rounds: pd.DataFrame,
+    epochs: pd.DataFrame,
+    factors: Sequence[str],
+    first: int = 1,
+    early_stop: str = "early_stop_epoch",
 ) -> list[Figure]:
-    """The four figures of one model and data set, numbered from `first`."""
+    """The four figures of one model and data set (their SLUGS), numbered from `first`;
+    `early_stop` is the rounds.csv column of figure 4 (Sweep.early_stop)."""
     lines = Lines.of(rounds, factors)
-    by_round = describe(
-        rounds, [*lines.keys, "round"], ["test_acc", "early_stop_epoch", "epoch", LEVEL]
-    )
+    by_round = describe(rounds, [*lines.keys, "round"], ["test_acc", early_stop, "epoch", LEVEL])
     where = labels.set_name(rounds["model"].iloc[0], rounds["data"].iloc[0])
     return [
         accuracy_vs_epoch(
@@ -67,7 +53,7 @@ def figure_set(
         ),
         accuracy_per_round(first + 1, where, lines, by_round, rounds),
         accuracy_vs_weights(first + 2, where, lines, by_round, rounds),
-        early_stop_vs_weights(first + 3, where, lines, by_round, rounds),
+        early_stop_vs_weights(first + 3, where, lines, by_round, rounds, early_stop),
     ]
 
 
@@ -139,20 +125,26 @@ def accuracy_vs_weights(
 
 
 def early_stop_vs_weights(
-    number: int, where: str, lines: Lines, by_round: pd.DataFrame, rounds: pd.DataFrame
+    number: int,
+    where: str,
+    lines: Lines,
+    by_round: pd.DataFrame,
+    rounds: pd.DataFrame,
+    early_stop: str,
 ) -> Figure:
-    fig, ax = new_figure(number, "early-stop epoch vs weights remaining", where)
+    name = labels.early_stop(early_stop)
+    fig, ax = new_figure(number, f"{name} vs weights remaining", where)
     for line, colour, label in lines.each(by_round):
-        plot_mean(ax, line, f"{LEVEL}_mean", "early_stop_epoch", colour, label, marker="o")
+        plot_mean(ax, line, f"{LEVEL}_mean", early_stop, colour, label, marker="o")
     weights_axis(ax, rounds[LEVEL])
-    ax.set(ylabel="early-stop epoch (of min. val. loss, in round)")
+    ax.set(ylabel=f"{name} (of min. val. loss, in round)")
     return finish(fig, ax)
 
 
-def new_figure(number: int, title: str, where: str) -> tuple[Figure, Axes]:
+def new_figure(number: int, title: str, where: str, band: str = BAND) -> tuple[Figure, Axes]:
     fig = Figure(figsize=(7.5, 4.6), layout="constrained")
     ax = fig.add_subplot()
-    ax.set_title(f"Figure {number}: {title} ({where})\n{BAND}", fontsize=10, loc="left")
+    ax.set_title(f"Figure {number}: {title} ({where})\n{band}", fontsize=10, loc="left")
     ax.grid(True, color="0.9", lw=0.6)
     return fig, ax
 
@@ -171,11 +163,14 @@ def plot_mean(
     label: str,
     scale: float = 1.0,
     marker: str | None = None,
+    ls: str = "-",
 ) -> None:
     """The mean as a line, its CI as a band (absent where a single seed gives no CI)."""
     line = line.sort_values(x)
     xs = line[x].to_numpy()
-    ax.plot(xs, scale * line[f"{metric}_mean"], color=colour, label=label, marker=marker, ms=3)
+    ax.plot(
+        xs, scale * line[f"{metric}_mean"], color=colour, label=label, marker=marker, ms=3, ls=ls
+    )
     low, high = scale * line[f"{metric}_ci_low"], scale * line[f"{metric}_ci_high"]
     ax.fill_between(xs, low, high, color=colour, alpha=0.18, lw=0)
 
@@ -203,12 +198,17 @@ def epochs_per_round(rounds: pd.DataFrame) -> float | None:
     return float(per_round[0]) if np.allclose(per_round, per_round[0], rtol=1e-3) else None
 
 
-def save(figure: Figure, number: int, set_name: str, stem: Path) -> FigureFiles:
-    """PNG (150 dpi) and SVG, each written atomically; the SVG without a date, reproducible."""
-    caption = figure.axes[0].get_title(loc="left").split("\n")[0]
+def save(
+    figure: Figure, number: int, model: str, data: str, slug: str, out_dir: Path
+) -> FigureFiles:
+    """figure<number>-<model>-<data>-<slug> as PNG (150 dpi) and SVG, each written atomically;
+    the SVG without a date, reproducible. The caption is the title's first line (the figure's
+    own title where it has panels)."""
+    title = figure.get_suptitle() or figure.axes[0].get_title(loc="left")
+    stem = out_dir / f"figure{number}-{model}-{data}-{slug}"
     paths = stem.with_suffix(".png"), stem.with_suffix(".svg")
     for path, metadata in zip(paths, ({}, {"Date": None}), strict=True):
         buffer = io.BytesIO()
         figure.savefig(buffer, format=path.suffix[1:], dpi=150, metadata=metadata)
         write_atomic(path, buffer.getvalue())
-    return FigureFiles(number, set_name, caption, *paths)
+    return FigureFiles(number, labels.set_name(model, data), title.split("\n")[0], *paths, slug)

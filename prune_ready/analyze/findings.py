@@ -2,7 +2,9 @@
 
 Each paragraph leads with the sparsest level at which inits were compared (where pruning has had
 the most effect), gives the best init's lead with its CI and Holm-adjusted p values, each init's
-change from its own dense baseline, and how often the best init's lead held across all levels.
+change from its own dense baseline, the diagnostics there that may explain it (the best against
+the least accurate init: dead hidden units, the survivors' weight scale, how much their masks
+overlap), and how often the best init's lead held across all levels.
 """
 
 from collections.abc import Sequence
@@ -10,6 +12,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from prune_ready.analyze import labels
+from prune_ready.analyze.overlap import ALL, SAME_INIT, SAME_SEED
 from prune_ready.analyze.stats import LEVEL, select
 
 ALPHA = 0.05
@@ -20,8 +23,11 @@ def findings(
     comparisons: pd.DataFrame,
     dense: pd.DataFrame,
     factors: Sequence[str],
+    health: pd.DataFrame,
+    overlap: pd.DataFrame,
 ) -> dict[str, str]:
-    """'<model> on <data>' -> its findings paragraph."""
+    """'<model> on <data>' -> its findings paragraph. `health` (the network's diagnostics per
+    config and round, Analysis.health_summary) and `overlap` (mask_overlap) add the evidence."""
     others = labels.series_keys(factors)[1:]
     paragraphs = {}
     for (model, data), rows in summary.groupby(labels.SET_KEYS, sort=True):
@@ -33,14 +39,24 @@ def findings(
             where = {"model": model, "data": data, **setting}
             prefix = ", ".join(f"{k}={labels.value(v)}" for k, v in setting.items())
             prefix = f"With {prefix}: " if prefix else ""
+            diagnostics = select(health, where), select(overlap, where)
             sentences.append(
-                prefix + describe_part(part, select(comparisons, where), select(dense, where))
+                prefix
+                + describe_part(
+                    part, select(comparisons, where), select(dense, where), *diagnostics
+                )
             )
         paragraphs[labels.set_name(model, data)] = " ".join(sentences)
     return paragraphs
 
 
-def describe_part(summary: pd.DataFrame, comparisons: pd.DataFrame, dense: pd.DataFrame) -> str:
+def describe_part(
+    summary: pd.DataFrame,
+    comparisons: pd.DataFrame,
+    dense: pd.DataFrame,
+    health: pd.DataFrame,
+    overlap: pd.DataFrame,
+) -> str:
     if comparisons.empty:
         last = summary[summary["round"] == summary["round"].max()].iloc[0]
         text = (
@@ -49,7 +65,8 @@ def describe_part(summary: pd.DataFrame, comparisons: pd.DataFrame, dense: pd.Da
             f"{labels.ci_pp(last['test_acc_ci_low'], last['test_acc_ci_high'])} over "
             f"{last['n']} seed{'s' if last['n'] > 1 else ''}."
         )
-        return text[0].upper() + text[1:] + dense_sentence(dense, last["round"])
+        diagnosed = evidence(health, overlap, last["round"], last["init"], None)
+        return text[0].upper() + text[1:] + dense_sentence(dense, last["round"]) + diagnosed
     sparsest = comparisons["round"].max()
     at = comparisons[comparisons["round"] == sparsest]
     runner_up = at.loc[at["diff"].idxmin()]
@@ -64,7 +81,17 @@ def describe_part(summary: pd.DataFrame, comparisons: pd.DataFrame, dense: pd.Da
         f"{labels.pp(runner_up['diff'])} {labels.ci_pp(runner_up['ci_low'], runner_up['ci_high'])}; "
     )
     tests = ", ".join(verdict(row.p_holm, row.other) for row in at.itertuples())
-    return lead + tests + "." + dense_sentence(dense, sparsest) + " " + across_levels(comparisons)
+    worst = at.loc[at["other_mean"].idxmin(), "other"]
+    diagnosed = evidence(health, overlap, sparsest, at["best"].iloc[0], worst)
+    return (
+        lead
+        + tests
+        + "."
+        + dense_sentence(dense, sparsest)
+        + diagnosed
+        + " "
+        + across_levels(comparisons)
+    )
 
 
 def verdict(p_holm: float, other: str) -> str:
@@ -102,3 +129,49 @@ def across_levels(comparisons: pd.DataFrame) -> str:
         f"other init is significant (Holm, α={ALPHA}) at "
         f"{int(per_level['significant'].sum())} of the {len(per_level)}."
     )
+
+
+def evidence(
+    health: pd.DataFrame, overlap: pd.DataFrame, round_: int, best: str, worst: str | None
+) -> str:
+    """E.g. ' At 0.40% weights remaining (means over seeds), a leaves 3.1% of hidden units dead vs
+    12.0% for b; its survivors' RMS is ...', or '' where the runs have no diagnostics."""
+    at = health[health["round"] == round_].set_index("init")
+    clauses = []
+    if best in at.index:
+        dead, ratio = at["dead_hidden_pct_mean"], at["rms_ratio_mean"]
+        clauses.append(
+            f"{best} leaves {dead[best]:.1f}% of hidden units dead" + versus(dead, worst, "{:.1f}%")
+        )
+        clauses.append(
+            f"its survivors' RMS is {ratio[best]:.2f}× the RMS its init intends for their "
+            f"fan-in" + versus(ratio, worst, "{:.2f}×")
+        )
+    clauses += mask_clause(overlap[overlap["round"] == round_])
+    if not clauses:
+        return ""
+    level = pd.concat([at[LEVEL], overlap.loc[overlap["round"] == round_, LEVEL]]).mean()
+    return (
+        f" At {labels.level(level)} weights remaining (means over seeds), "
+        + "; ".join(clauses)
+        + "."
+    )
+
+
+def versus(values: pd.Series, other: str | None, fmt: str) -> str:
+    """' vs 12.0% for b' (nothing without another init)."""
+    if other is None or other not in values.index:
+        return ""
+    return f" vs {fmt.format(values[other])} for {other}"
+
+
+def mask_clause(overlap: pd.DataFrame) -> list[str]:
+    """How much masks overlap across inits and across seeds (all weights, pooled pairs)."""
+    pooled = overlap[(overlap["layer"] == ALL) & (overlap["init_a"] == ALL)]
+    jaccard = pooled.set_index("comparison")["jaccard_mean"]
+    chance = f" (random masks of the same sparsity: J={pooled['chance_mean'].mean():.2g})"
+    seeds = f"{jaccard[SAME_INIT]:.2f} between seeds of one init" if SAME_INIT in jaccard else ""
+    if SAME_SEED in jaccard:
+        text = f"masks of different inits (same seed) overlap by J={jaccard[SAME_SEED]:.2f}"
+        return [text + (f" vs {seeds}" if seeds else "") + chance]
+    return [f"masks overlap by J={seeds}{chance}"] if seeds else []

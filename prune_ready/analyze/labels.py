@@ -36,6 +36,11 @@ def value(v: object) -> str:
     return "unset" if pd.isna(v) else str(v)
 
 
+def early_stop(column: str) -> str:
+    """early_stop_iteration -> 'early-stop iteration' (and so for epochs)."""
+    return "early-stop " + column.removeprefix("early_stop_")
+
+
 def level(pct: float) -> str:
     """Weights remaining: '80.0%', '1.2%', '0.35%'."""
     return f"{pct:.1f}%" if pct >= 1 else f"{pct:.2g}%"

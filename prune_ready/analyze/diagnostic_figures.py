@@ -1,0 +1,156 @@
+"""Figures 5-8 of each model and data set: what pruning leaves of the network at each rewind point.
+
+5: dead hidden units; 6: the survivors' RMS against the RMS their init intends for their
+surviving fan-in (first layer, whole network); 7: signal propagation on a fixed batch (the output
+layer's activation RMS, the first layer's gradient norm); 8: how much the masks of two runs
+overlap. A figure whose data the runs lack (runs from before diagnostics.csv, or fewer than two
+runs with round_masks.pt) is left out. Lines, colours and the weights axis are those of 1-4.
+"""
+
+import itertools
+from collections.abc import Sequence
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from prune_ready.analyze import labels
+from prune_ready.analyze.diagnostics import HEALTH
+from prune_ready.analyze.figures import BAND, Lines, finish, new_figure, plot_mean, weights_axis
+from prune_ready.analyze.overlap import ALL, NEITHER, SAME_INIT, SAME_SEED
+from prune_ready.analyze.stats import LEVEL, describe
+
+PAIR_BAND = "band: 95% t CI over pairs of runs (pairs share runs, so descriptive only)"
+PAIRS = {  # kind of pair -> colour, legend
+    SAME_INIT: ("C0", "same init, different seeds"),
+    SAME_SEED: ("C3", "different inits, same seed"),
+    NEITHER: ("C1", "different init and seed"),
+}
+STYLES = ("-", "--", "-.", ":")  # one per setting of the other varying factors (e.g. a control)
+
+
+def diagnostic_figure_set(
+    rounds: pd.DataFrame,
+    health: pd.DataFrame,
+    overlap: pd.DataFrame,
+    factors: Sequence[str],
+    first: int = 5,
+) -> dict[str, Figure]:
+    """slug -> figure, numbered from `first`, for one model and data set: its finished rounds,
+    network health (Analysis.health) and mask overlap (Analysis.overlap)."""
+    lines = Lines.of(rounds, factors)
+    where = labels.set_name(rounds["model"].iloc[0], rounds["data"].iloc[0])
+    figures: dict[str, Figure] = {}
+    if len(health):
+        by_round = describe(health, [*lines.keys, "round"], [*HEALTH, LEVEL])
+        first_layer, output_layer = health["first_layer"].iloc[0], health["output_layer"].iloc[0]
+        figures["dead-units"] = dead_units(first, where, lines, by_round, rounds)
+        figures["weight-scale"] = weight_scale(
+            first + 1, where, lines, by_round, rounds, first_layer
+        )
+        figures["signal"] = signal(
+            first + 2, where, lines, by_round, rounds, first_layer, output_layer
+        )
+    pooled = overlap[(overlap["layer"] == ALL) & (overlap["init_a"] == ALL)]
+    if len(pooled):
+        others = [k for k in lines.keys[1:] if pooled[k].nunique(dropna=False) > 1]
+        figures["mask-overlap"] = mask_overlap(first + len(figures), where, pooled, others, rounds)
+    return figures
+
+
+def dead_units(
+    number: int, where: str, lines: Lines, by_round: pd.DataFrame, rounds: pd.DataFrame
+) -> Figure:
+    fig, ax = new_figure(number, "dead hidden units vs weights remaining", where)
+    for line, colour, label in lines.each(by_round):
+        plot_mean(ax, line, f"{LEVEL}_mean", "dead_hidden_pct", colour, label, marker="o")
+    weights_axis(ax, rounds[LEVEL])
+    ax.set(ylabel="dead units (% of hidden units)")
+    ax.set_ylim(bottom=0)
+    return finish(fig, ax)
+
+
+def weight_scale(
+    number: int,
+    where: str,
+    lines: Lines,
+    by_round: pd.DataFrame,
+    rounds: pd.DataFrame,
+    first_layer: str,
+) -> Figure:
+    fig, axes = new_panels(number, "survivors' RMS ÷ the RMS intended for their fan-in", where)
+    panels = {
+        "rms_ratio_first": f"first layer ({first_layer})",
+        "rms_ratio": "whole network (layers weighted by surviving weights)",
+    }
+    for ax, (metric, title) in zip(axes, panels.items(), strict=True):
+        for line, colour, label in lines.each(by_round):
+            plot_mean(ax, line, f"{LEVEL}_mean", metric, colour, label, marker="o")
+        ax.axhline(1, color="0.3", ls="--", lw=0.9, label="1: as the init intends")
+        weights_axis(ax, rounds[LEVEL])
+        ax.set_title(title, fontsize=9, loc="left")
+        ax.set(ylabel="weight RMS ÷ intended RMS (×)")
+    return finish(fig, axes[0])
+
+
+def signal(
+    number: int,
+    where: str,
+    lines: Lines,
+    by_round: pd.DataFrame,
+    rounds: pd.DataFrame,
+    first_layer: str,
+    output_layer: str,
+) -> Figure:
+    fig, axes = new_panels(
+        number, "signal at the rewind point (fixed batch) vs weights remaining", where
+    )
+    panels = {
+        "act_rms_out": (
+            f"output layer ({output_layer}): forward",
+            "RMS of the logits (pre-softmax)",
+        ),
+        "grad_norm_first": (
+            f"first layer ({first_layer}): backward",
+            "L2 norm of the masked weight gradient",
+        ),
+    }
+    for ax, (metric, (title, ylabel)) in zip(axes, panels.items(), strict=True):
+        for line, colour, label in lines.each(by_round):
+            plot_mean(ax, line, f"{LEVEL}_mean", metric, colour, label, marker="o")
+        ax.set_yscale("log", nonpositive="clip")
+        weights_axis(ax, rounds[LEVEL])
+        ax.set_title(title, fontsize=9, loc="left")
+        ax.set(ylabel=f"{ylabel} (log scale)")
+    return finish(fig, axes[0])
+
+
+def mask_overlap(
+    number: int, where: str, pooled: pd.DataFrame, others: Sequence[str], rounds: pd.DataFrame
+) -> Figure:
+    fig, ax = new_figure(number, "mask overlap vs weights remaining", where, PAIR_BAND)
+    parts = pooled.groupby(list(others), dropna=False, sort=True) if others else [((), pooled)]
+    for style, (combo, rows) in zip(itertools.cycle(STYLES), parts, strict=False):
+        setting = dict(zip(others, combo, strict=True))
+        suffix = "".join(f", {k}={labels.value(v)}" for k, v in setting.items())
+        for kind, (colour, name) in PAIRS.items():
+            line = rows[rows["comparison"] == kind].sort_values(LEVEL)
+            if len(line):
+                label = f"{name}{suffix} ({line['n_pairs'].max()} pairs)"
+                plot_mean(ax, line, LEVEL, "jaccard", colour, label, marker="o", ls=style)
+        chance = rows.groupby(LEVEL)["chance_mean"].mean()
+        label = f"chance: random masks of the same per-layer sparsity{suffix}"
+        ax.plot(chance.index, chance, color="0.5", ls=":", lw=1.2, label=label)
+    weights_axis(ax, rounds[LEVEL])
+    ax.set(ylabel="Jaccard index |A∩B| / |A∪B| of the masks", ylim=(0, 1.02))
+    return finish(fig, ax)
+
+
+def new_panels(number: int, title: str, where: str) -> tuple[Figure, list[Axes]]:
+    """Two panels side by side under one numbered title."""
+    fig = Figure(figsize=(11, 4.6), layout="constrained")
+    axes = list(fig.subplots(1, 2))
+    fig.suptitle(f"Figure {number}: {title} ({where})\n{BAND}", fontsize=10, x=0.01, ha="left")
+    for ax in axes:
+        ax.grid(True, color="0.9", lw=0.6)
+    return fig, axes
