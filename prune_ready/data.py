@@ -45,10 +45,14 @@ class TensorPairs(Dataset):
 
     def __getitem__(self, idx: Tensor | list[Tensor]) -> Any:
         if isinstance(idx, Tensor):
+            idx = idx.to(self.y.device)
             return self.x[idx], self.y[idx]
         sizes = [len(i) for i in idx]  # one gather for the whole chunk, then views
-        flat = torch.cat(idx)
+        flat = torch.cat(idx).to(self.y.device)
         return list(zip(self.x[flat].split(sizes), self.y[flat].split(sizes), strict=True))
+
+    def to(self, device: torch.device) -> "TensorPairs":
+        return TensorPairs(self.x.to(device), self.y.to(device))
 
 
 class IndexBatches(Sampler[Tensor]):
@@ -187,16 +191,23 @@ class InMemoryData(pl.LightningDataModule):
     def batches_per_data_epoch(self) -> int:
         return -(-len(self.splits["train"]) // self.batch_size)
 
+    def resident(self) -> dict[str, TensorPairs]:
+        """The splits, moved once to the device Lightning trains on (a GPU: no host copies)."""
+        device = self.trainer.strategy.root_device if self.trainer else torch.device("cpu")
+        if self.splits["train"].y.device != device:
+            self.splits = {name: split.to(device) for name, split in self.splits.items()}
+        return self.splits
+
     def train_dataloader(self) -> DataLoader:
         """Chunks of minibatches (see StepBatches); the training step takes a chunk at a time."""
-        data = self.splits["train"]
+        data = self.resident()["train"]
         sampler = StepBatches(
             len(data), self.batch_size, self.seed, self.steps_per_epoch, self.steps_per_call
         )
         return DataLoader(data, batch_size=None, sampler=sampler)
 
     def _eval_loader(self, split: str) -> DataLoader:
-        data = self.splits[split]
+        data = self.resident()[split]
         return DataLoader(
             data, batch_size=None, sampler=IndexBatches(len(data), self.eval_batch_size)
         )

@@ -27,11 +27,14 @@ class Classifier(pl.LightningModule):
         num_classes: int = 10,
         fused: bool = True,
         channels_last: bool = False,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         self.lr, self.fused = lr, fused
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.net = net.to(memory_format=self.memory_format)
+        # a plain function, not a submodule: `net` keeps its layer names, masks and hooks
+        self.net_forward = torch.compile(self.net.forward) if compile else self.net.forward
         self.automatic_optimization = False
         self.eval_loss = nn.ModuleDict({s: MeanMetric() for s in EVAL_SPLITS})
         self.eval_acc = nn.ModuleDict(
@@ -41,7 +44,7 @@ class Classifier(pl.LightningModule):
         self.register_buffer("train_count", torch.zeros(()), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x.contiguous(memory_format=self.memory_format))
+        return self.net_forward(x.contiguous(memory_format=self.memory_format))
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.parameters(), lr=self.lr, fused=self.fused)
@@ -68,7 +71,7 @@ class Classifier(pl.LightningModule):
     def on_validation_epoch_end(self) -> None:
         """Log val/test loss and accuracy, and the mean training loss since the last evaluation."""
         if self.train_count > 0:
-            self.log("train/loss", self.train_loss_sum / self.train_count)
+            self.log("train/loss", self.train_loss_sum / self.train_count, sync_dist=True)
             self.train_loss_sum.zero_()
             self.train_count.zero_()
         for split in EVAL_SPLITS:

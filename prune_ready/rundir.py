@@ -17,6 +17,7 @@ NOT_RESULT_CHANGING = (
     "data.cache_dir",
     "data.download",
     "data.steps_per_call",
+    "model.compile",
 )
 # Overrides the run path names already (groups, seed, study name), and those it leaves out: the
 # above, and how training executes (trainer.*, launchers), so that a run keeps its directory.

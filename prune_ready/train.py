@@ -66,6 +66,7 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         lr=cfg.model.lr,
         num_classes=datamodule.num_classes,
         channels_last=cfg.model.channels_last,
+        compile=cfg.model.compile,
     )
     pruner.check(net)
     checkpoint = run_dir / results.CHECKPOINT

