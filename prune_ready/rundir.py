@@ -1,6 +1,9 @@
 """Run directories: readable paths that tell runs apart, and config comparison for re-launches."""
 
-from collections.abc import Iterable
+import fcntl
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -72,3 +75,24 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
             k: v for key, sub in tree.items() for k, v in flatten(sub, f"{prefix}{key}.").items()
         }
     return {prefix[:-1]: tree}
+
+
+LOCK = ".lock"
+
+
+@contextmanager
+def exclusive(run_dir: Path) -> Iterator[bool]:
+    """Hold `run_dir`'s lock while training in it: yields False if another process holds it.
+
+    An flock, so the kernel releases it when its holder dies, even by SIGKILL."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / LOCK, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

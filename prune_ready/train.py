@@ -24,7 +24,7 @@ from prune_ready import results
 from prune_ready.errors import Diverged, UserError
 from prune_ready.inits import initialize
 from prune_ready.module import Classifier
-from prune_ready.rundir import config_differences, run_variant
+from prune_ready.rundir import config_differences, exclusive, run_variant
 from prune_ready.status import RunStatus, State, run_status
 
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
@@ -42,8 +42,10 @@ logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARN
 def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ()) -> State | None:
     """Train, prune and rewind as `cfg` says, writing results into `run_dir`.
 
-    A finished or failed run of the same config in `run_dir` is skipped (returns None); an
-    unfinished one resumes from its last completed round. Returns the run's new state.
+    A finished or failed run of the same config in `run_dir` is skipped (returns None), and so
+    is a run another process is training (each run directory has a lock); an unfinished one
+    resumes from its last completed round. Returns the run's new state. Launching the same grid
+    twice thus splits its runs between the two processes.
     `callbacks` are added to the configured ones (benchmarks use this to time the steps).
     """
     torch.set_num_threads(cfg.threads or default_threads())
@@ -69,33 +71,37 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         compile=cfg.model.compile,
     )
     pruner.check(net)
-    checkpoint = run_dir / results.CHECKPOINT
-    if (run_dir / results.CONFIG).exists():
-        status = earlier_run(cfg, run_dir)
-        if status.state is not State.UNFINISHED:
-            log.info("skipped %s: %s (delete it to run again)", run_dir, status.describe())
+    if done(earlier_run(cfg, run_dir), run_dir):
+        return None
+    with exclusive(run_dir) as mine:
+        if not mine:
+            log.info("skipped %s: another process is running it", run_dir)
             return None
+        status = earlier_run(cfg, run_dir)  # again: it may have finished while we waited
+        if done(status, run_dir):
+            return None
+        checkpoint = run_dir / results.CHECKPOINT
         if checkpoint.exists():
             log.info("resuming %s after round %d", run_dir, status.rounds_done - 1)
         else:
-            shutil.rmtree(run_dir / "tb", ignore_errors=True)  # killed in round 0: start afresh
-    results.write_text_atomic(run_dir / results.CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
-    progress = [instantiate(cfg.progress_bar)] if cfg.progress_bar else []
-    trainer = instantiate(
-        cfg.trainer,
-        **pruner.trainer_limits,
-        callbacks=[pruner, *progress, *instantiate(cfg.trainer.callbacks), *callbacks],
-        enable_progress_bar=bool(progress),
-        logger=instantiate(cfg.logger, save_dir=str(run_dir)),
-    )
-    try:
-        trainer.fit(
-            module, datamodule=datamodule, ckpt_path=checkpoint if checkpoint.exists() else None
+            shutil.rmtree(run_dir / "tb", ignore_errors=True)  # new, or killed in round 0
+        results.write_text_atomic(run_dir / results.CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
+        progress = [instantiate(cfg.progress_bar)] if cfg.progress_bar else []
+        trainer = instantiate(
+            cfg.trainer,
+            **pruner.trainer_limits,
+            callbacks=[pruner, *progress, *instantiate(cfg.trainer.callbacks), *callbacks],
+            enable_progress_bar=bool(progress),
+            logger=instantiate(cfg.logger, save_dir=str(run_dir)),
         )
-    except Diverged as e:
-        results.write_text_atomic(run_dir / results.FAILED, f"{e}\n")
-        log.error("failed %s: %s", run_dir, e)
-        return State.FAILED
+        try:
+            trainer.fit(
+                module, datamodule=datamodule, ckpt_path=checkpoint if checkpoint.exists() else None
+            )
+        except Diverged as e:
+            results.write_text_atomic(run_dir / results.FAILED, f"{e}\n")
+            log.error("failed %s: %s", run_dir, e)
+            return State.FAILED
     return State.FINISHED
 
 
@@ -112,8 +118,18 @@ def default_threads() -> int:
     return max(1, cores // (cores if jobs < 0 else jobs))
 
 
-def earlier_run(cfg: DictConfig, run_dir: Path) -> RunStatus:
-    """The status of the run already in `run_dir`; an error if it was run with another config."""
+def done(status: RunStatus | None, run_dir: Path) -> bool:
+    """Whether the run in `run_dir` has ended (finished or failed): then it is skipped."""
+    if status is None or status.state is State.UNFINISHED:
+        return False
+    log.info("skipped %s: %s (delete it to run again)", run_dir, status.describe())
+    return True
+
+
+def earlier_run(cfg: DictConfig, run_dir: Path) -> RunStatus | None:
+    """The status of the run already in `run_dir` (None: none); an error if it had another config."""
+    if not (run_dir / results.CONFIG).exists():
+        return None
     changes = config_differences(OmegaConf.load(run_dir / results.CONFIG), cfg)
     if changes:
         raise UserError(

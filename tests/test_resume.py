@@ -204,3 +204,43 @@ def test_options_added_since_a_run_do_not_make_it_another_config(make_cfg):
     assert config_differences(old, new) == []
     old.model.lr = 0.01
     assert config_differences(old, new) == ["model.lr: 0.01 -> 0.0012"]
+
+
+def test_a_run_another_process_holds_is_skipped(make_cfg, tmp_path):
+    import fcntl
+
+    from prune_ready.rundir import LOCK
+    from prune_ready.train import train
+
+    tmp_path.mkdir(exist_ok=True)
+    with open(tmp_path / LOCK, "a") as held:  # as if another process were training here
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert train(make_cfg("data.train_subset=300", "pruning.rounds=0"), tmp_path) is None
+    assert not (tmp_path / results.CONFIG).exists()
+
+
+def test_the_same_grid_launched_twice_splits_its_runs(data_root, tmp_path):
+    args = [
+        "-m",
+        "seed=0,1,2,3",
+        "data.train_subset=600",
+        "pruning.every_n_epochs=2",
+        "pruning.rounds=1",
+        "progress_bar=null",
+    ]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "prune_ready.train", *args],
+            cwd=tmp_path,
+            env=cli_env(data_root),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [proc.communicate(timeout=600)[0] for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs)
+    trained = [out.count("early stop") for out in outputs]  # one table of rounds per run trained
+    assert sum(trained) == 4
+    for run in tmp_path.glob("outputs/**/seed=*"):
+        assert len(read_csv(run / results.ROUNDS)) == 2
