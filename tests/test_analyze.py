@@ -414,6 +414,17 @@ def test_a_path_without_runs_is_one_clear_line(tmp_path):
     )
 
 
+def test_a_sweep_with_no_finished_run_is_one_clear_line(sweep, tmp_path):
+    run = next(p.parent for p in sweep.rglob("config.yaml"))
+    (tmp_path / "run").mkdir()
+    shutil.copy(run / "config.yaml", tmp_path / "run" / "config.yaml")  # started, no round yet
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path)])
+    assert exit_.value.code == (
+        f"error: no finished run under {tmp_path} yet (1 runs: 1 unfinished): nothing to analyse"
+    )
+
+
 def test_notebook_runs_top_to_bottom(damaged, monkeypatch):
     monkeypatch.setenv("PRUNE_READY_SWEEP", str(damaged))
     monkeypatch.setenv("PYTHONPATH", str(REPO))

@@ -9,6 +9,7 @@ from prune_ready.analyze.collect import Sweep
 from prune_ready.analyze.diagnostics import HEALTH, network_health, summarize_diagnostics
 from prune_ready.analyze.findings import findings
 from prune_ready.analyze.overlap import mask_pairs, summarize_overlap
+from prune_ready.errors import UserError
 from prune_ready.status import State
 
 
@@ -32,6 +33,13 @@ def finished(table: pd.DataFrame) -> pd.DataFrame:
 def analyse(sweep: Sweep) -> Analysis:
     """Statistics over the finished runs (unfinished and failed ones are listed, not used)."""
     rounds, factors = finished(sweep.rounds), sweep.factors
+    if rounds.empty:
+        counts = sweep.runs["status"].value_counts()
+        raise UserError(
+            f"no finished run under {sweep.base} yet ({len(sweep.runs)} runs: "
+            + ", ".join(f"{n} {state}" for state, n in counts.items())
+            + "): nothing to analyse"
+        )
     summary = stats.summarize(rounds, factors, ("test_acc", sweep.early_stop))
     comparisons = stats.compare_inits(rounds, factors)
     dense = stats.versus_dense(rounds, factors)
