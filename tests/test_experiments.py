@@ -16,20 +16,44 @@ GRIDS = {
     "seed_study_smoke": ({"+setup": ["lenet_mnist", "conv6_cifar10_jpeg"]}, "imp_seed"),
     "lth_lenet": ({"pruning.control": ["none", "reinit"], "seed": ["0", "1", "2"]}, "lth"),
     "lth_lenet_smoke": ({"pruning.control": ["none", "reinit"]}, "lth"),
+    "init_study_lenet": ({"seed": ["0", "1", "2"]}, "imp_seed"),
+    "init_study_conv6": ({"seed": ["0", "1", "2"]}, "imp_seed"),
+    "methods_lenet_pai": (
+        {"pruning": ["snip", "grasp", "synflow", "random_layerwise", "random_global"]},
+        "snip",
+    ),
+    "methods_lenet_imp": ({"pruning": ["magnitude_global", "finetune"]}, "magnitude_global"),
 }
+
+
+STUDY = {"methods_lenet_pai": "methods_lenet", "methods_lenet_imp": "methods_lenet"}  # one study
+
+
+def test_every_preset_is_covered():
+    from pathlib import Path
+
+    from prune_ready.train import CONF_DIR
+
+    assert {p.stem for p in Path(CONF_DIR, "experiment").glob("*.yaml")} == set(GRIDS)
 
 
 @pytest.mark.parametrize("name", sorted(GRIDS))
 def test_experiment_composes(make_cfg, name, tmp_path):
     expected_params, pruning = GRIDS[name]
     cfg = make_cfg(f"+experiment={name}")
-    assert cfg.name == name and cfg.pruning.name == pruning
+    study = STUDY.get(name, name)
+    assert cfg.name == study and cfg.pruning.name == pruning
     with_hydra = make_cfg(f"+experiment={name}", return_hydra=True)
     params = {k: str(v).split(",") for k, v in with_hydra.hydra.sweeper.params.items()}
     for key, values in expected_params.items():
         assert params[key] == values
-    for setup in params.get("+setup", ["lenet_mnist"]):
-        job = make_cfg(f"+experiment={name}", f"+setup={setup}")
+    jobs = (
+        [[f"+setup={s}"] for s in params.get("+setup", [])]
+        or [[f"pruning={p}"] for p in params.get("pruning", [])]
+        or [[]]
+    )
+    for overrides in jobs:
+        job = make_cfg(f"+experiment={name}", *overrides)
         pruner = instantiate(job.pruning, run_dir=tmp_path)
         model = instantiate(job.model.net)
         pruner.check(model)  # every job's schedule is valid for its network
