@@ -6,21 +6,12 @@ import sys
 import torch
 
 from prune_ready import results
-from tests.helpers import REPO, cli, read_csv
+from tests.helpers import REPO, TINY, cli, read_csv
 
 
 def test_joblib_launcher_runs_two_jobs_in_their_own_directories(data_root, tmp_path):
-    result = cli(
-        "-m",
-        "hydra/launcher=local",  # joblib, n_jobs=2
-        "seed=0,1",
-        "data.train_subset=300",
-        "pruning.every_n_epochs=1",
-        "pruning.rounds=1",
-        "progress_bar=null",
-        data_root=data_root,
-        cwd=tmp_path,
-    )
+    launcher = "hydra/launcher=local"  # joblib, n_jobs=2
+    result = cli("-m", launcher, "seed=0,1", *TINY, data_root=data_root, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count("with 1 torch threads") == 2  # 2 cores shared by 2 jobs
     runs = sorted(tmp_path.glob("outputs/default/*/*/imp/*/seed=*"))
