@@ -197,3 +197,18 @@ def test_schedule_that_prunes_everything_is_refused(make_cfg, tmp_path):
     pruner = instantiate(cfg.pruning, run_dir=tmp_path)
     with pytest.raises(UserError, match="would prune every weight of out by round"):
         pruner.check(LeNet300100())
+
+
+def test_late_rewind_must_fall_on_an_evaluation(make_cfg, tmp_path):
+    from hydra.utils import instantiate
+
+    from prune_ready.train import user_error
+
+    cfg = make_cfg("pruning=lth", "pruning.rewind=250")  # evaluations every 500 iterations
+    with pytest.raises(Exception) as raised:  # Hydra wraps what the constructor raises
+        instantiate(cfg.pruning, run_dir=tmp_path)
+    assert (
+        "pruning.rewind=250 must be in [0, 50000) iterations into round 0 and a multiple of "
+        "the 500 between evaluations" in str(user_error(raised.value))
+    )
+    assert instantiate(make_cfg("pruning=lth", "pruning.rewind=1000").pruning, run_dir=tmp_path)

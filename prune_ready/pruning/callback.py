@@ -108,25 +108,17 @@ class PruneRewind(pl.Callback):
             for key, rate in used.items():
                 if not 0 < rate < 1:
                     raise UserError(f"pruning rate {key}={rate} must be in (0, 1)")
-        if not 0 <= rewind < self.length:
+        if not 0 <= rewind < self.length or rewind % self.eval_every:
             raise UserError(
-                f"pruning.rewind={rewind} must be in [0, {self.length}): {self.unit}s into round 0"
+                f"pruning.rewind={rewind} must be in [0, {self.length}) {self.unit}s into round 0 "
+                f"and a multiple of the {self.eval_every} between evaluations (θk is taken at one)"
             )
-        self.name, self.run_dir, self.seed = name, Path(run_dir), seed
-        self.score, self.rates, self.scope, self.global_rate = (
-            score,
-            dict(rates),
-            scope,
-            global_rate,
-        )
-        self.rounds, self.rewind, self.prune_steps = rounds, rewind, prune_steps
-        self.control, self.init = control, init
-        self.density, self.prune_iterations, self.score_batch = (
-            density,
-            prune_iterations,
-            score_batch,
-        )
-        self.finetune = finetune
+        self.name, self.run_dir, self.seed, self.init = name, Path(run_dir), seed, init
+        self.score, self.rates, self.scope = score, dict(rates), scope
+        self.global_rate, self.prune_steps, self.control = global_rate, prune_steps, control
+        self.rounds, self.rewind, self.finetune = rounds, rewind, finetune
+        self.density, self.prune_iterations = density, prune_iterations
+        self.score_batch = score_batch
         self.round_rows: list[dict[str, Any]] = []
         self.epoch_rows: list[dict[str, Any]] = []
         self.rewind_state: dict[str, Tensor] = {}
