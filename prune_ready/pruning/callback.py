@@ -211,14 +211,6 @@ class PruneRewind(pl.Callback):
                 self.prune_at_init(trainer, pl_module.net)
             self.diagnose(trainer, pl_module.net, 0)
 
-    def on_train_batch_end(
-        self, trainer: pl.Trainer, pl_module: pl.LightningModule, *_: Any
-    ) -> None:
-        self.masked.apply_()
-        if self.rewind and trainer.global_step == self.rewind_step:
-            self.rewind_state = snapshot(pl_module.net)
-            results.save_atomic(self.rewind_state, self.run_dir / results.REWIND)
-
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking:
             return
