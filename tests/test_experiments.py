@@ -19,10 +19,10 @@ GRIDS = {
     "init_study_lenet": ({"seed": ["0", "1", "2"]}, "imp_seed"),
     "init_study_conv6": ({"seed": ["0", "1", "2"]}, "imp_seed"),
     "methods_lenet_pai": (
-        {"pruning": ["snip", "grasp", "synflow", "random_layerwise", "random_global"]},
+        {"pruning": ["snip", "grasp", "synflow", "random_layerwise"]},
         "snip",
     ),
-    "methods_lenet_imp": ({"pruning": ["magnitude_global", "finetune"]}, "magnitude_global"),
+    "methods_lenet_imp": ({"pruning": ["finetune", "magnitude_global"]}, "magnitude_global"),
 }
 
 
