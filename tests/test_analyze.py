@@ -264,6 +264,7 @@ def test_tables_keep_every_run_and_use_only_finished_ones(analysed, sweep):
     assert len(comparisons) == 3  # one pair of inits at each of 3 levels
     assert (comparisons["p_holm"] == comparisons["p"]).all()  # one comparison: nothing to adjust
     assert len(pd.read_csv(out / "dense.csv")) == 4  # rounds 1-2 of each init
+    assert pd.read_csv(out / "rank_agreement.csv").empty  # one setting: nothing to agree with
 
 
 def finished_diagnostics(sweep: Path) -> pd.DataFrame:

@@ -13,7 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prune_ready.analyze import compare_inits, holm, mean_ci, paired, summarize, versus_dense, welch
+from prune_ready.analyze import (
+    compare_inits,
+    holm,
+    mean_ci,
+    paired,
+    rank_agreement,
+    summarize,
+    versus_dense,
+    welch,
+)
 from prune_ready.analyze.findings import findings
 
 A = [0.90, 0.92, 0.94]
@@ -213,3 +222,29 @@ def test_describe_keeps_unset_factor_values_as_their_own_group():
     assert len(summary) == 8
     assert summary["control"].isna().sum() == 4
     assert summary["n"].sum() == 20
+
+
+def test_rank_agreement_is_kendall_tau_between_settings_at_matching_levels():
+    # (pruning, round, level, means of inits a, b, c, d)
+    points = [
+        ("imp", 6, 6.95, (0.98, 0.97, 0.96, 0.95)),
+        ("imp", 8, 2.87, (0.97, 0.96, 0.95, 0.94)),
+        ("snip", 0, 6.95, (0.90, 0.91, 0.89, 0.88)),  # a, b swapped: 5 of 6 pairs concordant
+        ("grasp", 0, 2.87, (0.80, 0.81, 0.82, 0.83)),  # reversed
+        ("synflow", 0, 4.00, (0.90, 0.80, 0.70, 0.60)),  # no other setting at 4%
+    ]
+    rows = [
+        {"model": "m", "data": "d", "init": init, "pruning": pruning, "round": round_}
+        | {"weights_remaining_pct": level, "test_acc_mean": mean}
+        for pruning, round_, level, means in points
+        for init, mean in zip("abcd", means, strict=True)
+    ]
+    got = rank_agreement(pd.DataFrame(rows), ["model", "data", "init", "pruning"])
+    got = got.set_index(["setting_a", "setting_b"])
+    assert sorted(got.index) == [("pruning=grasp", "pruning=imp"), ("pruning=imp", "pruning=snip")]
+    snip = got.loc[("pruning=imp", "pruning=snip")]
+    assert snip["tau"] == pytest.approx((5 - 1) / 6) and snip["n_inits"] == 4
+    assert (snip["order_a"], snip["order_b"]) == ("a > b > c > d", "b > a > c > d")
+    grasp = got.loc[("pruning=grasp", "pruning=imp")]
+    assert grasp["tau"] == pytest.approx(-1.0) and grasp["round_b"] == 8
+    assert grasp["p"] == pytest.approx(2 / 24)  # exact: 1 of 24 orders, two-sided

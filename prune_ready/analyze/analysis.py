@@ -19,6 +19,7 @@ class Analysis:
     summary: pd.DataFrame  # per factors × round: n, mean, std, CI (summary.csv)
     comparisons: pd.DataFrame  # best init vs each other, per level (comparisons.csv)
     dense: pd.DataFrame  # each level vs its own round 0, paired by seed (dense.csv)
+    agreement: pd.DataFrame  # settings at one level: same init ranking? (rank_agreement.csv)
     diagnostics: pd.DataFrame  # per factors × round × layer: means over seeds (diagnostics.csv)
     health: pd.DataFrame  # per run × round: the network's diagnostics in a few numbers
     health_summary: pd.DataFrame  # the same per factors × round: n, mean, std, CI
@@ -52,6 +53,7 @@ def analyse(sweep: Sweep) -> Analysis:
         summary,
         comparisons,
         dense,
+        stats.rank_agreement(summary, factors),
         summarize_diagnostics(diagnostics, factors),
         health,
         health_summary,

@@ -49,6 +49,7 @@ def write_tables(analysis: Analysis, out: Path) -> list[Path]:
         "summary.csv": analysis.summary,
         "comparisons.csv": analysis.comparisons,
         "dense.csv": analysis.dense,
+        "rank_agreement.csv": analysis.agreement,
         "diagnostics.csv": analysis.diagnostics,
         "mask_overlap.csv": analysis.overlap,
     }

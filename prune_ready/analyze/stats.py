@@ -1,10 +1,13 @@
 """Statistics over seeds: a run is one sample, so every estimate says how many seeds it rests on.
 
 Means carry Student-t confidence intervals; inits are compared at each weights-remaining level
-(each round) by Welch's t-test, Holm-corrected across the comparisons at that level; and each
-level is compared with the same init's dense baseline (round 0 of the same run, so paired by seed).
+(each round) by Welch's t-test, Holm-corrected across the comparisons at that level; each
+level is compared with the same init's dense baseline (round 0 of the same run, so paired by
+seed); and two settings (pruning methods, say) at the same level are asked whether they rank the
+inits alike (Kendall's tau).
 """
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -205,3 +208,46 @@ def versus_dense(
         "p",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def rank_agreement(
+    summary: pd.DataFrame, factors: Sequence[str], metric: str = "test_acc", tolerance: float = 0.1
+) -> pd.DataFrame:
+    """Do two settings rank the inits alike at the same sparsity?
+
+    Settings are the factors other than model, data and init (e.g. pruning method and density).
+    For every pair of (setting, round) points of one model and data set whose levels agree within
+    `tolerance` (relative), over the inits both ran (at least 3): Kendall's tau between their
+    mean `metric`s, with its two-sided p (tau 1: same order; 0: unrelated; -1: reversed).
+    """
+    settings = [f for f in factors if f not in ("model", "data", "init")]
+    columns = ["model", "data", "setting_a", "round_a", "level_a", "setting_b", "round_b"]
+    columns += ["level_b", "n_inits", "order_a", "order_b", "tau", "p"]
+    rows = []
+    for (model, data), part in summary.groupby(["model", "data"], sort=True):
+        points = []
+        for key, group in part.groupby([*settings, "round"], dropna=False, sort=True):
+            setting = ", ".join(
+                f"{k}={v}" for k, v in zip(settings, key[:-1], strict=True) if pd.notna(v)
+            )
+            means = group.set_index("init")[f"{metric}_mean"].dropna()
+            points.append((setting, key[-1], group[LEVEL].mean(), means))
+        for a, b in itertools.combinations(points, 2):
+            (setting_a, round_a, level_a, means_a), (setting_b, round_b, level_b, means_b) = a, b
+            inits = sorted(means_a.index.intersection(means_b.index))
+            if (
+                setting_a == setting_b
+                or abs(level_a - level_b) > tolerance * max(level_a, level_b)
+                or len(inits) < 3
+            ):
+                continue
+            tau = stats.kendalltau(means_a[inits], means_b[inits])
+            pair = [model, data, setting_a, round_a, level_a, setting_b, round_b, level_b]
+            orders = [order(means_a[inits]), order(means_b[inits])]
+            rows.append([*pair, len(inits), *orders, tau.statistic, tau.pvalue])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def order(means: pd.Series) -> str:
+    """'a > b > c': the index by decreasing value."""
+    return " > ".join(means.sort_values(ascending=False, kind="stable").index)
