@@ -257,6 +257,8 @@ def test_tables_keep_every_run_and_use_only_finished_ones(analysed, sweep):
     got = summary.set_index(["init", "round"])
     assert got["test_acc_mean"].to_numpy() == pytest.approx(expected["mean"].to_numpy(), abs=1e-12)
     assert got["test_acc_std"].to_numpy() == pytest.approx(expected["std"].to_numpy(), abs=1e-12)
+    at_stop = done.groupby(["init", "round"])["test_acc_at_early_stop"].mean()
+    assert got["test_acc_at_early_stop_mean"].to_numpy() == pytest.approx(at_stop.to_numpy())
     half = got["test_acc_ci_high"] - got["test_acc_mean"]
     assert half.to_numpy() == pytest.approx(12.706205 * expected["std"].to_numpy() / 2**0.5)
 

@@ -41,7 +41,9 @@ def analyse(sweep: Sweep) -> Analysis:
             + ", ".join(f"{n} {state}" for state, n in counts.items())
             + "): nothing to analyse"
         )
-    summary = stats.summarize(rounds, factors, ("test_acc", sweep.early_stop))
+    summary = stats.summarize(
+        rounds, factors, ("test_acc", "test_acc_at_early_stop", sweep.early_stop)
+    )
     comparisons = stats.compare_inits(rounds, factors)
     dense = stats.versus_dense(rounds, factors)
     diagnostics = finished(sweep.diagnostics)
