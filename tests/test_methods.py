@@ -120,6 +120,37 @@ def test_pruning_at_init_runs_prune_once_and_never_rewind(make_cfg, tmp_path, me
     assert theta0["fc1.weight"].shape == (300, 784)
 
 
+@pytest.mark.parametrize("init", ["signed_constant", "sparse_kaiming"])
+def test_pruning_at_init_applies_the_inits_transform_to_the_survivors(make_cfg, tmp_path, init):
+    """signed_constant: every survivor ±√2/√fan_in; sparse_kaiming: each unit's survivors with
+    RMS √2/√(its surviving fan-in) — both measured on the network the first step trains."""
+    import pytorch_lightning as pl
+
+    class Probe(pl.Callback):
+        def on_train_start(self, trainer, pl_module) -> None:  # after the pruner's own
+            self.weight = pl_module.net.fc1.weight.detach().clone()
+            self.mask = pl_module.net.fc1.weight_mask.clone()
+
+    cfg = make_cfg(
+        "pruning=snip",
+        "pruning.density=0.1",
+        f"init={init}",
+        "data.train_subset=600",
+        "pruning.every_n_epochs=1",
+    )
+    probe = Probe()
+    train(cfg, tmp_path, callbacks=[probe])
+    alive = probe.mask == 1
+    assert torch.equal(probe.weight[~alive], torch.zeros(int((~alive).sum())))
+    if init == "signed_constant":
+        assert torch.allclose(probe.weight[alive].abs(), torch.tensor((2 / 784) ** 0.5))
+    else:
+        fan_in = probe.mask.sum(1)
+        kept = fan_in > 0
+        rms = (probe.weight.square().sum(1)[kept] / fan_in[kept]).sqrt()
+        assert torch.allclose(rms, (2 / fan_in[kept]).sqrt(), rtol=1e-5)
+
+
 def test_finetune_keeps_the_trained_survivors(make_cfg, tmp_path):
     import pytorch_lightning as pl
 

@@ -41,8 +41,8 @@ class PruneRewind(pl.Callback):
 
     With `density` set, the network is first pruned at initialisation to exactly that fraction of
     its weights (SNIP, GraSP, SynFlow, random...), in `prune_iterations` steps of an exponential
-    density schedule (SynFlow uses 100), and then trained; such runs usually have rounds=0 and so
-    never rewind. With `finetune`, pruned networks keep their trained weights instead of being
+    density schedule (SynFlow uses 100), the init's transform at rewind (if any) is applied to the
+    survivors, and the network is trained; such runs usually have rounds=0 and so never rewind. With `finetune`, pruned networks keep their trained weights instead of being
     rewound (magnitude pruning *without* resetting, Han et al. 2015).
 
     `control` replaces one ingredient, to tell what matters (Frankle & Carbin 2019):
@@ -313,6 +313,8 @@ class PruneRewind(pl.Callback):
         for step in range(1, self.prune_iterations + 1):
             target = self.density ** (step / self.prune_iterations)
             masks.prune_to_density(net, self.score(net, context), target, self.scope)
+        self.masked.apply_()
+        self.transform_survivors(net)
 
     @torch.no_grad()
     def prune(self, trainer: pl.Trainer, net: nn.Module, round_: int) -> None:
@@ -338,10 +340,16 @@ class PruneRewind(pl.Callback):
             for name, param in net.named_parameters():
                 param.copy_(self.rewind_state[name])
         self.masked.apply_()
-        if self.init is not None and self.init.at_rewind is not None:
-            for layer in masks.prunable_layers(net).values():
-                self.init.at_rewind(layer.weight, layer.weight_mask)
-            self.masked.apply_()
+        self.transform_survivors(net)
+
+    def transform_survivors(self, net: nn.Module) -> None:
+        """The init's own transform of the sparse starting weights (e.g. signed_constant), if it
+        has one: at every rewind, and after pruning at initialisation."""
+        if self.init is None or self.init.at_rewind is None:
+            return
+        for layer in masks.prunable_layers(net).values():
+            self.init.at_rewind(layer.weight, layer.weight_mask)
+        self.masked.apply_()
 
     def diagnose(self, trainer: pl.Trainer, net: nn.Module, round_: int) -> None:
         """Measure the network at the start of `round_` (see prune_ready.diagnostics)."""
