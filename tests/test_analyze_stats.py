@@ -248,3 +248,19 @@ def test_rank_agreement_is_kendall_tau_between_settings_at_matching_levels():
     grasp = got.loc[("pruning=grasp", "pruning=imp")]
     assert grasp["tau"] == pytest.approx(-1.0) and grasp["round_b"] == 8
     assert grasp["p"] == pytest.approx(2 / 24)  # exact: 1 of 24 orders, two-sided
+
+
+def test_dense_table_labels_lines_whose_factor_some_runs_lack():
+    """Sweeps analysed together (IMP without pruning.density, PaI with it) leave NaN factors."""
+    from prune_ready.analyze.report import dense_table
+
+    table = sweep_table()
+    table["pruning.density"] = 0.1
+    table.loc[table["init"] == "kaiming_uniform", "pruning.density"] = float("nan")
+    factors = [*FACTORS, "pruning.density"]
+    lines = dense_table(versus_dense(table, factors), ["init", "pruning", "pruning.density"])
+    assert sorted(lines["line"]) == [
+        "kaiming_normal, pruning.density=0.1",
+        "kaiming_uniform, pruning.density=unset",
+        "xavier_normal, pruning.density=0.1",
+    ]

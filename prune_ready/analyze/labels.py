@@ -21,14 +21,18 @@ def series_keys(factors: Sequence[str]) -> list[str]:
 
 def series_labels(table: pd.DataFrame, keys: Sequence[str]) -> dict[tuple, str]:
     """A legend label per combination of `keys`: the init, plus key=value for what else varies."""
-    varying = [k for k in keys[1:] if table[k].nunique(dropna=False) > 1]
-    labels = {}
-    for combo in table[list(keys)].drop_duplicates().itertuples(index=False, name=None):
-        values = dict(zip(keys, combo, strict=True))
-        labels[combo] = ", ".join(
-            [str(values["init"]), *(f"{k}={value(values[k])}" for k in varying)]
-        )
+    labels = {
+        combo: series_label(table, keys, combo)
+        for combo in table[list(keys)].drop_duplicates().itertuples(index=False, name=None)
+    }
     return dict(sorted(labels.items(), key=lambda item: item[1]))
+
+
+def series_label(table: pd.DataFrame, keys: Sequence[str], combo: tuple) -> str:
+    """The label of the line whose `keys` have the values `combo`, among the lines of `table`."""
+    values = dict(zip(keys, combo, strict=True))
+    varying = [k for k in keys[1:] if table[k].nunique(dropna=False) > 1]
+    return ", ".join([str(values["init"]), *(f"{k}={value(values[k])}" for k in varying)])
 
 
 def value(v: object) -> str:
