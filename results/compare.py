@@ -1,0 +1,117 @@
+"""The comparisons FINDINGS.md quotes that the generic analysis does not make, from the committed
+runs.csv files: python results/compare.py (run from the repository root).
+
+- LTH: winning ticket minus random re-init at each level (Welch, 3 + 3 seeds).
+- Pairs of inits that draw the same random numbers, paired by seed (the same data order too):
+  xavier_* minus kaiming_* (θ0 equal up to a per-layer factor: on LeNet xavier_* = kaiming_* x
+  0.850, 0.866, 0.953), and each custom init minus the standard init it starts from (the same
+  θ0 and round 0, so the same first mask; they differ from the first rewind on).
+- The four standard inits alone: the best at each level and its lead over each other (Welch, Holm
+  across the three comparisons at that level).
+- *_uniform minus *_normal at each level (Welch, 6 + 6 seeds).
+"""
+
+from pathlib import Path
+
+import pandas as pd
+
+from prune_ready.analyze import compare_inits, paired, welch
+
+RESULTS = Path(__file__).parent
+STANDARD = ("xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform")
+SAME_DRAWS = {  # init -> the init whose random draws it shares
+    "xavier_normal": "kaiming_normal",
+    "xavier_uniform": "kaiming_uniform",
+    "signed_constant": "kaiming_normal",
+    "sparse_kaiming": "kaiming_normal",
+    "layer_scaled": "kaiming_normal",
+    "sparse_xavier": "xavier_normal",
+}
+
+
+def pp(d) -> str:
+    return f"{100 * d.diff:+.2f} pp [{100 * d.low:+.2f}, {100 * d.high:+.2f}], p={d.p:.3f}"
+
+
+def runs(study: str) -> pd.DataFrame:
+    table = pd.read_csv(RESULTS / study / "runs.csv")
+    return table[table["status"] == "finished"]
+
+
+def accuracies(table: pd.DataFrame, round_: int, metric: str = "test_acc", **where) -> pd.Series:
+    rows = table[table["round"] == round_]
+    for key, value in where.items():
+        rows = rows[rows[key] == value]
+    return rows.sort_values("seed").set_index("seed")[metric]
+
+
+def pooled(table: pd.DataFrame, round_: int, *inits: str) -> list[float]:
+    """The test accuracies of every seed of each of `inits` at `round_`, as one sample."""
+    return [a for init in inits for a in accuracies(table, round_, init=init)]
+
+
+def lth() -> None:
+    table = runs("lth_lenet")
+    print("## lth_lenet: ticket - reinit (Welch)")
+    for round_ in sorted(table["round"].unique()):
+        level = table.loc[table["round"] == round_, "weights_remaining_pct"].mean()
+        cells = []
+        for metric in ("test_acc_at_early_stop", "early_stop_iteration"):
+            ticket = accuracies(table, round_, metric, **{"pruning.control": "none"})
+            reinit = accuracies(table, round_, metric, **{"pruning.control": "reinit"})
+            d = welch(ticket, reinit)
+            cells.append(pp(d) if metric.startswith("test") else f"{d.diff:+.0f} it (p={d.p:.3f})")
+        print(f"{level:6.2f}%  acc {cells[0]}  early stop {cells[1]}")
+
+
+def same_draws(study: str) -> None:
+    table = runs(study)
+    inits = set(table["init"])
+    print(f"## {study}: init - the init whose random draws it shares (paired by seed)")
+    for round_ in sorted(table["round"].unique()):
+        level = table.loc[table["round"] == round_, "weights_remaining_pct"].mean()
+        cells = [
+            f"{custom} - {base}: "
+            + pp(
+                paired(accuracies(table, round_, init=custom), accuracies(table, round_, init=base))
+            )
+            for custom, base in SAME_DRAWS.items()
+            if {custom, base} <= inits
+        ]
+        print(f"{level:6.2f}%  " + " | ".join(cells))
+
+
+def standard(study: str) -> None:
+    table = runs(study)
+    table = table[table["init"].isin(STANDARD)]
+    print(f"## {study}: the four standard inits (Welch, Holm over 3)")
+    comparisons = compare_inits(table, ["model", "data", "init", "pruning"])
+    for _, level in comparisons.groupby("round"):
+        leads = ", ".join(
+            f"{r.other} {100 * r.diff:+.2f} pp (p_holm={r.p_holm:.2f})" for r in level.itertuples()
+        )
+        best = level.iloc[0]
+        print(
+            f"{best.weights_remaining_pct:6.2f}%  best {best.best} {100 * best.best_mean:.2f}%: {leads}"
+        )
+
+
+def families(study: str) -> None:
+    table = runs(study)
+    print(f"## {study}: uniform - normal inits, xavier and kaiming pooled (Welch, 6 + 6 seeds)")
+    for round_ in sorted(table["round"].unique()):
+        level = table.loc[table["round"] == round_, "weights_remaining_pct"].mean()
+        uniform_normal = welch(
+            pooled(table, round_, "xavier_uniform", "kaiming_uniform"),
+            pooled(table, round_, "xavier_normal", "kaiming_normal"),
+        )
+        print(f"{level:6.2f}%  {pp(uniform_normal)}")
+
+
+if __name__ == "__main__":
+    lth()
+    for study in ("init_study_lenet", "init_study_conv6"):
+        if (RESULTS / study / "runs.csv").exists():
+            standard(study)
+            same_draws(study)
+            families(study)
