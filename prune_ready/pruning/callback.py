@@ -42,8 +42,9 @@ class PruneRewind(pl.Callback):
     With `density` set, the network is first pruned at initialisation to exactly that fraction of
     its weights (SNIP, GraSP, SynFlow, random...), in `prune_iterations` steps of an exponential
     density schedule (SynFlow uses 100), the init's transform at rewind (if any) is applied to the
-    survivors, and the network is trained; such runs usually have rounds=0 and so never rewind. With `finetune`, pruned networks keep their trained weights instead of being
-    rewound (magnitude pruning *without* resetting, Han et al. 2015).
+    survivors, and the network is trained; such runs usually have rounds=0 and so never rewind.
+    With `finetune`, pruned networks keep their trained weights instead of being rewound
+    (magnitude pruning *without* resetting, Han et al. 2015).
 
     `control` replaces one ingredient, to tell what matters (Frankle & Carbin 2019):
       ``dense``        never prune; every round retrains the dense network from the rewind point,
