@@ -9,6 +9,8 @@ runs.csv files: python results/compare.py (run from the repository root).
 - The four standard inits alone: the best at each level and its lead over each other (Welch, Holm
   across the three comparisons at that level).
 - *_uniform minus *_normal at each level (Welch, 6 + 6 seeds).
+- Per pruning method (methods_lenet): signed_constant minus kaiming_normal, paired by seed, and
+  *_uniform minus *_normal (Welch), at each level.
 """
 
 from pathlib import Path
@@ -19,6 +21,7 @@ from prune_ready.analyze import compare_inits, paired, welch
 
 RESULTS = Path(__file__).parent
 STANDARD = ("xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform")
+FAMILIES = (("xavier_uniform", "kaiming_uniform"), ("xavier_normal", "kaiming_normal"))
 SAME_DRAWS = {  # init -> the init whose random draws it shares
     "xavier_normal": "kaiming_normal",
     "xavier_uniform": "kaiming_uniform",
@@ -101,15 +104,33 @@ def families(study: str) -> None:
     print(f"## {study}: uniform - normal inits, xavier and kaiming pooled (Welch, 6 + 6 seeds)")
     for round_ in sorted(table["round"].unique()):
         level = table.loc[table["round"] == round_, "weights_remaining_pct"].mean()
-        uniform_normal = welch(
-            pooled(table, round_, "xavier_uniform", "kaiming_uniform"),
-            pooled(table, round_, "xavier_normal", "kaiming_normal"),
-        )
+        uniform_normal = welch(*(pooled(table, round_, *pair) for pair in FAMILIES))
         print(f"{level:6.2f}%  {pp(uniform_normal)}")
+
+
+def methods() -> None:
+    table = runs("methods_lenet")
+    table = table.assign(density=table["pruning.density"].fillna(-1.0))
+    print("## methods_lenet: signed_constant - kaiming_normal (paired), uniform - normal (Welch)")
+    for (method, _, round_), part in table.groupby(["pruning", "density", "round"]):
+        level = part["weights_remaining_pct"].mean()
+        if not 1.0 < level < 8.0:
+            continue
+        cells = [
+            f"uniform - normal {pp(welch(*(pooled(part, round_, *pair) for pair in FAMILIES)))}"
+        ]
+        if {"signed_constant", "kaiming_normal"} <= set(part["init"]):
+            signed = accuracies(part, round_, init="signed_constant")
+            cells.insert(
+                0,
+                f"signed - kaiming_n {pp(paired(signed, accuracies(part, round_, init='kaiming_normal')))}",
+            )
+        print(f"{method:16s} {level:5.2f}%  " + " | ".join(cells))
 
 
 if __name__ == "__main__":
     lth()
+    methods()
     for study in ("init_study_lenet", "init_study_conv6"):
         if (RESULTS / study / "runs.csv").exists():
             standard(study)
