@@ -314,8 +314,7 @@ class PruneRewind(pl.Callback):
         for step in range(1, self.prune_iterations + 1):
             target = self.density ** (step / self.prune_iterations)
             masks.prune_to_density(net, self.score(net, context), target, self.scope)
-        self.masked.apply_()
-        self.transform_survivors(net)
+        self.transform_survivors(net)  # pruning zeroed the removed weights already
 
     @torch.no_grad()
     def prune(self, trainer: pl.Trainer, net: nn.Module, round_: int) -> None:
