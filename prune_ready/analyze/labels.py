@@ -21,17 +21,21 @@ def series_keys(factors: Sequence[str]) -> list[str]:
 
 def series_labels(table: pd.DataFrame, keys: Sequence[str]) -> dict[tuple, str]:
     """A legend label per combination of `keys`: the init, plus key=value for what else varies."""
+    varying = varying_keys(table, keys)
     labels = {
-        combo: series_label(table, keys, combo)
+        combo: series_label(dict(zip(keys, combo, strict=True)), varying)
         for combo in table[list(keys)].drop_duplicates().itertuples(index=False, name=None)
     }
     return dict(sorted(labels.items(), key=lambda item: item[1]))
 
 
-def series_label(table: pd.DataFrame, keys: Sequence[str], combo: tuple) -> str:
-    """The label of the line whose `keys` have the values `combo`, among the lines of `table`."""
-    values = dict(zip(keys, combo, strict=True))
-    varying = [k for k in keys[1:] if table[k].nunique(dropna=False) > 1]
+def varying_keys(table: pd.DataFrame, keys: Sequence[str]) -> list[str]:
+    """The keys after the init that take more than one value (unset counts as one) in `table`."""
+    return [k for k in keys[1:] if table[k].nunique(dropna=False) > 1]
+
+
+def series_label(values: dict[str, object], varying: Sequence[str]) -> str:
+    """A line's label from its key values: the init, plus key=value for each `varying` key."""
     return ", ".join([str(values["init"]), *(f"{k}={value(values[k])}" for k in varying)])
 
 

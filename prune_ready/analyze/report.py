@@ -289,12 +289,16 @@ def comparison_table(comparisons: pd.DataFrame, varying: Sequence[str]) -> pd.Da
 
 
 def dense_table(dense: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    varying = labels.varying_keys(dense, keys)
     combos = dense[list(keys)].itertuples(index=False, name=None)
     table = pd.DataFrame(
         {
             "round": dense["round"],
             "weights remaining": dense[LEVEL].map(labels.level),
-            "line": [labels.series_label(dense, keys, combo) for combo in combos],
+            "line": [
+                labels.series_label(dict(zip(keys, combo, strict=True)), varying)
+                for combo in combos
+            ],
             "change (pp) [95% CI]": [
                 f"{100 * r.diff:+.1f} {interval(r.ci_low, r.ci_high)}" for r in dense.itertuples()
             ],
