@@ -53,11 +53,20 @@ def pooled(table: pd.DataFrame, round_: int, *inits: str) -> list[float]:
     return [a for init in inits for a in accuracies(table, round_, init=init)]
 
 
+def levels(table: pd.DataFrame) -> list[tuple[int, float]]:
+    """(round, mean % weights remaining) for every round of `table`, in order."""
+    return list(table.groupby("round")["weights_remaining_pct"].mean().items())
+
+
+def paired_inits(table: pd.DataFrame, round_: int, init: str, base: str) -> str:
+    """init - base at `round_`, paired by seed."""
+    return pp(paired(accuracies(table, round_, init=init), accuracies(table, round_, init=base)))
+
+
 def lth() -> None:
     table = runs("lth_lenet")
     print("## lth_lenet: ticket - reinit (Welch)")
-    for round_ in sorted(table["round"].unique()):
-        level = table.loc[table["round"] == round_, "weights_remaining_pct"].mean()
+    for round_, level in levels(table):
         cells = []
         for metric in ("test_acc_at_early_stop", "early_stop_iteration"):
             ticket = accuracies(table, round_, metric, **{"pruning.control": "none"})
@@ -71,15 +80,11 @@ def same_draws(study: str) -> None:
     table = runs(study)
     inits = set(table["init"])
     print(f"## {study}: init - the init whose random draws it shares (paired by seed)")
-    for round_ in sorted(table["round"].unique()):
-        level = table.loc[table["round"] == round_, "weights_remaining_pct"].mean()
+    for round_, level in levels(table):
         cells = [
-            f"{custom} - {base}: "
-            + pp(
-                paired(accuracies(table, round_, init=custom), accuracies(table, round_, init=base))
-            )
-            for custom, base in SAME_DRAWS.items()
-            if {custom, base} <= inits
+            f"{init} - {base}: {paired_inits(table, round_, init, base)}"
+            for init, base in SAME_DRAWS.items()
+            if {init, base} <= inits
         ]
         print(f"{level:6.2f}%  " + " | ".join(cells))
 
@@ -102,8 +107,7 @@ def standard(study: str) -> None:
 def families(study: str) -> None:
     table = runs(study)
     print(f"## {study}: uniform - normal inits, xavier and kaiming pooled (Welch, 6 + 6 seeds)")
-    for round_ in sorted(table["round"].unique()):
-        level = table.loc[table["round"] == round_, "weights_remaining_pct"].mean()
+    for round_, level in levels(table):
         uniform_normal = welch(*(pooled(table, round_, *pair) for pair in FAMILIES))
         print(f"{level:6.2f}%  {pp(uniform_normal)}")
 
@@ -120,11 +124,8 @@ def methods() -> None:
             f"uniform - normal {pp(welch(*(pooled(part, round_, *pair) for pair in FAMILIES)))}"
         ]
         if {"signed_constant", "kaiming_normal"} <= set(part["init"]):
-            signed = accuracies(part, round_, init="signed_constant")
-            cells.insert(
-                0,
-                f"signed - kaiming_n {pp(paired(signed, accuracies(part, round_, init='kaiming_normal')))}",
-            )
+            signed = paired_inits(part, round_, "signed_constant", "kaiming_normal")
+            cells.insert(0, f"signed - kaiming_n {signed}")
         print(f"{method:16s} {level:5.2f}%  " + " | ".join(cells))
 
 
