@@ -5,7 +5,7 @@ import itertools
 import pytest
 from hydra.utils import instantiate
 
-from prune_ready.pruning.masks import count_to_prune
+from prune_ready.pruning.masks import count_to_prune, layer_kinds, prunable_layers
 from tests.helpers import cli
 
 GRIDS = {
@@ -23,10 +23,18 @@ GRIDS = {
         "snip",
     ),
     "methods_lenet_imp": ({"pruning": ["finetune", "magnitude_global"]}, "magnitude_global"),
+    "methods_conv6_pai": (
+        {"pruning": ["snip", "grasp", "synflow", "random_layerwise"], "seed": ["0", "1", "2"]},
+        "snip",
+    ),
 }
 
 
-STUDY = {"methods_lenet_pai": "methods_lenet", "methods_lenet_imp": "methods_lenet"}  # one study
+STUDY = {  # presets that write into one study
+    "methods_lenet_pai": "methods_lenet",
+    "methods_lenet_imp": "methods_lenet",
+    "methods_conv6_pai": "methods_conv6",
+}
 
 
 def test_every_preset_is_covered():
@@ -76,6 +84,26 @@ def test_lth_lenet_follows_the_paper(make_cfg, tmp_path):
             n - count_to_prune(r, n) for n, r in zip(remaining, (0.2, 0.2, 0.1), strict=True)
         ]
     assert sum(remaining) / 266_200 < 0.07
+
+
+def test_conv6_pai_matches_the_conv6_init_study(make_cfg):
+    """PaI on Conv-6 trains one round exactly like an IMP round of init_study_conv6, at its levels."""
+    pai = make_cfg("+experiment=methods_conv6_pai")
+    imp = make_cfg("+experiment=init_study_conv6")
+    assert pai.pruning.rounds == 0 and pai.pruning.every_n_epochs == imp.pruning.every_n_epochs
+    assert pai.data == imp.data and pai.trainer.precision == imp.trainer.precision
+    net = instantiate(imp.model.net)
+    kinds = layer_kinds(net)
+    alive = {name: layer.weight.numel() for name, layer in prunable_layers(net).items()}
+    total, levels = sum(alive.values()), []
+    for _ in range(imp.pruning.rounds):
+        alive = {
+            n: a - count_to_prune(imp.model.prune_rates[kinds[n]], a) for n, a in alive.items()
+        }
+        levels.append(round(sum(alive.values()) / total, 6))
+    params = make_cfg("+experiment=methods_conv6_pai", return_hydra=True).hydra.sweeper.params
+    densities = [float(d) for d in str(params["pruning.density"]).split(",")]
+    assert densities == [levels[2], levels[5]]
 
 
 @pytest.mark.slow
