@@ -11,12 +11,11 @@ import itertools
 from collections.abc import Sequence
 
 import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from prune_ready.analyze import labels
 from prune_ready.analyze.diagnostics import HEALTH
-from prune_ready.analyze.figures import BAND, Lines, finish, new_figure, plot_mean, weights_axis
+from prune_ready.analyze.figures import Lines, finish, new_figure, plot_mean, titles, weights_axis
 from prune_ready.analyze.overlap import ALL, NEITHER, SAME_INIT, SAME_SEED
 from prune_ready.analyze.stats import LEVEL, describe
 
@@ -61,13 +60,15 @@ def diagnostic_figure_set(
 def dead_units(
     number: int, where: str, lines: Lines, by_round: pd.DataFrame, rounds: pd.DataFrame
 ) -> Figure:
-    fig, ax = new_figure(number, "dead hidden units vs weights remaining", where)
-    for line, colour, label in lines.each(by_round):
-        plot_mean(ax, line, f"{LEVEL}_mean", "dead_hidden_pct", colour, label, marker="o")
-    weights_axis(ax, rounds[LEVEL])
-    ax.set(ylabel="dead units (% of hidden units)")
-    ax.set_ylim(bottom=0)
-    return finish(fig, ax)
+    panels = lines.through_levels().panels()
+    fig, axes = new_figure(number, "dead hidden units vs weights remaining", where, titles(panels))
+    for ax, panel in zip(axes, panels, strict=False):
+        for line, colour, label in panel.each(by_round):
+            plot_mean(ax, line, f"{LEVEL}_mean", "dead_hidden_pct", colour, label, marker="o")
+        weights_axis(ax, rounds[LEVEL])
+        ax.set(ylabel="dead units (% of hidden units)")
+        ax.set_ylim(bottom=0)
+    return finish(fig, axes)
 
 
 def weight_scale(
@@ -78,19 +79,20 @@ def weight_scale(
     rounds: pd.DataFrame,
     first_layer: str,
 ) -> Figure:
-    fig, axes = new_panels(number, "survivors' RMS ÷ the RMS intended for their fan-in", where)
-    panels = {
+    metrics = {
         "rms_ratio_first": f"first layer ({first_layer})",
         "rms_ratio": "whole network (layers weighted by surviving weights)",
     }
-    for ax, (metric, title) in zip(axes, panels.items(), strict=True):
-        for line, colour, label in lines.each(by_round):
+    panels = lines.through_levels().panels()
+    title = "survivors' RMS ÷ the RMS intended for their fan-in"
+    fig, axes = new_figure(number, title, where, titles(panels), list(metrics.values()))
+    for ax, (panel, metric) in zip(axes, itertools.product(panels, metrics), strict=True):
+        for line, colour, label in panel.each(by_round):
             plot_mean(ax, line, f"{LEVEL}_mean", metric, colour, label, marker="o")
         ax.axhline(1, color="0.3", ls="--", lw=0.9, label="1: as the init intends")
         weights_axis(ax, rounds[LEVEL])
-        ax.set_title(title, fontsize=9, loc="left")
         ax.set(ylabel="weight RMS ÷ intended RMS (×)")
-    return finish(fig, axes[0])
+    return finish(fig, axes)
 
 
 def signal(
@@ -102,10 +104,7 @@ def signal(
     first_layer: str,
     output_layer: str,
 ) -> Figure:
-    fig, axes = new_panels(
-        number, "signal at the rewind point (fixed batch) vs weights remaining", where
-    )
-    panels = {
+    metrics = {
         "act_rms_out": (
             f"output layer ({output_layer}): forward",
             "RMS of the logits (pre-softmax)",
@@ -115,24 +114,31 @@ def signal(
             "L2 norm of the masked weight gradient",
         ),
     }
-    for ax, (metric, (title, ylabel)) in zip(axes, panels.items(), strict=True):
-        for line, colour, label in lines.each(by_round):
+    panels = lines.through_levels().panels()
+    title = "signal at the rewind point (fixed batch) vs weights remaining"
+    fig, axes = new_figure(number, title, where, titles(panels), [t for t, _ in metrics.values()])
+    for ax, (panel, metric) in zip(axes, itertools.product(panels, metrics), strict=True):
+        for line, colour, label in panel.each(by_round):
             plot_mean(ax, line, f"{LEVEL}_mean", metric, colour, label, marker="o")
         ax.set_yscale("log", nonpositive="clip")
         weights_axis(ax, rounds[LEVEL])
-        ax.set_title(title, fontsize=9, loc="left")
-        ax.set(ylabel=f"{ylabel} (log scale)")
-    return finish(fig, axes[0])
+        ax.set(ylabel=f"{metrics[metric][1]} (log scale)")
+    return finish(fig, axes)
 
 
 def mask_overlap(
     number: int, where: str, pooled: pd.DataFrame, others: Sequence[str], rounds: pd.DataFrame
 ) -> Figure:
-    fig, ax = new_figure(number, "mask overlap vs weights remaining", where, PAIR_BAND)
-    parts = pooled.groupby(list(others), dropna=False, sort=True) if others else [((), pooled)]
-    for style, (combo, rows) in zip(itertools.cycle(STYLES), parts, strict=False):
-        setting = dict(zip(others, combo, strict=True))
-        suffix = "".join(f", {k}={labels.value(v)}" for k, v in setting.items())
+    """One line style per setting of the `others` factors, or one panel each past len(STYLES)."""
+    parts = list(pooled.groupby(list(others), dropna=False, sort=True)) if others else []
+    parts = parts or [((), pooled)]
+    settings = [labels.setting_label(dict(zip(others, c, strict=True)), others) for c, _ in parts]
+    split = len(parts) > len(STYLES)
+    title = "mask overlap vs weights remaining"
+    fig, axes = new_figure(number, title, where, settings if split else [], band=PAIR_BAND)
+    for i, ((_, rows), setting) in enumerate(zip(parts, settings, strict=True)):
+        ax, style = (axes[i], "-") if split else (axes[0], STYLES[i])
+        suffix = f", {setting}" if setting and not split else ""
         for kind, (colour, name) in PAIRS.items():
             line = rows[rows["comparison"] == kind].sort_values(LEVEL)
             if len(line):
@@ -141,16 +147,7 @@ def mask_overlap(
         chance = rows.groupby(LEVEL)["chance_mean"].mean()
         label = f"chance: random masks of the same per-layer sparsity{suffix}"
         ax.plot(chance.index, chance, color="0.5", ls=":", lw=1.2, label=label)
-    weights_axis(ax, rounds[LEVEL])
-    ax.set(ylabel="Jaccard index |A∩B| / |A∪B| of the masks", ylim=(0, 1.02))
-    return finish(fig, ax)
-
-
-def new_panels(number: int, title: str, where: str) -> tuple[Figure, list[Axes]]:
-    """Two panels side by side under one numbered title."""
-    fig = Figure(figsize=(11, 4.6), layout="constrained")
-    axes = list(fig.subplots(1, 2))
-    fig.suptitle(f"Figure {number}: {title} ({where})\n{BAND}", fontsize=10, x=0.01, ha="left")
     for ax in axes:
-        ax.grid(True, color="0.9", lw=0.6)
-    return fig, axes
+        weights_axis(ax, rounds[LEVEL])
+        ax.set(ylabel="Jaccard index |A∩B| / |A∪B| of the masks", ylim=(0, 1.02))
+    return finish(fig, axes)

@@ -1,17 +1,21 @@
 """The seed document's four figures per model and data set, and what every figure shares.
 
 Each line is one init (or init + other varying factor): the mean over seeds, with a band for
-the 95% Student-t CI of that mean. Figures are drawn on matplotlib Figure objects (Agg for PNG),
+the 95% Student-t CI of that mean. Where one plot would hold more than MAX_LINES lines (a grid
+of pruning methods × densities, say), a figure has one panel per setting of the other factors
+instead, its lines the inits, coloured alike in every panel. Figures are drawn on matplotlib Figure objects (Agg for PNG),
 never through pyplot, so drawing them changes no global state (a notebook's backend included).
 """
 
 import io
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
@@ -22,6 +26,7 @@ from prune_ready.results import write_atomic
 
 BAND = "band: 95% CI of the mean over seeds (Student t)"
 MAX_TICKS = 11
+MAX_LINES = 10
 SLUGS = ("test-acc-vs-epoch", "test-acc-per-round", "test-acc-vs-weights", "early-stop")
 
 
@@ -59,69 +64,152 @@ def figure_set(
 
 @dataclass(frozen=True)
 class Lines:
-    """The lines of a figure set: one per combination of `keys`, each with a label and colour."""
+    """The lines of one plot: one per combination of `keys` (values as in the runs' configs),
+    each with a label and a colour. In a panel, `setting` holds the values of the keys after
+    the init that its lines share, and `title` names them."""
 
     keys: list[str]
     labels: dict[tuple, str]
+    colours: dict[tuple, str]
+    setting: dict[str, object] = field(default_factory=dict)
+    title: str = ""
 
     @classmethod
     def of(cls, rounds: pd.DataFrame, factors: Sequence[str]) -> "Lines":
         keys = labels.series_keys(factors)
-        return cls(keys, labels.series_labels(rounds, keys))
+        return cls.named(keys, distinct(rounds[keys].itertuples(index=False, name=None)))
+
+    @classmethod
+    def named(cls, keys: list[str], combos: list[tuple]) -> "Lines":
+        """A line per combo: labelled by its init and the keys that vary, in label order."""
+        varying = [k for i, k in enumerate(keys) if i and len(values(combos, i)) > 1]
+        names = {c: labels.series_label(dict(zip(keys, c, strict=True)), varying) for c in combos}
+        names = dict(sorted(names.items(), key=lambda item: item[1]))
+        return cls(keys, names, {combo: f"C{i % 10}" for i, combo in enumerate(names)})
+
+    def through_levels(self) -> "Lines":
+        """One line through all values of a key that sets the weights remaining (LEVEL_KEYS),
+        for figures whose x axis is the weights remaining."""
+        keep = [i for i, k in enumerate(self.keys) if k not in labels.LEVEL_KEYS]
+        if len(keep) == len(self.keys):
+            return self
+        combos = distinct(tuple(combo[i] for i in keep) for combo in self.labels)
+        return Lines.named([self.keys[i] for i in keep], combos)
+
+    def panels(self) -> list["Lines"]:
+        """[self] if its lines fit one plot (MAX_LINES), else one Lines per setting of the keys
+        after the init, each line labelled by its init and coloured by it in every panel."""
+        if len(self.labels) <= MAX_LINES:
+            return [self]
+        colour: dict[object, str] = {}
+        for combo in self.labels:
+            colour.setdefault(combo[0], f"C{len(colour) % 10}")
+        settings = distinct(combo[1:] for combo in self.labels)
+        varying = [k for i, k in enumerate(self.keys) if i and len(values(settings, i - 1)) > 1]
+        panels = []
+        for setting in settings:
+            combos = [c for c in self.labels if key(c[1:]) == key(setting)]
+            where = dict(zip(self.keys[1:], setting, strict=True))
+            panels.append(
+                Lines(
+                    self.keys,
+                    {combo: str(combo[0]) for combo in combos},
+                    {combo: colour[combo[0]] for combo in combos},
+                    where,
+                    labels.setting_label(where, varying),
+                )
+            )
+        return sorted(panels, key=lambda panel: panel.title)
 
     def each(self, table: pd.DataFrame) -> Iterator[tuple[pd.DataFrame, str, str]]:
         """(the line's rows of `table`, its colour, its label), in legend order."""
-        for i, (combo, label) in enumerate(self.labels.items()):
-            yield select(table, dict(zip(self.keys, combo, strict=True))), f"C{i % 10}", label
+        for combo, label in self.labels.items():
+            rows = select(table, dict(zip(self.keys, combo, strict=True)))
+            yield rows, self.colours[combo], label
+
+    def rows(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The rows of `table` in this panel's setting (all of them outside panels)."""
+        return select(table, self.setting)
+
+
+def key(combo: tuple) -> tuple[str, ...]:
+    """A combination of config values as text, so that unset (NaN) equals unset."""
+    return tuple(labels.value(v) for v in combo)
+
+
+def distinct(combos: Iterable[tuple]) -> list[tuple]:
+    """`combos` without repeats (unset equal to unset), in first-seen order."""
+    seen: dict[tuple[str, ...], tuple] = {}
+    for combo in combos:
+        seen.setdefault(key(combo), combo)
+    return list(seen.values())
+
+
+def values(combos: Sequence[tuple], i: int) -> set[str]:
+    return {labels.value(combo[i]) for combo in combos}
 
 
 def accuracy_vs_epoch(
     number: int, where: str, lines: Lines, by_epoch: pd.DataFrame, rounds: pd.DataFrame
 ) -> Figure:
-    fig, ax = new_figure(number, "test accuracy vs epoch", where)
-    for line, colour, label in lines.each(by_epoch):
-        plot_mean(ax, line, "epoch", "test_acc", colour, label, 100)
-    for i, epoch in enumerate(pruning_epochs(rounds)):
-        ax.axvline(
-            epoch, color="0.6", lw=0.8, ls=":", zorder=0, label=None if i else "prune + rewind"
-        )
-    ax.set(xlabel="epoch (all rounds, one after another)", ylabel="test accuracy (%)")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    return finish(fig, ax)
+    panels = lines.panels()
+    fig, axes = new_figure(number, "test accuracy vs epoch", where, titles(panels))
+    for ax, panel in zip(axes, panels, strict=False):
+        for line, colour, label in panel.each(by_epoch):
+            plot_mean(ax, line, "epoch", "test_acc", colour, label, 100)
+        for i, epoch in enumerate(pruning_epochs(panel.rows(rounds))):
+            ax.axvline(
+                epoch, color="0.6", lw=0.8, ls=":", zorder=0, label=None if i else "prune + rewind"
+            )
+        ax.set(xlabel="epoch (all rounds, one after another)", ylabel="test accuracy (%)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return finish(fig, axes)
 
 
 def accuracy_per_round(
     number: int, where: str, lines: Lines, by_round: pd.DataFrame, rounds: pd.DataFrame
 ) -> Figure:
-    fig, ax = new_figure(number, "test accuracy at the end of each round", where)
-    for line, colour, label in lines.each(by_round):
-        plot_mean(ax, line, "round", "test_acc", colour, label, 100, marker="o")
-    ax.set(xlabel="round (pruning steps before it; sampled just before the next)")
-    ax.set(ylabel="test accuracy (%)")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    per_round = epochs_per_round(rounds)
+    panels = lines.panels()
+    fig, axes = new_figure(number, "test accuracy at the end of each round", where, titles(panels))
+    for ax, panel in zip(axes, panels, strict=False):
+        for line, colour, label in panel.each(by_round):
+            plot_mean(ax, line, "round", "test_acc", colour, label, 100, marker="o")
+        ax.set(xlabel="round (pruning steps before it; sampled just before the next)")
+        ax.set(ylabel="test accuracy (%)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        epoch_axis(ax, epochs_per_round(panel.rows(rounds)))
+    return finish(fig, axes)
+
+
+def epoch_axis(ax: Axes, per_round: float | None) -> None:
+    """An epoch axis on top of a round axis, where every run's rounds last `per_round` epochs."""
     if per_round:
         top = ax.secondary_xaxis(
             "top", functions=(lambda r: (r + 1) * per_round, lambda e: e / per_round - 1)
         )
         top.set_xlabel("epoch")
         top.xaxis.set_major_locator(MaxNLocator(integer=True))
-    return finish(fig, ax)
 
 
 def accuracy_vs_weights(
     number: int, where: str, lines: Lines, by_round: pd.DataFrame, rounds: pd.DataFrame
 ) -> Figure:
-    fig, ax = new_figure(number, "test accuracy vs weights remaining", where)
-    for line, colour, label in lines.each(by_round):
-        plot_mean(ax, line, f"{LEVEL}_mean", "test_acc", colour, label, 100, marker="o")
-        dense = line.loc[line["round"] == 0, "test_acc_mean"]
-        if len(dense):
-            ax.axhline(100 * dense.iloc[0], color=colour, ls="--", lw=0.9, alpha=0.8)
-    ax.plot([], [], color="0.4", ls="--", lw=0.9, label="dense baseline (round 0) of each line")
-    weights_axis(ax, rounds[LEVEL])
-    ax.set(ylabel="test accuracy (%)")
-    return finish(fig, ax)
+    panels = lines.through_levels().panels()
+    fig, axes = new_figure(number, "test accuracy vs weights remaining", where, titles(panels))
+    for ax, panel in zip(axes, panels, strict=False):
+        dense_lines = False
+        for line, colour, label in panel.each(by_round):
+            plot_mean(ax, line, f"{LEVEL}_mean", "test_acc", colour, label, 100, marker="o")
+            dense = line.loc[line[f"{LEVEL}_mean"] == 100, "test_acc_mean"]
+            if len(dense):
+                ax.axhline(100 * dense.iloc[0], color=colour, ls="--", lw=0.9, alpha=0.8)
+                dense_lines = True
+        if dense_lines:
+            label = "dense baseline (round 0) of each line"
+            ax.plot([], [], color="0.4", ls="--", lw=0.9, label=label)
+        weights_axis(ax, rounds[LEVEL])
+        ax.set(ylabel="test accuracy (%)")
+    return finish(fig, axes)
 
 
 def early_stop_vs_weights(
@@ -133,24 +221,70 @@ def early_stop_vs_weights(
     early_stop: str,
 ) -> Figure:
     name = labels.early_stop(early_stop)
-    fig, ax = new_figure(number, f"{name} vs weights remaining", where)
-    for line, colour, label in lines.each(by_round):
-        plot_mean(ax, line, f"{LEVEL}_mean", early_stop, colour, label, marker="o")
-    weights_axis(ax, rounds[LEVEL])
-    ax.set(ylabel=f"{name} (of min. val. loss, in round)")
-    return finish(fig, ax)
+    panels = lines.through_levels().panels()
+    fig, axes = new_figure(number, f"{name} vs weights remaining", where, titles(panels))
+    for ax, panel in zip(axes, panels, strict=False):
+        for line, colour, label in panel.each(by_round):
+            plot_mean(ax, line, f"{LEVEL}_mean", early_stop, colour, label, marker="o")
+        weights_axis(ax, rounds[LEVEL])
+        ax.set(ylabel=f"{name} (of min. val. loss, in round)")
+    return finish(fig, axes)
 
 
-def new_figure(number: int, title: str, where: str, band: str = BAND) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=(7.5, 4.6), layout="constrained")
-    ax = fig.add_subplot()
-    ax.set_title(f"Figure {number}: {title} ({where})\n{band}", fontsize=10, loc="left")
-    ax.grid(True, color="0.9", lw=0.6)
-    return fig, ax
+def new_figure(
+    number: int,
+    title: str,
+    where: str,
+    panels: Sequence[str] = (),
+    metrics: Sequence[str] = (),
+    band: str = BAND,
+) -> tuple[Figure, list[Axes]]:
+    """A numbered figure: one plot, or a grid of panels under one title, their y axes shared
+    per metric. `panels` are the panels' titles (none or one empty: a single plot); with
+    `metrics`, one row per panel and one column per metric, in row order; without, three
+    panels to a row."""
+    titles = list(panels) or [""]
+    if metrics:
+        titles = [": ".join(filter(None, (t, m))) for t in titles for m in metrics]
+    if titles == [""]:
+        fig = Figure(figsize=(7.5, 4.6), layout="constrained")
+        ax = fig.add_subplot()
+        ax.set_title(f"Figure {number}: {title} ({where})\n{band}", fontsize=10, loc="left")
+        ax.grid(True, color="0.9", lw=0.6)
+        return fig, [ax]
+    columns = len(metrics) or min(3, len(titles))
+    rows = -(-len(titles) // columns)
+    size = (5.5 * columns, 4.6 if rows == 1 else 3.6 * rows + 0.8)
+    fig = Figure(figsize=size, layout="constrained")
+    grid = fig.subplots(rows, columns, squeeze=False, sharey="col" if metrics else True)
+    fig.suptitle(f"Figure {number}: {title} ({where})\n{band}", fontsize=10, x=0.01, ha="left")
+    axes = list(grid.ravel())
+    for ax in axes[len(titles) :]:
+        ax.remove()
+    for ax, panel_title in zip(axes, titles, strict=False):
+        ax.set_title(panel_title, fontsize=9, loc="left")
+        ax.grid(True, color="0.9", lw=0.6)
+    return fig, axes[: len(titles)]
 
 
-def finish(fig: Figure, ax: Axes) -> Figure:
-    ax.legend(fontsize=8, frameon=False)
+def titles(panels: Sequence[Lines]) -> list[str]:
+    return [panel.title for panel in panels]
+
+
+def finish(fig: Figure, axes: Sequence[Axes]) -> Figure:
+    """The legend: in the first plot where every plot draws the same lines, else one legend of
+    every line in any panel, beside the panels."""
+    entries: dict[str, Artist] = {}
+    for ax in axes:
+        handles, names = ax.get_legend_handles_labels()
+        for handle, name in zip(handles, names, strict=True):
+            entries.setdefault(name, handle)
+    if all(ax.get_legend_handles_labels()[1] == list(entries) for ax in axes):
+        axes[0].legend(fontsize=8, frameon=False)
+        return fig
+    # the lines (solid) in label order, which is their colour order; then the dashed references
+    order = sorted(entries, key=lambda name: (entries[name].get_linestyle() != "-", name))
+    fig.legend([entries[n] for n in order], order, loc="outside right upper", fontsize=8)
     return fig
 
 
@@ -176,14 +310,27 @@ def plot_mean(
 
 
 def weights_axis(ax: Axes, levels: pd.Series) -> None:
-    """% weights remaining on a log axis, decreasing to the right, ticks at the levels reached."""
+    """% weights remaining on a log axis, decreasing to the right, ticks at levels reached that
+    are far enough apart not to overlap (fewer in a narrow panel)."""
     ax.set_xscale("log")
     ticks = sorted(levels.round(2).unique(), reverse=True)
-    ax.xaxis.set_major_locator(FixedLocator(ticks[:: max(1, -(-len(ticks) // MAX_TICKS))]))
+    narrow = ax.get_subplotspec().get_gridspec().ncols > 1
+    ax.xaxis.set_major_locator(FixedLocator(spread(ticks, MAX_TICKS // 2 if narrow else MAX_TICKS)))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: labels.level(v).rstrip("%")))
-    ax.invert_xaxis()
+    ax.set_xlim(1.2 * ticks[0], ticks[-1] / 1.2)  # decreasing; the same range in every panel
     ax.set_xlabel("weights remaining (% of the dense network, log scale)")
+
+
+def spread(ticks: Sequence[float], count: int) -> list[float]:
+    """Of decreasing positive `ticks`, the first and each next at least 1/count of the log
+    range below the last one kept."""
+    gap = (math.log(ticks[0]) - math.log(ticks[-1])) / count
+    kept = [ticks[0]]
+    for tick in ticks[1:]:
+        if math.log(kept[-1]) - math.log(tick) >= gap * (1 - 1e-9):  # rounding
+            kept.append(tick)
+    return kept
 
 
 def pruning_epochs(rounds: pd.DataFrame) -> list[int]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 SET_KEYS = ["model", "data"]  # one figure set and one report section per model and data set
+LEVEL_KEYS = ("pruning.density",)  # set the weights remaining: drawn along that axis, not as lines
 
 
 def set_name(model: str, data: str) -> str:
@@ -36,7 +37,16 @@ def varying_keys(table: pd.DataFrame, keys: Sequence[str]) -> list[str]:
 
 def series_label(values: dict[str, object], varying: Sequence[str]) -> str:
     """A line's label from its key values: the init, plus key=value for each `varying` key."""
-    return ", ".join([str(values["init"]), *(f"{k}={value(values[k])}" for k in varying)])
+    return ", ".join([str(values["init"]), *setting_parts(values, varying)])
+
+
+def setting_label(values: dict[str, object], varying: Sequence[str]) -> str:
+    """The setting a panel of lines shares: key=value for each `varying` key."""
+    return ", ".join(setting_parts(values, varying))
+
+
+def setting_parts(values: dict[str, object], varying: Sequence[str]) -> list[str]:
+    return [f"{k}={value(values[k])}" for k in varying]
 
 
 def value(v: object) -> str:
