@@ -52,7 +52,11 @@ def diagnostic_figure_set(
         )
     pooled = overlap[(overlap["layer"] == ALL) & (overlap["init_a"] == ALL)]
     if len(pooled):
-        others = [k for k in lines.keys[1:] if pooled[k].nunique(dropna=False) > 1]
+        others = [
+            k
+            for k in lines.keys[1:]
+            if k not in labels.LEVEL_KEYS and pooled[k].nunique(dropna=False) > 1
+        ]
         figures["mask-overlap"] = mask_overlap(first + len(figures), where, pooled, others, rounds)
     return figures
 
@@ -129,7 +133,8 @@ def signal(
 def mask_overlap(
     number: int, where: str, pooled: pd.DataFrame, others: Sequence[str], rounds: pd.DataFrame
 ) -> Figure:
-    """One line style per setting of the `others` factors, or one panel each past len(STYLES)."""
+    """One line style per setting of the `others` factors, or one panel each past len(STYLES)
+    (then without the pair counts, which differ between panels)."""
     parts = list(pooled.groupby(list(others), dropna=False, sort=True)) if others else []
     parts = parts or [((), pooled)]
     settings = [labels.setting_label(dict(zip(others, c, strict=True)), others) for c, _ in parts]
@@ -142,7 +147,8 @@ def mask_overlap(
         for kind, (colour, name) in PAIRS.items():
             line = rows[rows["comparison"] == kind].sort_values(LEVEL)
             if len(line):
-                label = f"{name}{suffix} ({line['n_pairs'].max()} pairs)"
+                pairs = "" if split else f" ({line['n_pairs'].max()} pairs)"
+                label = f"{name}{suffix}{pairs}"
                 plot_mean(ax, line, LEVEL, "jaccard", colour, label, marker="o", ls=style)
         chance = rows.groupby(LEVEL)["chance_mean"].mean()
         label = f"chance: random masks of the same per-layer sparsity{suffix}"
