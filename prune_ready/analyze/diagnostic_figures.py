@@ -66,7 +66,7 @@ def dead_units(
 ) -> Figure:
     panels = lines.through_levels().panels()
     fig, axes = new_figure(number, "dead hidden units vs weights remaining", where, titles(panels))
-    for ax, panel in zip(axes, panels, strict=False):
+    for ax, panel in zip(axes, panels, strict=True):
         for line, colour, label in panel.each(by_round):
             plot_mean(ax, line, f"{LEVEL}_mean", "dead_hidden_pct", colour, label, marker="o")
         weights_axis(ax, rounds[LEVEL])

@@ -2,9 +2,10 @@
 
 Each line is one init (or init + other varying factor): the mean over seeds, with a band for
 the 95% Student-t CI of that mean. Where one plot would hold more than MAX_LINES lines (a grid
-of pruning methods × densities, say), a figure has one panel per setting of the other factors
-instead, its lines the inits, coloured alike in every panel. Figures are drawn on matplotlib Figure objects (Agg for PNG),
-never through pyplot, so drawing them changes no global state (a notebook's backend included).
+of pruning methods, say), a figure has one panel per setting of the other factors instead, its
+lines the inits, coloured alike in every panel. Figures are drawn on matplotlib Figure objects
+(Agg for PNG), never through pyplot, so drawing them changes no global state (a notebook's
+backend included).
 """
 
 import io
@@ -154,7 +155,7 @@ def accuracy_vs_epoch(
 ) -> Figure:
     panels = lines.panels()
     fig, axes = new_figure(number, "test accuracy vs epoch", where, titles(panels))
-    for ax, panel in zip(axes, panels, strict=False):
+    for ax, panel in zip(axes, panels, strict=True):
         for line, colour, label in panel.each(by_epoch):
             plot_mean(ax, line, "epoch", "test_acc", colour, label, 100)
         for i, epoch in enumerate(pruning_epochs(panel.rows(rounds))):
@@ -171,7 +172,7 @@ def accuracy_per_round(
 ) -> Figure:
     panels = lines.panels()
     fig, axes = new_figure(number, "test accuracy at the end of each round", where, titles(panels))
-    for ax, panel in zip(axes, panels, strict=False):
+    for ax, panel in zip(axes, panels, strict=True):
         for line, colour, label in panel.each(by_round):
             plot_mean(ax, line, "round", "test_acc", colour, label, 100, marker="o")
         ax.set(xlabel="round (pruning steps before it; sampled just before the next)")
@@ -196,7 +197,7 @@ def accuracy_vs_weights(
 ) -> Figure:
     panels = lines.through_levels().panels()
     fig, axes = new_figure(number, "test accuracy vs weights remaining", where, titles(panels))
-    for ax, panel in zip(axes, panels, strict=False):
+    for ax, panel in zip(axes, panels, strict=True):
         dense_lines = False
         for line, colour, label in panel.each(by_round):
             plot_mean(ax, line, f"{LEVEL}_mean", "test_acc", colour, label, 100, marker="o")
@@ -223,7 +224,7 @@ def early_stop_vs_weights(
     name = labels.early_stop(early_stop)
     panels = lines.through_levels().panels()
     fig, axes = new_figure(number, f"{name} vs weights remaining", where, titles(panels))
-    for ax, panel in zip(axes, panels, strict=False):
+    for ax, panel in zip(axes, panels, strict=True):
         for line, colour, label in panel.each(by_round):
             plot_mean(ax, line, f"{LEVEL}_mean", early_stop, colour, label, marker="o")
         weights_axis(ax, rounds[LEVEL])
