@@ -9,8 +9,8 @@ runs.csv files: python results/compare.py (run from the repository root).
 - The four standard inits alone: the best at each level and its lead over each other (Welch, Holm
   across the three comparisons at that level).
 - *_uniform minus *_normal at each level (Welch, 6 + 6 seeds).
-- Per pruning method (methods_lenet): signed_constant minus kaiming_normal, paired by seed, and
-  *_uniform minus *_normal (Welch), at each level.
+- Per pruning method (methods_lenet, methods_conv6): signed_constant minus kaiming_normal,
+  paired by seed, and *_uniform minus *_normal (Welch), at each level the methods share.
 """
 
 from pathlib import Path
@@ -112,13 +112,14 @@ def families(study: str) -> None:
         print(f"{level:6.2f}%  {pp(uniform_normal)}")
 
 
-def methods() -> None:
-    table = runs("methods_lenet")
+def methods(study: str, low: float, high: float) -> None:
+    """At each level between `low` and `high` % weights remaining, per method."""
+    table = runs(study)
     table = table.assign(density=table["pruning.density"].fillna(-1.0))
-    print("## methods_lenet: signed_constant - kaiming_normal (paired), uniform - normal (Welch)")
+    print(f"## {study}: signed_constant - kaiming_normal (paired), uniform - normal (Welch)")
     for (method, _, round_), part in table.groupby(["pruning", "density", "round"]):
         level = part["weights_remaining_pct"].mean()
-        if not 1.0 < level < 8.0:
+        if not low < level < high:
             continue
         cells = [
             f"uniform - normal {pp(welch(*(pooled(part, round_, *pair) for pair in FAMILIES)))}"
@@ -131,7 +132,9 @@ def methods() -> None:
 
 if __name__ == "__main__":
     lth()
-    methods()
+    methods("methods_lenet", 1.0, 8.0)
+    if (RESULTS / "methods_conv6" / "runs.csv").exists():
+        methods("methods_conv6", 4.0, 25.0)
     for study in ("init_study_lenet", "init_study_conv6"):
         if (RESULTS / study / "runs.csv").exists():
             standard(study)
