@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from prune_ready.analyze.figures import MAX_LINES, Lines, figure_set, spread
+from prune_ready.analyze.report import panels_note
 
 INITS = ["kaiming_normal", "kaiming_uniform", "xavier_normal", "xavier_uniform"]
 IMP_LEVELS = [100.0, 50.0, 25.0]  # rounds 0, 1, 2 of IMP
@@ -101,3 +102,12 @@ def test_weight_ticks_keep_levels_a_fraction_of_the_log_range_apart():
     assert spread([100, 80, 64, 10, 1, 0.9], 4) == [100, 10, 1]
     assert spread([100, 50, 25, 12.5], 3) == [100, 50, 25, 12.5]
     assert spread([5.2], 11) == [5.2]
+
+
+def test_the_report_says_when_and_how_figures_are_split_into_panels():
+    rounds = rounds_table()
+    keys, varying = ["init", "pruning", "pruning.density"], ["pruning", "pruning.density"]
+    note = panels_note(rounds, keys, varying)
+    assert "one panel per setting of `pruning`, `pruning.density`" in note
+    assert "`pruning.density` runs along it" in note
+    assert panels_note(rounds[rounds["init"].isin(INITS[:2])], keys, varying) == ""

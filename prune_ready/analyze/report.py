@@ -13,7 +13,7 @@ from prune_ready.analyze.analysis import Analysis
 from prune_ready.analyze.collect import Sweep
 from prune_ready.analyze.diagnostic_figures import PAIRS
 from prune_ready.analyze.document import Block, Heading, Image, Paragraph, Table
-from prune_ready.analyze.figures import SLUGS, FigureFiles
+from prune_ready.analyze.figures import MAX_LINES, SLUGS, FigureFiles
 from prune_ready.analyze.findings import ALPHA
 from prune_ready.analyze.overlap import ALL
 from prune_ready.analyze.stats import CONFIDENCE, LEVEL, select
@@ -112,7 +112,7 @@ def report_blocks(
                 f"dense baseline as a dashed line; {numbers[3]} shows the {early_stop}. "
                 f"{refs[0]} and {refs[1]} give the means with their CIs, {refs[2]} the "
                 f"comparisons between inits and {refs[3]} each init's change from its dense "
-                "baseline."
+                "baseline." + panels_note(part, keys, varying)
             ),
             *(image(f, out_dir) for f in accuracy),
             Table(captions[0], wide(part, keys, "test_acc", 100)),
@@ -320,3 +320,18 @@ def ref(caption: str) -> str:
 
 def rel(path: Path, out_dir: Path) -> str:
     return path.relative_to(out_dir).as_posix()
+
+
+def panels_note(summary: pd.DataFrame, keys: list[str], varying: list[str]) -> str:
+    """The sentence saying how figures with more lines than fit one plot are split."""
+    if len(summary[keys].drop_duplicates()) <= MAX_LINES:
+        return ""
+    along = [k for k in varying if k in labels.LEVEL_KEYS]
+    note = (
+        f" With more than {MAX_LINES} lines, each figure has one panel per setting of "
+        f"{', '.join(f'`{k}`' for k in varying)}, its lines the inits (one colour each, the "
+        "same in every panel)"
+    )
+    if along:
+        note += f"; where the x axis is the weights remaining, `{along[0]}` runs along it instead"
+    return note + "."
