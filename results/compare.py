@@ -10,7 +10,8 @@ runs.csv files: python results/compare.py (run from the repository root).
   across the three comparisons at that level).
 - *_uniform minus *_normal at each level (Welch, 6 + 6 seeds).
 - Per pruning method (methods_lenet, methods_conv6): signed_constant minus kaiming_normal,
-  paired by seed, and *_uniform minus *_normal (Welch), at each level the methods share.
+  paired by seed, *_uniform minus *_normal and xavier_* minus kaiming_* (Welch, 6 + 6 seeds), at
+  each level the methods share.
 """
 
 from pathlib import Path
@@ -22,6 +23,7 @@ from prune_ready.analyze import compare_inits, paired, welch
 RESULTS = Path(__file__).parent
 STANDARD = ("xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform")
 FAMILIES = (("xavier_uniform", "kaiming_uniform"), ("xavier_normal", "kaiming_normal"))
+SCALES = (("xavier_normal", "xavier_uniform"), ("kaiming_normal", "kaiming_uniform"))
 SAME_DRAWS = {  # init -> the init whose random draws it shares
     "xavier_normal": "kaiming_normal",
     "xavier_uniform": "kaiming_uniform",
@@ -116,13 +118,16 @@ def methods(study: str, low: float, high: float) -> None:
     """At each level between `low` and `high` % weights remaining, per method."""
     table = runs(study)
     table = table.assign(density=table["pruning.density"].fillna(-1.0))
-    print(f"## {study}: signed_constant - kaiming_normal (paired), uniform - normal (Welch)")
+    print(
+        f"## {study}: signed - kaiming_normal (paired); uniform - normal, xavier - kaiming (Welch)"
+    )
     for (method, _, round_), part in table.groupby(["pruning", "density", "round"]):
         level = part["weights_remaining_pct"].mean()
         if not low < level < high:
             continue
         cells = [
-            f"uniform - normal {pp(welch(*(pooled(part, round_, *pair) for pair in FAMILIES)))}"
+            f"uniform - normal {pp(welch(*(pooled(part, round_, *pair) for pair in FAMILIES)))}",
+            f"xavier - kaiming {pp(welch(*(pooled(part, round_, *pair) for pair in SCALES)))}",
         ]
         if {"signed_constant", "kaiming_normal"} <= set(part["init"]):
             signed = paired_inits(part, round_, "signed_constant", "kaiming_normal")
@@ -134,7 +139,7 @@ if __name__ == "__main__":
     lth()
     methods("methods_lenet", 1.0, 8.0)
     if (RESULTS / "methods_conv6" / "runs.csv").exists():
-        methods("methods_conv6", 4.0, 25.0)
+        methods("methods_conv6", 4.0, 101.0)
     for study in ("init_study_lenet", "init_study_conv6"):
         if (RESULTS / study / "runs.csv").exists():
             standard(study)

@@ -328,7 +328,7 @@ def panels_note(summary: pd.DataFrame, keys: list[str], varying: list[str]) -> s
         return ""
     along = [k for k in varying if k in labels.LEVEL_KEYS]
     note = (
-        f" With more than {MAX_LINES} lines, each figure has one panel per setting of "
+        f" A figure that would draw more than {MAX_LINES} lines has one panel per setting of "
         f"{', '.join(f'`{k}`' for k in varying)}, its lines the inits (one colour each, the "
         "same in every panel)"
     )
