@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from prune_ready.analyze.figures import MAX_LINES, Lines, figure_set, spread
+from prune_ready.analyze.figures import MAX_LINES, Lines, figure_set, save, spread
 from prune_ready.analyze.report import panels_note
 
 INITS = ["kaiming_normal", "kaiming_uniform", "xavier_normal", "xavier_uniform"]
@@ -111,3 +111,20 @@ def test_the_report_says_when_and_how_figures_are_split_into_panels():
     assert "one panel per setting of `pruning`, `pruning.density`" in note
     assert "`pruning.density` runs along it" in note
     assert panels_note(rounds[rounds["init"].isin(INITS[:2])], keys, varying) == ""
+
+
+def test_saved_svgs_are_byte_identical_between_runs(tmp_path):
+    rounds = rounds_table()
+    first, second = (
+        save(
+            figure_set(rounds, rounds.drop(columns="round"), ["init", "pruning"])[2],
+            3,
+            "lenet_300_100",
+            "mnist",
+            "test-acc-vs-weights",
+            tmp_path / name,
+        )
+        for name in ("a", "b")
+    )
+    assert first.svg.read_bytes() == second.svg.read_bytes()
+    assert first.png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

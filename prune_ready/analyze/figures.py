@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import rc_context
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -357,6 +358,7 @@ def save(
     paths = stem.with_suffix(".png"), stem.with_suffix(".svg")
     for path, metadata in zip(paths, ({}, {"Date": None}), strict=True):
         buffer = io.BytesIO()
-        figure.savefig(buffer, format=path.suffix[1:], dpi=150, metadata=metadata)
+        with rc_context({"svg.hashsalt": stem.name}):  # SVG element ids from the name, not uuid4
+            figure.savefig(buffer, format=path.suffix[1:], dpi=150, metadata=metadata)
         write_atomic(path, buffer.getvalue())
     return FigureFiles(number, labels.set_name(model, data), title.split("\n")[0], *paths, slug)
