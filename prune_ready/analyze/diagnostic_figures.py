@@ -52,11 +52,8 @@ def diagnostic_figure_set(
         )
     pooled = overlap[(overlap["layer"] == ALL) & (overlap["init_a"] == ALL)]
     if len(pooled):
-        others = [
-            k
-            for k in lines.keys[1:]
-            if k not in labels.LEVEL_KEYS and pooled[k].nunique(dropna=False) > 1
-        ]
+        varying = labels.varying_keys(pooled, lines.keys)
+        others = [k for k in varying if k not in labels.LEVEL_KEYS]
         figures["mask-overlap"] = mask_overlap(first + len(figures), where, pooled, others, rounds)
     return figures
 

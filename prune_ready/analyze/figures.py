@@ -84,9 +84,7 @@ class Lines:
     @classmethod
     def named(cls, keys: list[str], combos: list[tuple]) -> "Lines":
         """A line per combo: labelled by its init and the keys that vary, in label order."""
-        varying = [k for i, k in enumerate(keys) if i and len(values(combos, i)) > 1]
-        names = {c: labels.series_label(dict(zip(keys, c, strict=True)), varying) for c in combos}
-        names = dict(sorted(names.items(), key=lambda item: item[1]))
+        names = labels.combo_labels(keys, combos)
         return cls(keys, names, {combo: f"C{i % 10}" for i, combo in enumerate(names)})
 
     def through_levels(self) -> "Lines":
@@ -107,7 +105,7 @@ class Lines:
         for combo in self.labels:
             colour.setdefault(combo[0], f"C{len(colour) % 10}")
         settings = distinct(combo[1:] for combo in self.labels)
-        varying = [k for i, k in enumerate(self.keys) if i and len(values(settings, i - 1)) > 1]
+        varying = labels.varying_among(self.keys, list(self.labels))
         panels = []
         for setting in settings:
             combos = [c for c in self.labels if key(c[1:]) == key(setting)]
@@ -145,10 +143,6 @@ def distinct(combos: Iterable[tuple]) -> list[tuple]:
     for combo in combos:
         seen.setdefault(key(combo), combo)
     return list(seen.values())
-
-
-def values(combos: Sequence[tuple], i: int) -> set[str]:
-    return {labels.value(combo[i]) for combo in combos}
 
 
 def accuracy_vs_epoch(

@@ -21,13 +21,22 @@ def series_keys(factors: Sequence[str]) -> list[str]:
 
 
 def series_labels(table: pd.DataFrame, keys: Sequence[str]) -> dict[tuple, str]:
-    """A legend label per combination of `keys`: the init, plus key=value for what else varies."""
-    varying = varying_keys(table, keys)
-    labels = {
-        combo: series_label(dict(zip(keys, combo, strict=True)), varying)
-        for combo in table[list(keys)].drop_duplicates().itertuples(index=False, name=None)
-    }
+    """A legend label per combination of `keys` in `table` (see combo_labels)."""
+    combos = table[list(keys)].drop_duplicates().itertuples(index=False, name=None)
+    return combo_labels(keys, list(combos))
+
+
+def combo_labels(keys: Sequence[str], combos: Sequence[tuple]) -> dict[tuple, str]:
+    """A legend label per combination of values of `keys`: the init, plus key=value for the keys
+    that vary among `combos`; in label order."""
+    varying = varying_among(keys, combos)
+    labels = {combo: series_label(dict(zip(keys, combo, strict=True)), varying) for combo in combos}
     return dict(sorted(labels.items(), key=lambda item: item[1]))
+
+
+def varying_among(keys: Sequence[str], combos: Sequence[tuple]) -> list[str]:
+    """The keys after the init that take more than one value among `combos` (unset counts as one)."""
+    return [k for i, k in enumerate(keys) if i and len({value(c[i]) for c in combos}) > 1]
 
 
 def varying_keys(table: pd.DataFrame, keys: Sequence[str]) -> list[str]:

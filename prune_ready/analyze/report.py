@@ -101,7 +101,7 @@ def report_blocks(
             tables.add(f"change from each init's own dense baseline ({name})"),
         ]
         refs = [ref(c) for c in captions]
-        varying = [k for k in keys[1:] if part[k].nunique(dropna=False) > 1]  # e.g. a control
+        varying = labels.varying_keys(part, keys)  # e.g. a control
         blocks += [
             Heading(name),
             Paragraph(findings[name]),
