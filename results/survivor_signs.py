@@ -10,11 +10,14 @@ seeds per model, pruning method, density and init.
 """
 
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
+
+from prune_ready.analyze import collect
+from prune_ready.status import State
+
+KEYS = ["model", "pruning", "pruning.density", "init"]
 
 
 def positive_fractions(run: Path) -> dict[str, float]:
@@ -28,20 +31,17 @@ def positive_fractions(run: Path) -> dict[str, float]:
 
 
 def main(sweeps: list[str]) -> None:
-    groups: dict[tuple, list[dict[str, float]]] = defaultdict(list)
-    for sweep in sweeps:
-        for rounds in sorted(Path(sweep).rglob("rounds.csv")):
-            run = rounds.parent
-            if not (run / "mask.pt").exists():
-                continue  # unfinished
-            cfg = OmegaConf.load(run / "config.yaml")
-            density = OmegaConf.select(cfg, "pruning.density", default=None)
-            key = (cfg.model.name, cfg.pruning.name, density, cfg.init.name)
-            groups[key].append(positive_fractions(run))
-    for (model, method, density, init), runs in sorted(groups.items(), key=str):
-        layers = runs[0].keys()
-        means = " ".join(f"{k} {sum(r[k] for r in runs) / len(runs):.2f}" for k in layers)
-        print(f"{model} {method} density={density} {init} ({len(runs)} seeds): {means}")
+    sweep = collect(sweeps)
+    runs = sweep.runs[sweep.runs["status"] == State.FINISHED]
+    keys = [k for k in KEYS if k in runs]
+    for values, group in runs.groupby(keys, dropna=False, sort=True):
+        fractions = [positive_fractions(sweep.base / run) for run in group["run"]]
+        means = " ".join(
+            f"{layer} {sum(f[layer] for f in fractions) / len(fractions):.2f}"
+            for layer in fractions[0]
+        )
+        setting = " ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True))
+        print(f"{setting} ({len(fractions)} seeds): {means}")
 
 
 if __name__ == "__main__":
