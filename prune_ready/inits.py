@@ -9,6 +9,10 @@ An init (`conf/init/*.yaml`, instantiated as an `Init`) has two parts:
 `formula` and `gain` state the per-weight standard deviation the scheme intends (``kaiming``:
 gain/√fan_in, ``xavier``: gain·√(2/(fan_in+fan_out))); the sparsity-aware transforms and the
 diagnostics apply them to the fan-in and fan-out a pruned layer actually has.
+`scale` (``init.scale=g``, default 1) is a dial on the scheme's scale: every prunable weight of θ0
+is multiplied by g right after the scheme draws it (biases untouched), and the transforms that
+set an absolute size (signed_constant's ±σ, unit_rescale's target) use g·σ. For one seed every g
+shares the same random draws, so runs differing only in g are paired by construction.
 A new scheme is one function here (or anywhere importable) and one yaml file.
 """
 
@@ -21,6 +25,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from prune_ready.errors import UserError
 from prune_ready.pruning.masks import prunable_layers
 from prune_ready.seeding import generator
 
@@ -54,10 +59,17 @@ class Init:
     formula: str = "kaiming"  # kaiming | xavier: the std rule the scheme follows
     gain: float = math.sqrt(2)
     at_rewind: AtRewind | None = None
+    scale: float = 1.0  # θ0's weights times this (see the module docstring)
 
     def __post_init__(self) -> None:
         if self.formula not in FORMULAS:
             raise ValueError(f"init formula {self.formula!r} must be one of {sorted(FORMULAS)}")
+        if not (
+            isinstance(self.scale, int | float) and math.isfinite(self.scale) and self.scale > 0
+        ):
+            raise UserError(
+                f"init.scale={self.scale} must be a positive number (1 = the scheme's own)"
+            )
 
 
 def kaiming_std(fan_in: Any, fan_out: Any, gain: float) -> Any:
@@ -149,11 +161,17 @@ def pytorch_default(layer: nn.Module, generator: torch.Generator) -> None:
         layer.reset_parameters()
 
 
-def initialize(net: nn.Module, scheme: Scheme, seed: int, stream: str = "init") -> None:
-    """Initialise every prunable layer with `scheme`, from the run seed's `stream` (reproducible)."""
+def initialize(
+    net: nn.Module, scheme: Scheme, seed: int, stream: str = "init", scale: float = 1.0
+) -> None:
+    """Initialise every prunable layer with `scheme`, from the run seed's `stream` (reproducible),
+    and multiply the weights by `scale` (the draws do not depend on it)."""
     gen = generator(seed, stream)
     for layer in prunable_layers(net).values():
         scheme(layer, gen)
+        if scale != 1:
+            with torch.no_grad():
+                layer.weight.mul_(scale)
 
 
 # Transforms at every rewind: ``at_rewind(weight, mask)`` edits a pruned layer's surviving
@@ -162,13 +180,14 @@ def initialize(net: nn.Module, scheme: Scheme, seed: int, stream: str = "init") 
 
 @torch.no_grad()
 def unit_rescale(
-    weight: Tensor, mask: Tensor, formula: str = "kaiming", gain: float = 2**0.5
+    weight: Tensor, mask: Tensor, formula: str = "kaiming", gain: float = 2**0.5, scale: float = 1.0
 ) -> None:
     """Sparsity-aware rescaling (Evci et al. 2022): each unit's surviving weights get one common
     factor so that their mean square equals the scheme's variance for the unit's *surviving*
-    fan-in: kaiming gain²/fan_in_i, xavier gain²·2/(fan_in_i + mean surviving fan-out)."""
+    fan-in: kaiming gain²/fan_in_i, xavier gain²·2/(fan_in_i + mean surviving fan-out); times
+    scale² (the init's dial)."""
     fan_in, fan_out = sparse_fans(mask)
-    target = FORMULAS[formula](fan_in, fan_out, gain) ** 2
+    target = (scale * FORMULAS[formula](fan_in, fan_out, gain)) ** 2
     rows = (weight * mask).reshape(weight.shape[0], -1)
     mean_square = rows.square().sum(1) / fan_in.clamp(min=1)
     scale = torch.where(mean_square > 0, (target / mean_square.clamp(min=1e-30)).sqrt(), 1.0)
@@ -185,8 +204,8 @@ def layer_rescale(weight: Tensor, mask: Tensor) -> None:
 
 @torch.no_grad()
 def signed_constant(
-    weight: Tensor, mask: Tensor, formula: str = "kaiming", gain: float = 2**0.5
+    weight: Tensor, mask: Tensor, formula: str = "kaiming", gain: float = 2**0.5, scale: float = 1.0
 ) -> None:
-    """Each weight set to ±σ, σ the scheme's dense std for the layer, with the sign of its value
-    at the rewind point (Zhou et al. 2019, 'Deconstructing Lottery Tickets')."""
-    weight.copy_(torch.sign(weight) * FORMULAS[formula](*fans(weight), gain))
+    """Each weight set to ±scale·σ, σ the scheme's dense std for the layer, with the sign of its
+    value at the rewind point (Zhou et al. 2019, 'Deconstructing Lottery Tickets')."""
+    weight.copy_(torch.sign(weight) * (scale * FORMULAS[formula](*fans(weight), gain)))

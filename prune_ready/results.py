@@ -24,6 +24,7 @@ INIT = "init.pt"
 REWIND = "rewind.pt"
 MASK = "mask.pt"
 ROUND_MASKS = "round_masks.pt"
+ROUND_WEIGHTS = "round_weights.pt"  # every round's trained weights at its end (survivors only)
 DIAGNOSTICS = "diagnostics.csv"
 CHECKPOINT = "checkpoint.ckpt"  # the last completed round's training state, while unfinished
 FAILED = "FAILED"  # present when the run failed; its text says why
@@ -92,3 +93,36 @@ def load_round_masks(run_dir: str | Path) -> dict[int, dict[str, torch.Tensor]]:
         int(r): {name: unpack_mask(bits, saved["shapes"][name]) for name, bits in layers.items()}
         for r, layers in saved["rounds"].items()
     }
+
+
+def survivor_values(params: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> dict:
+    """A network's parameters, small: a pruned layer's weight as its surviving values only (in
+    the mask's flat order), everything else whole. `unpack_survivors` inverts it."""
+    out = {}
+    for name, param in params.items():
+        layer = name.removesuffix(".weight")
+        kept = param.detach().cpu()
+        out[name] = kept[masks[layer].cpu().bool()] if layer in masks else kept.clone()
+    return out
+
+
+def unpack_survivors(
+    values: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """Dense parameters from `survivor_values`' output and the same masks (pruned weights 0)."""
+    out = {}
+    for name, value in values.items():
+        layer = name.removesuffix(".weight")
+        if layer in masks:
+            dense = value.new_zeros(masks[layer].shape)
+            dense[masks[layer].bool()] = value
+            value = dense
+        out[name] = value
+    return out
+
+
+def load_round_weights(run_dir: str | Path) -> dict[int, dict[str, torch.Tensor]]:
+    """Every round's trained parameters at the round's end, dense: {round: {name: tensor}}."""
+    masks = load_round_masks(run_dir)
+    saved = torch.load(Path(run_dir) / ROUND_WEIGHTS)
+    return {int(r): unpack_survivors(values, masks[int(r)]) for r, values in saved.items()}

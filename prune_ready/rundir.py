@@ -26,6 +26,9 @@ NOT_RESULT_CHANGING = (
 # above, and how training executes (trainer.*, launchers), so that a run keeps its directory.
 NAMED_BY_PATH = ("name", "seed", "model", "data", "init", "pruning", "experiment", "setup")
 NOT_IN_PATH = (*NOT_RESULT_CHANGING, "trainer", "hydra")
+# Overrides that restate a default: `init.scale=1.0` is the run without the override, so it keeps
+# that run's directory (a sweep init.scale=0.5,1.0,2.0 then reuses the default runs).
+DEFAULTS = {"init.scale": 1.0}
 
 
 def under(key: str, roots: Iterable[str]) -> bool:
@@ -43,11 +46,21 @@ def run_variant(overrides: Iterable[str]) -> str:
     """
     kept = []
     for override in OverridesParser.create().parse_overrides(list(overrides)):
-        key = override.key_or_group
+        key, value = override.key_or_group, override.get_value_element_as_str()
         if key in NAMED_BY_PATH or under(key, NOT_IN_PATH) or key.startswith("hydra/"):
             continue
-        kept.append(f"{key}={override.get_value_element_as_str()}".replace("/", "_"))
+        if key in DEFAULTS and is_number(value) and float(value) == DEFAULTS[key]:
+            continue
+        kept.append(f"{key}={value}".replace("/", "_"))
     return ",".join(sorted(kept)) + "/" if kept else ""
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def result_keys(config: DictConfig) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     net = instantiate(
         cfg.model.net, in_shape=datamodule.in_shape, num_classes=datamodule.num_classes
     )
-    initialize(net, init.scheme, cfg.seed)
+    initialize(net, init.scheme, cfg.seed, scale=init.scale)
     module = Classifier(
         net,
         lr=cfg.model.lr,

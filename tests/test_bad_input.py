@@ -22,6 +22,14 @@ CASES = {
         ["model.prune_rates.output=0.9", "pruning.rounds=40"],
         "error: pruning.rounds=40 would prune every weight of out by round 4",  # 1000,100,10,1,0
     ),
+    "init scale not positive": (
+        ["init.scale=0"],
+        "error: init.scale=0 must be a positive number",
+    ),
+    "init scale not a number": (
+        ["init.scale=abc"],
+        "error: init.scale=abc must be a positive number",
+    ),
     "unknown control": (["pruning.control=magic"], "error: pruning.control='magic' must be one of"),
 }
 

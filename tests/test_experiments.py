@@ -18,6 +18,14 @@ GRIDS = {
     "lth_lenet_smoke": ({"pruning.control": ["none", "reinit"]}, "lth"),
     "init_study_lenet": ({"seed": ["0", "1", "2"]}, "imp_seed"),
     "init_study_conv6": ({"seed": ["0", "1", "2"]}, "imp_seed"),
+    "init_scale_lenet": (
+        {
+            "seed": [str(s) for s in range(8)],
+            "init": ["kaiming_normal"],
+            "init.scale": ["0.25", "0.5", "0.71", "1.0", "1.41", "2.0"],
+        },
+        "imp_seed",
+    ),
     "methods_lenet_pai": (
         {"pruning": ["snip", "grasp", "synflow", "random_layerwise"]},
         "snip",
@@ -31,6 +39,7 @@ GRIDS = {
 
 
 STUDY = {  # presets that write into one study
+    "init_scale_lenet": "init_study_lenet",
     "methods_lenet_pai": "methods_lenet",
     "methods_lenet_imp": "methods_lenet",
     "methods_conv6_pai": "methods_conv6",

@@ -212,3 +212,22 @@ def test_late_rewind_must_fall_on_an_evaluation(make_cfg, tmp_path):
         "the 500 between evaluations" in str(user_error(raised.value))
     )
     assert instantiate(make_cfg("pruning=lth", "pruning.rewind=1000").pruning, run_dir=tmp_path)
+
+
+def test_every_rounds_trained_weights_are_kept(make_cfg, tmp_path):
+    probe, run_dir = run(make_cfg, tmp_path)
+    weights = results.load_round_weights(run_dir)
+    round_masks = results.load_round_masks(run_dir)
+    assert sorted(weights) == [0, 1, 2]
+    for name, (weight, mask) in probe.final.items():  # the last round ends the run
+        assert torch.equal(weights[2][f"{name}.weight"], weight)
+        assert torch.equal(round_masks[2][name], mask.bool())
+    for round_, start in enumerate(probe.starts, start=1):  # round r's masks pruned round r-1's
+        for name, mask in start["masks"].items():
+            trained = weights[round_ - 1][f"{name}.weight"]
+            assert torch.count_nonzero(trained[~round_masks[round_ - 1][name]]) == 0
+            assert int(mask.sum()) == int(round_masks[round_][name].sum())
+    survivors = sum(int(m.sum()) for layers in round_masks.values() for m in layers.values())
+    biases = 3 * sum(p.numel() for n, p in probe.starts[0]["params"].items() if "bias" in n)
+    size = (run_dir / results.ROUND_WEIGHTS).stat().st_size
+    assert 4 * (survivors + biases) < size < 4 * (survivors + biases) + 20_000  # survivors only

@@ -124,6 +124,7 @@ class PruneRewind(pl.Callback):
         self.epoch_rows: list[dict[str, Any]] = []
         self.rewind_state: dict[str, Tensor] = {}
         self.round_masks: dict[int, dict[str, Tensor]] = {}
+        self.round_weights: dict[int, dict[str, Tensor]] = {}
         self.diagnostic_rows: list[dict[str, Any]] = []
         self.elapsed = 0.0  # seconds trained before a resume
 
@@ -175,6 +176,7 @@ class PruneRewind(pl.Callback):
             "epoch_rows": self.epoch_rows,
             "rewind_state": self.rewind_state,
             "round_masks": self.round_masks,
+            "round_weights": self.round_weights,
             "diagnostic_rows": self.diagnostic_rows,
             "elapsed": time.perf_counter() - self.started,
         }
@@ -182,6 +184,7 @@ class PruneRewind(pl.Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.round_rows, self.epoch_rows = state["round_rows"], state["epoch_rows"]
         self.rewind_state, self.round_masks = state["rewind_state"], state["round_masks"]
+        self.round_weights = state.get("round_weights", {})  # none in older checkpoints
         self.diagnostic_rows = state["diagnostic_rows"]
         self.elapsed = state["elapsed"]
 
@@ -250,6 +253,7 @@ class PruneRewind(pl.Callback):
             return
         self.end_round(round_, per_layer)
         self.save_round_masks(net, round_)
+        self.save_round_weights(net, round_)
         if round_ < self.rounds:
             self.prune(trainer, net, round_)
             self.reset(net, round_ + 1)
@@ -297,6 +301,12 @@ class PruneRewind(pl.Callback):
             {"shapes": shapes, "rounds": self.round_masks}, self.run_dir / results.ROUND_MASKS
         )
 
+    def save_round_weights(self, net: nn.Module, round_: int) -> None:
+        """Keep the weights this round trained to (what `prune_ready.export` compacts)."""
+        params = dict(net.named_parameters())
+        self.round_weights[round_] = results.survivor_values(params, masks.get_masks(net))
+        results.save_atomic(self.round_weights, self.run_dir / results.ROUND_WEIGHTS)
+
     def context(self, trainer: pl.Trainer, net: nn.Module, round_: int) -> methods.Context:
         """The random stream and the batch a pruning step at the end of `round_` may use."""
         context = methods.Context(generator(self.seed, f"prune-{round_}"), round_)
@@ -335,7 +345,9 @@ class PruneRewind(pl.Callback):
         if self.finetune:
             return  # keep the trained survivors (pruning already zeroed the rest)
         if self.control == "reinit":
-            initialize(net, self.init.scheme, self.seed, stream=f"reinit-{round_}")
+            initialize(
+                net, self.init.scheme, self.seed, stream=f"reinit-{round_}", scale=self.init.scale
+            )
         else:
             for name, param in net.named_parameters():
                 param.copy_(self.rewind_state[name])
