@@ -27,7 +27,7 @@ def grid(runs: int, epochs: int, jobs: int) -> float:
         *launcher,
         f"seed={','.join(map(str, range(runs)))}",
         "pruning=none",
-        f"pruning.every_n_epochs={epochs}",
+        f"pruning.round_length={epochs}ep",
         "progress_bar=null",
     ]
     with tempfile.TemporaryDirectory() as out:

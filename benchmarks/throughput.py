@@ -53,7 +53,7 @@ def config(model: str, device: str, precision: str):
                 trainer,
                 f"trainer.precision={precision}",
                 "pruning.rounds=0",
-                f"pruning.every_n_epochs={EPOCHS}",
+                f"pruning.round_length={EPOCHS}ep",
                 "data.test_subset=60",
                 "progress_bar=null",
             ],

@@ -56,16 +56,19 @@ class TensorPairs(Dataset):
 
 
 class IndexBatches(Sampler[Tensor]):
-    """Evaluation batches of indices, in order."""
+    """Evaluation batches of indices, in order; under DDP process `rank` of `world` takes its
+    slice of every batch, so together they evaluate each image exactly once."""
 
-    def __init__(self, n: int, batch_size: int) -> None:
-        self.n, self.batch_size = n, batch_size
+    def __init__(self, n: int, batch_size: int, rank: int = 0, world: int = 1) -> None:
+        batches = torch.arange(n).split(batch_size)
+        shards = (batch.tensor_split(world)[rank] for batch in batches)
+        self.batches = [shard for shard in shards if len(shard)]
 
     def __len__(self) -> int:
-        return -(-self.n // self.batch_size)
+        return len(self.batches)
 
     def __iter__(self) -> Iterator[Tensor]:
-        return iter(torch.arange(self.n).split(self.batch_size))
+        return iter(self.batches)
 
 
 class StepBatches(Sampler[list[Tensor]]):
@@ -76,6 +79,8 @@ class StepBatches(Sampler[list[Tensor]]):
     not. Lightning's epochs are cut at every evaluation (`steps_per_epoch` steps; by default a
     data epoch of B steps), and each is handed to the training step in chunks of at most
     `steps_per_call` minibatches, so Lightning's per-call overhead is paid once per chunk.
+    Under DDP, process `rank` of `world` trains on its share of every minibatch (a contiguous
+    slice): the minibatches, and so the effective batch, are those of a single process.
     """
 
     def __init__(
@@ -85,8 +90,11 @@ class StepBatches(Sampler[list[Tensor]]):
         seed: int,
         steps_per_epoch: int | None = None,
         steps_per_call: int = 1,
+        rank: int = 0,
+        world: int = 1,
     ) -> None:
         self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.rank, self.world = rank, world
         self.batches_per_data_epoch = -(-n // batch_size)
         self.steps_per_epoch = steps_per_epoch or self.batches_per_data_epoch
         self.steps_per_call, self.epoch = steps_per_call, 0
@@ -110,7 +118,8 @@ class StepBatches(Sampler[list[Tensor]]):
         first = self.epoch * self.steps_per_epoch
         end = first + self.steps_per_epoch
         for chunk in range(first, end, self.steps_per_call):
-            yield [self.minibatch(s) for s in range(chunk, min(chunk + self.steps_per_call, end))]
+            steps = range(chunk, min(chunk + self.steps_per_call, end))
+            yield [self.minibatch(s).tensor_split(self.world)[self.rank] for s in steps]
 
 
 class InMemoryData(pl.LightningDataModule):
@@ -178,18 +187,33 @@ class InMemoryData(pl.LightningDataModule):
                     f"data.train_subset={self.train_subset} must be between 1 and {len(train_idx)}"
                 )
             train_idx = train_idx[: self.train_subset]
+        test_idx = torch.arange(len(raw.test_y))
+        if self.test_subset is not None:
+            if not 0 < self.test_subset <= len(test_idx):
+                raise UserError(
+                    f"data.test_subset={self.test_subset} must be between 1 and {len(test_idx)}"
+                )
+            shuffled = torch.randperm(len(test_idx), generator=generator(self.split_seed, "test"))
+            test_idx = shuffled[: self.test_subset]
         mean, std = channel_stats(raw.train_x[order[self.val_size :]])
+        self.mean, self.std = mean, std  # an exported model normalises inside (export.py)
         self.splits = {
             "train": TensorPairs(
                 normalise(raw.train_x[train_idx], mean, std), raw.train_y[train_idx]
             ),
             "val": TensorPairs(normalise(raw.train_x[val_idx], mean, std), raw.train_y[val_idx]),
-            "test": TensorPairs(normalise(raw.test_x, mean, std), raw.test_y),
+            "test": TensorPairs(normalise(raw.test_x[test_idx], mean, std), raw.test_y[test_idx]),
         }
 
     @property
     def batches_per_data_epoch(self) -> int:
         return -(-len(self.splits["train"]) // self.batch_size)
+
+    @property
+    def shard(self) -> tuple[int, int]:
+        """(this process's rank, the number of processes): (0, 1) unless under DDP."""
+        trainer = self.trainer
+        return (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
 
     def resident(self) -> dict[str, TensorPairs]:
         """The splits, moved once to the device Lightning trains on (a GPU: no host copies)."""
@@ -201,16 +225,22 @@ class InMemoryData(pl.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         """Chunks of minibatches (see StepBatches); the training step takes a chunk at a time."""
         data = self.resident()["train"]
+        rank, world = self.shard
         sampler = StepBatches(
-            len(data), self.batch_size, self.seed, self.steps_per_epoch, self.steps_per_call
+            len(data),
+            self.batch_size,
+            self.seed,
+            self.steps_per_epoch,
+            self.steps_per_call,
+            rank,
+            world,
         )
         return DataLoader(data, batch_size=None, sampler=sampler)
 
     def _eval_loader(self, split: str) -> DataLoader:
         data = self.resident()[split]
-        return DataLoader(
-            data, batch_size=None, sampler=IndexBatches(len(data), self.eval_batch_size)
-        )
+        sampler = IndexBatches(len(data), self.eval_batch_size, *self.shard)
+        return DataLoader(data, batch_size=None, sampler=sampler)
 
     def random_batch(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         """`n` training images drawn by `generator` (data-driven pruning scores)."""

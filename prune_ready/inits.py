@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
@@ -56,7 +56,7 @@ class Init:
 
     name: str
     scheme: Scheme
-    formula: str = "kaiming"  # kaiming | xavier: the std rule the scheme follows
+    formula: Literal["kaiming", "xavier"] = "kaiming"  # the std rule the scheme follows
     gain: float = math.sqrt(2)
     at_rewind: AtRewind | None = None
     scale: float = 1.0  # θ0's weights times this (see the module docstring)

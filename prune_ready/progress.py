@@ -7,7 +7,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ProgressBar
 from tqdm import tqdm
 
-from prune_ready.pruning.callback import PruneRewind
+from prune_ready.pruning.callback import Pruner
 
 
 class RoundProgressBar(ProgressBar):
@@ -49,9 +49,9 @@ class RoundProgressBar(ProgressBar):
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         pruner = find_pruner(trainer)
-        if self.bar is None or pruner is None or not pruner.epoch_rows:
+        if self.bar is None or pruner is None or pruner.latest is None:
             return
-        row = pruner.epoch_rows[-1]
+        row = pruner.latest
         self.bar.set_description(f"round {row['round']}/{pruner.rounds}", refresh=False)
         self.bar.set_postfix(
             {
@@ -69,5 +69,5 @@ class RoundProgressBar(ProgressBar):
             self.bar.close()
 
 
-def find_pruner(trainer: pl.Trainer) -> PruneRewind | None:
-    return next((c for c in trainer.callbacks if isinstance(c, PruneRewind)), None)
+def find_pruner(trainer: pl.Trainer) -> Pruner | None:
+    return next((c for c in trainer.callbacks if isinstance(c, Pruner)), None)

@@ -1,4 +1,5 @@
-"""Run directories: readable paths that tell runs apart, and config comparison for re-launches."""
+"""Run directories: readable paths that tell runs apart, config comparison for re-launches, and
+removing the directories a refused run made."""
 
 import fcntl
 from collections.abc import Iterable, Iterator
@@ -6,7 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 # Config keys that say where or how a run executes, not what it computes: a run resumed with a
@@ -21,19 +24,42 @@ NOT_RESULT_CHANGING = (
     "data.download",
     "data.steps_per_call",
     "model.compile",
+    "pruning.ticket",  # where a control's ticket run lies, not what it is (configs are compared)
+    "effective_batch_size",  # a record of data.batch_size
 )
 # Overrides the run path names already (groups, seed, study name), and those it leaves out: the
 # above, and how training executes (trainer.*, launchers), so that a run keeps its directory.
 NAMED_BY_PATH = ("name", "seed", "model", "data", "init", "pruning", "experiment", "setup")
 NOT_IN_PATH = (*NOT_RESULT_CHANGING, "trainer", "hydra")
+# Trainer settings that change what is computed, not where or how fast: an override of one is a
+# directory level like any result-changing override (trainer.precision=bf16-mixed/).
+RESULT_CHANGING_TRAINER = (
+    "trainer.precision",
+    "trainer.gradient_clip_val",
+    "trainer.gradient_clip_algorithm",
+    "trainer.accumulate_grad_batches",
+)
 # Overrides that restate a default: `init.scale=1.0` is the run without the override, so it keeps
 # that run's directory (a sweep init.scale=0.5,1.0,2.0 then reuses the default runs).
-DEFAULTS = {"init.scale": 1.0}
+DEFAULTS: dict[str, float | str] = {"init.scale": 1.0, "trainer.precision": "32-true"}
 
 
 def under(key: str, roots: Iterable[str]) -> bool:
     """Whether `key` is one of `roots` or lies below one ('data.root' is under 'data.root')."""
     return any(key == root or key.startswith(f"{root}.") for root in roots)
+
+
+def left_out_of_path(key: str) -> bool:
+    """Whether `key` says where or how a run executes (so neither its path nor the analysis's
+    factors name it)."""
+    return under(key, NOT_IN_PATH) and not under(key, RESULT_CHANGING_TRAINER)
+
+
+def restates_default(key: str, value: str) -> bool:
+    default = DEFAULTS.get(key)
+    if isinstance(default, float):
+        return is_number(value) and float(value) == default
+    return value == default
 
 
 def run_variant(overrides: Iterable[str]) -> str:
@@ -47,9 +73,9 @@ def run_variant(overrides: Iterable[str]) -> str:
     kept = []
     for override in OverridesParser.create().parse_overrides(list(overrides)):
         key, value = override.key_or_group, override.get_value_element_as_str()
-        if key in NAMED_BY_PATH or under(key, NOT_IN_PATH) or key.startswith("hydra/"):
+        if key in NAMED_BY_PATH or left_out_of_path(key) or key.startswith("hydra/"):
             continue
-        if key in DEFAULTS and is_number(value) and float(value) == DEFAULTS[key]:
+        if restates_default(key, value):
             continue
         kept.append(f"{key}={value}".replace("/", "_"))
     return ",".join(sorted(kept)) + "/" if kept else ""
@@ -109,3 +135,51 @@ def exclusive(run_dir: Path) -> Iterator[bool]:
             yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class NewDirs(Callback):
+    """A Hydra callback: notes, before Hydra makes the run's (or the sweep's) directory, the
+    outermost directory it will create, so that a refused run can remove exactly what was made
+    for it (`remove_new_dirs`) and never a directory that was there before."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        HydraConfig.instance().set_config(config)  # hydra.run.dir reads ${hydra:overrides.task}
+        note_new_dirs(Path(config.hydra.run.dir))
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        note_new_dirs(Path(config.hydra.sweep.dir))
+
+
+SWEEP_RECORD = "multirun.yaml"  # what Hydra writes into a sweep directory before any job
+NEW_DIRS: list[Path] = []  # the outermost directories Hydra was about to make in this process
+
+
+def note_new_dirs(path: Path) -> None:
+    path = path.absolute()
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    if missing:
+        NEW_DIRS.append(missing[-1])
+
+
+def remove_new_dirs(run_dir: Path, sweep_dir: Path | None) -> None:
+    """Remove `run_dir` and its parents while they are empty and this process made them (a sweep
+    directory that holds only Hydra's multirun.yaml counts as empty).
+
+    Without a note (a multirun job in a process of its own) only the levels below `sweep_dir`
+    count as made for the job; the launcher made the sweep directory for every job.
+    """
+    run_dir = run_dir.absolute()
+    sweep = sweep_dir.absolute() if sweep_dir is not None else None
+    outermost = next((d for d in NEW_DIRS if run_dir.is_relative_to(d)), None)
+    if outermost is None and sweep is not None:
+        outermost = sweep / run_dir.relative_to(sweep).parts[0]
+    if outermost is None:
+        return
+    for level in (run_dir, *run_dir.parents):
+        if level == sweep and [p.name for p in level.iterdir()] == [SWEEP_RECORD]:
+            (level / SWEEP_RECORD).unlink()  # the record of a sweep that ran nothing
+        if not level.is_dir() or any(level.iterdir()):
+            return
+        level.rmdir()
+        if level == outermost:
+            return

@@ -16,15 +16,21 @@ import hydra
 import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from hydra.utils import instantiate
+from lightning_fabric.plugins.environments import SLURMEnvironment
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities import rank_zero_only
+from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from prune_ready import results
 from prune_ready.errors import Diverged, UserError
 from prune_ready.inits import initialize
 from prune_ready.module import Classifier
-from prune_ready.rundir import config_differences, exclusive, run_variant
+from prune_ready.pruning.callback import Pruning
+from prune_ready.rundir import config_differences, exclusive, remove_new_dirs, run_variant
+from prune_ready.schema import validate
 from prune_ready.status import RunStatus, State, run_status
 
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
@@ -35,6 +41,8 @@ OmegaConf.register_new_resolver("run_variant", run_variant, replace=True)
 warnings.filterwarnings("ignore", ".*does not have many workers.*")
 warnings.filterwarnings("ignore", ".*isinstance.treespec, LeafSpec.*")
 warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")  # we log per evaluation
+# Under DDP the evaluation metrics are torchmetrics, synchronised across processes on compute().
+warnings.filterwarnings("ignore", ".*when logging on epoch level in distributed setting.*")
 # Lightning's start-up banner (accelerator list, tips) says nothing a run's config does not.
 logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
 
@@ -48,7 +56,9 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     twice thus splits its runs between the two processes.
     `callbacks` are added to the configured ones (benchmarks use this to time the steps).
     """
-    torch.set_num_threads(cfg.threads or default_threads())
+    validate(cfg)  # a wrong key or type: one line, before anything is built
+    check_settings(cfg)
+    torch.set_num_threads(cfg.threads or default_threads(cpu_processes(cfg)))
     log.info("run %s with %d torch threads", run_dir, torch.get_num_threads())
     if cfg.trainer.accelerator == "cpu":
         # Lightning asks torch to count GPUs through NVML (fork-safe), which makes every Adam step
@@ -56,8 +66,8 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     init = instantiate(cfg.init)
-    pruner = instantiate(cfg.pruning, run_dir=run_dir, seed=cfg.seed, init=init)
-    datamodule = instantiate(cfg.data, steps_per_epoch=pruner.steps_per_evaluation)
+    pruning = instantiate(cfg.pruning)
+    datamodule = instantiate(cfg.data, steps_per_epoch=pruning.steps_per_evaluation)
     datamodule.setup()  # bad data fails here, before anything is written
     net = instantiate(
         cfg.model.net, in_shape=datamodule.in_shape, num_classes=datamodule.num_classes
@@ -70,9 +80,14 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         channels_last=cfg.model.channels_last,
         compile=cfg.model.compile,
     )
-    pruner.check(net)
+    pruning.check(net)
     if done(earlier_run(cfg, run_dir), run_dir):
         return None
+    pruner = pruning.callbacks(run_dir, cfg.seed, init, cfg)  # a control finds its ticket here
+    trainer = make_trainer(cfg, run_dir, pruning, [*pruner, *callbacks])
+    parts = (trainer, module, datamodule)
+    if rank_zero_only.rank > 0:  # a DDP worker: rank 0 holds the run directory and writes it
+        return fit(run_dir, *parts)
     with exclusive(run_dir) as mine:
         if not mine:
             log.info("skipped %s: another process is running it", run_dir)
@@ -80,42 +95,98 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         status = earlier_run(cfg, run_dir)  # again: it may have finished while we waited
         if done(status, run_dir):
             return None
-        checkpoint = run_dir / results.CHECKPOINT
-        if checkpoint.exists():
+        if (run_dir / results.CHECKPOINT).exists():
             log.info("resuming %s after round %d", run_dir, status.rounds_done - 1)
         else:
             shutil.rmtree(run_dir / "tb", ignore_errors=True)  # new, or killed in round 0
         results.write_text_atomic(run_dir / results.CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
-        progress = [instantiate(cfg.progress_bar)] if cfg.progress_bar else []
-        trainer = instantiate(
+        return fit(run_dir, *parts)
+
+
+def check_settings(cfg: DictConfig) -> None:
+    """Refuse, in one line, settings that would fail only once the run has begun."""
+    if cfg.effective_batch_size != cfg.data.batch_size:
+        raise UserError(
+            f"effective_batch_size={cfg.effective_batch_size} only records data.batch_size "
+            f"({cfg.data.batch_size}): set data.batch_size instead"
+        )
+    if not cfg.model.lr > 0:
+        raise UserError(f"model.lr={cfg.model.lr} must be a positive number")
+    for key in ("batch_size", "eval_batch_size"):
+        if cfg.data[key] < 1:
+            raise UserError(f"data.{key}={cfg.data[key]} must be at least 1")
+    if str(cfg.trainer.accelerator) in ("gpu", "cuda") and not torch.cuda.is_available():
+        ddp = str(cfg.trainer.get("strategy")).startswith("ddp")
+        fix = "trainer.accelerator=cpu (DDP over CPU processes)" if ddp else "trainer=cpu"
+        raise UserError(f"no CUDA device found: use {fix}")
+
+
+def make_trainer(
+    cfg: DictConfig, run_dir: Path, pruning: Pruning, callbacks: list[pl.Callback]
+) -> pl.Trainer:
+    """The configured Trainer, built before anything is written: what Lightning refuses (an
+    unknown accelerator, a device count this machine lacks) is one line and leaves nothing.
+
+    On Slurm, Lightning's own auto-requeue (a mid-round checkpoint in the working directory on
+    SIGUSR1, then `scontrol requeue`) is off: submitit requeues the job, and the run resumes from
+    its last completed round like any relaunched run.
+    """
+    progress = [instantiate(cfg.progress_bar)] if cfg.progress_bar else []
+    slurm = [SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else []
+    try:
+        return instantiate(
             cfg.trainer,
-            **pruner.trainer_limits,
-            callbacks=[pruner, *progress, *instantiate(cfg.trainer.callbacks), *callbacks],
+            **pruning.trainer_limits,
+            **({"plugins": slurm} if slurm else {}),
+            callbacks=[*callbacks, *progress, *instantiate(cfg.trainer.callbacks)],
             enable_progress_bar=bool(progress),
             logger=instantiate(cfg.logger, save_dir=str(run_dir)),
+            default_root_dir=str(run_dir),  # whatever else Lightning writes stays in the run
         )
-        try:
-            trainer.fit(
-                module, datamodule=datamodule, ckpt_path=checkpoint if checkpoint.exists() else None
-            )
-        except Diverged as e:
+    except InstantiationException as e:
+        if isinstance(e.__cause__, MisconfigurationException | ValueError | TypeError):
+            raise UserError(f"trainer: {' '.join(str(e.__cause__).split())}") from e
+        raise
+
+
+def fit(
+    run_dir: Path, trainer: pl.Trainer, module: Classifier, datamodule: pl.LightningDataModule
+) -> State:
+    """Train (resuming from the run's checkpoint, if it has one)."""
+    checkpoint = run_dir / results.CHECKPOINT
+    try:
+        trainer.fit(
+            module, datamodule=datamodule, ckpt_path=checkpoint if checkpoint.exists() else None
+        )
+    except Diverged as e:
+        if trainer.is_global_zero:
             results.write_text_atomic(run_dir / results.FAILED, f"{e}\n")
-            log.error("failed %s: %s", run_dir, e)
-            return State.FAILED
+        log.error("failed %s: %s", run_dir, e)
+        return State.FAILED
     return State.FINISHED
 
 
-def default_threads() -> int:
-    """The cores this process may use, shared among the jobs a launcher runs side by side.
+def cpu_processes(cfg: DictConfig) -> int:
+    """The processes one run trains in on this machine's CPU (DDP on CPU: trainer.devices)."""
+    devices = cfg.trainer.devices
+    return devices if cfg.trainer.accelerator == "cpu" and isinstance(devices, int) else 1
+
+
+def default_threads(processes: int = 1) -> int:
+    """The cores this process may use, shared among the jobs a launcher runs side by side (and
+    the DDP processes of each), at most a launcher's cpus_per_task.
 
     Two jobs each using every core oversubscribe them, and torch's threads then stall on each
     other (a LeNet step ran ~200x slower so); cores ÷ jobs keeps N jobs faster than one.
+    submitit's local executor starts every job at once: its cpus_per_task keeps them apart.
     """
-    cores = len(os.sched_getaffinity(0))
-    jobs = 1
+    cores = max(1, len(os.sched_getaffinity(0)) // processes)
+    jobs, cap = 1, cores
     if HydraConfig.initialized():
-        jobs = HydraConfig.get().launcher.get("n_jobs", 1) or 1
-    return max(1, cores // (cores if jobs < 0 else jobs))
+        launcher = HydraConfig.get().launcher
+        jobs = launcher.get("n_jobs", 1) or 1
+        cap = launcher.get("cpus_per_task") or cores
+    return max(1, min(cap, cores // (cores if jobs < 0 else jobs)))
 
 
 def done(status: RunStatus | None, run_dir: Path) -> bool:
@@ -142,17 +213,19 @@ def earlier_run(cfg: DictConfig, run_dir: Path) -> RunStatus | None:
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
 def main(cfg: DictConfig) -> None:
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    multirun = hydra_cfg.mode is RunMode.MULTIRUN
     try:
         state = train(cfg, run_dir)
     except Exception as e:
         error = user_error(e)
         if error is None:
             raise
-        if run_dir.is_dir() and not any(run_dir.iterdir()):
-            os.removedirs(run_dir)  # the directory Hydra made for this run: leave nothing behind
+        # the directories Hydra made for this run (not those that were there): leave nothing
+        remove_new_dirs(run_dir, Path(hydra_cfg.sweep.dir) if multirun else None)
         sys.exit(f"error: {error}")
-    if state is State.FAILED and HydraConfig.get().mode is not RunMode.MULTIRUN:
+    if state is State.FAILED and not multirun:
         sys.exit(1)  # in a multirun the other jobs go on; the analysis lists this one as failed
 
 

@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[1]
 # A run of seconds: 300 MNIST images, one pruning step after a 1-epoch round, no progress bar.
 TINY = (
     "data.train_subset=300",
-    "pruning.every_n_epochs=1",
+    "pruning.round_length=1ep",
     "pruning.rounds=1",
     "progress_bar=null",
 )

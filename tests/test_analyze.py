@@ -1,5 +1,6 @@
 """The analysis end to end on a real sweep: 2 inits × 2 seeds of LeNet-300-100 on a real MNIST
-slice, plus (copied next to them) one unfinished and one failed run."""
+slice and kaiming_uniform at init.scale=0.5 (the same 2 seeds), plus (copied next to them) one
+unfinished and one failed run. Every figure of the registry is drawn for it."""
 
 import os
 import re
@@ -18,7 +19,7 @@ from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from prune_ready.analyze import analyze, collect, run_status
+from prune_ready.analyze import FIGURES, analyze, collect, run_status
 from prune_ready.analyze.__main__ import main
 from prune_ready.analyze.collect import factor_fields
 from prune_ready.results import load_round_masks
@@ -26,24 +27,22 @@ from prune_ready.status import State
 from prune_ready.train import train
 from tests.conftest import REPO
 
-VARIANT = "data.test_subset=500,data.train_subset=300,pruning.every_n_epochs=1,pruning.rounds=2"
+VARIANT = "data.test_subset=500,data.train_subset=300,pruning.round_length=1ep,pruning.rounds=2"
+SCALED = VARIANT.replace("pruning.round_length", "init.scale=0.5,pruning.round_length")
 INITS = ("kaiming_uniform", "xavier_normal")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LENET = {"fc1": 235_200, "fc2": 30_000, "out": 1_000}
-FIGURES = [
-    "test accuracy vs epoch",
-    "test accuracy at the end of each round",
-    "test accuracy vs weights remaining",
-    "early-stop epoch vs weights remaining",
-    "dead hidden units vs weights remaining",
-    "survivors' RMS ÷ the RMS intended for their fan-in",
-    "signal at the rewind point (fixed batch) vs weights remaining",
-    "mask overlap vs weights remaining",
+TINY = [
+    "data.train_subset=300",
+    "data.test_subset=500",
+    "pruning.round_length=1ep",
+    "pruning.rounds=2",
+    "progress_bar=null",
 ]
 
 
-def run_dir(sweep: Path, init: str, seed: int) -> Path:
-    return sweep / "lenet_300_100-mnist" / init / "imp" / VARIANT / f"seed={seed}"
+def run_dir(sweep: Path, init: str, seed: int, variant: str = VARIANT) -> Path:
+    return sweep / "lenet_300_100-mnist" / init / "imp" / variant / f"seed={seed}"
 
 
 def csv_columns(sweep: Path, name: str) -> int:
@@ -53,31 +52,20 @@ def csv_columns(sweep: Path, name: str) -> int:
 
 @pytest.fixture(scope="session")
 def sweep(data_root, tmp_path_factory) -> Path:
-    """The real multirun (≈10 s): outputs/default with 4 finished runs."""
+    """The real multiruns (≈1 min): outputs/default with 6 finished runs."""
     root = tmp_path_factory.mktemp("sweep")
     env = {**os.environ, "PRUNE_READY_DATA": str(data_root), "PYTHONPATH": str(REPO)}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "prune_ready.train",
-            "-m",
-            f"init={','.join(INITS)}",
-            "seed=0,1",
-            "data.train_subset=300",
-            "data.test_subset=500",
-            "pruning.every_n_epochs=1",
-            "pruning.rounds=2",
-            "progress_bar=null",
-            f"paths.output_root={root / 'outputs'}",
-        ],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    output = f"paths.output_root={root / 'outputs'}"
+    for grid in ([f"init={','.join(INITS)}"], ["init=kaiming_uniform", "init.scale=0.5"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "prune_ready.train", "-m", *grid, "seed=0,1", *TINY, output],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
     return root / "outputs" / "default"
 
 
@@ -121,23 +109,25 @@ def analysed(damaged, tmp_path_factory) -> tuple[Path, subprocess.CompletedProce
 
 def test_collect_reads_every_run_and_round(sweep):
     s = collect([sweep])
-    assert s.factors == ["model", "data", "init", "pruning"]  # nothing else varies
-    assert len(s.runs) == 4 and set(s.runs["status"]) == {"finished"}
+    assert s.factors == ["model", "data", "init", "pruning", "init.scale"]
+    assert len(s.runs) == 6 and set(s.runs["status"]) == {"finished"}
     assert s.runs["run"].tolist() == [
+        f"lenet_300_100-mnist/kaiming_uniform/imp/{SCALED}/seed={seed}" for seed in (0, 1)
+    ] + [
         f"lenet_300_100-mnist/{init}/imp/{VARIANT}/seed={seed}" for init in INITS for seed in (0, 1)
     ]
     table = s.table()
-    # run, status, rounds_done, rounds_expected, reason, 4 factors, seed + rounds.csv's columns
-    assert table.shape == (12, 10 + csv_columns(sweep, "rounds.csv"))
-    # 3 epochs a run; run, status, 4 factors, seed + metrics.csv's columns
-    assert s.epochs.shape == (12, 7 + csv_columns(sweep, "metrics.csv"))
+    # run, status, rounds_done, rounds_expected, reason, 5 factors, seed + rounds.csv's columns
+    assert table.shape == (18, 11 + csv_columns(sweep, "rounds.csv"))
+    # 3 epochs a run; run, status, 5 factors, seed + metrics.csv's columns
+    assert s.epochs.shape == (18, 8 + csv_columns(sweep, "metrics.csv"))
     on_disk = pd.read_csv(run_dir(sweep, "xavier_normal", 1) / "rounds.csv")
     mine = table[(table["init"] == "xavier_normal") & (table["seed"] == 1)]
     assert mine["test_acc"].tolist() == on_disk["test_acc"].tolist()
     assert mine["weights_remaining"].tolist() == [266_200, 213_060, 170_538]
     assert s.early_stop == "early_stop_epoch"  # an epoch schedule
-    # 3 rounds × 3 layers a run; ids (run, status, 4 factors, seed) + diagnostics.csv + level
-    assert s.diagnostics.shape == (36, 7 + 12 + 1)
+    # 3 rounds × 3 layers a run; ids (run, status, 5 factors, seed) + diagnostics.csv + level
+    assert s.diagnostics.shape == (54, 8 + 12 + 1)
     diagnostics = s.diagnostics[
         (s.diagnostics["init"] == "xavier_normal") & (s.diagnostics["seed"] == 1)
     ]
@@ -147,6 +137,11 @@ def test_collect_reads_every_run_and_round(sweep):
     assert diagnostics["weights_remaining_pct"].tolist() == [
         pct for pct in mine["weights_remaining_pct"] for _ in range(3)
     ]
+    # one row of θ0 statistics per run, as the run wrote it
+    assert len(s.predictors) == 6 and "jacobian_gain" in s.predictors.columns
+    own = pd.read_csv(run_dir(sweep, "xavier_normal", 1) / "predictors.csv")
+    row = s.predictors.set_index("run").loc[mine["run"].iloc[0]]
+    assert row[own.columns].tolist() == own.iloc[0].tolist()
 
 
 def test_run_status_contract(sweep, damaged, tmp_path):
@@ -198,10 +193,10 @@ def test_factors_are_the_fields_that_vary_and_change_results():
     ]
 
 
-def test_cli_lists_unfinished_and_failed_runs(analysed, damaged):
+def test_cli_lists_unfinished_and_failed_runs_then_the_findings(analysed, damaged):
     _, result = analysed
     lines = result.stdout.splitlines()
-    assert lines[0] == f"6 runs under {damaged}: 4 finished, 1 unfinished, 1 failed"
+    assert lines[0] == f"8 runs under {damaged}: 6 finished, 1 unfinished, 1 failed"
     assert (
         lines[1]
         == f"  lenet_300_100-mnist/kaiming_uniform/imp/{VARIANT}/seed=2: unfinished: 2 of 3 rounds"
@@ -210,63 +205,64 @@ def test_cli_lists_unfinished_and_failed_runs(analysed, damaged):
         f"  lenet_300_100-mnist/xavier_normal/imp/{VARIANT}/seed=3: "
         "failed with 0 of 3 rounds: RuntimeError: loss is NaN at epoch 1"
     )
-    assert "lenet_300_100 on mnist: At 64.1% weights remaining (round 2" in result.stdout
-
-
-def test_findings_quote_the_diagnostics_of_the_best_and_worst_init(analysed, sweep):
-    out, result = analysed
-    evidence = re.search(
-        r"At 64\.1% weights remaining \(means over seeds\), (\w+) leaves 0\.0% of hidden units "
-        r"dead vs 0\.0% for (\w+); its survivors' RMS is (\d\.\d\d)× the RMS its init intends for "
-        r"their fan-in vs (\d\.\d\d)× for \2; masks of different inits \(same seed\) overlap by "
-        r"J=(\d\.\d\d) vs (\d\.\d\d) between seeds of one init \(random masks of the same "
-        r"sparsity: J=0\.47\)\.",
-        result.stdout,
-    )
-    assert evidence is not None, result.stdout
-    assert {evidence[1], evidence[2]} == set(INITS)
-    # the network's ratio: the layers' ratios weighted by their surviving weights
-    layers = finished_diagnostics(sweep).query("round == 2").groupby(["init", "layer"])
-    ratio = layers["rms_ratio"].mean()
-    kept = {"fc1": 0.64, "fc2": 0.64, "out": 0.81}
-    weights = pd.Series({k: n * kept[k] for k, n in LENET.items()})
-    for init, text in ((evidence[1], evidence[3]), (evidence[2], evidence[4])):
-        network = (ratio[init] * weights).sum() / weights.sum()
-        assert float(text) == pytest.approx(network, abs=0.005)
-    pooled = pd.read_csv(out / "mask_overlap.csv").query(
-        "round == 2 and layer == 'all' and init_a == 'all'"
-    )
-    jaccard = pooled.set_index("comparison")["jaccard_mean"]
-    assert float(evidence[5]) == pytest.approx(jaccard["diff_init_same_seed"], abs=0.005)
-    assert float(evidence[6]) == pytest.approx(jaccard["same_init_diff_seed"], abs=0.005)
+    assert lines[4] == "lenet_300_100 on mnist:"
+    assert lines[5].startswith("1. ") and lines[6].startswith("   ")
+    assert "(paired by seed, 2 seeds, Holm over each level's comparisons)" in lines[6]
 
 
 def test_tables_keep_every_run_and_use_only_finished_ones(analysed, sweep):
     out, _ = analysed
     runs = pd.read_csv(out / "runs.csv")
     # the failed run, without rounds.csv, keeps one row
-    assert runs.shape == (12 + 2 + 1, 10 + csv_columns(sweep, "rounds.csv"))
-    assert runs["status"].value_counts().to_dict() == {"finished": 12, "unfinished": 2, "failed": 1}
+    assert runs.shape == (18 + 2 + 1, 11 + csv_columns(sweep, "rounds.csv"))
+    assert runs["status"].value_counts().to_dict() == {"finished": 18, "unfinished": 2, "failed": 1}
     failed = runs[runs["status"] == "failed"].iloc[0]
     assert pd.isna(failed["round"]) and failed["reason"] == "RuntimeError: loss is NaN at epoch 1"
 
     summary = pd.read_csv(out / "summary.csv")
-    assert len(summary) == 6 and set(summary["n"]) == {2}  # 2 inits × 3 rounds, finished seeds
+    assert len(summary) == 9 and set(summary["n"]) == {2}  # 3 lines × 3 rounds, finished seeds
     done = runs[runs["status"] == "finished"]
-    expected = done.groupby(["init", "round"])["test_acc"].agg(["mean", "std"])
-    got = summary.set_index(["init", "round"])
+    expected = done.groupby(["init", "init.scale", "round"])["test_acc"].agg(["mean", "std"])
+    got = summary.set_index(["init", "init.scale", "round"]).loc[expected.index]
     assert got["test_acc_mean"].to_numpy() == pytest.approx(expected["mean"].to_numpy(), abs=1e-12)
     assert got["test_acc_std"].to_numpy() == pytest.approx(expected["std"].to_numpy(), abs=1e-12)
-    at_stop = done.groupby(["init", "round"])["test_acc_at_early_stop"].mean()
-    assert got["test_acc_at_early_stop_mean"].to_numpy() == pytest.approx(at_stop.to_numpy())
     half = got["test_acc_ci_high"] - got["test_acc_mean"]
     assert half.to_numpy() == pytest.approx(12.706205 * expected["std"].to_numpy() / 2**0.5)
 
     comparisons = pd.read_csv(out / "comparisons.csv")
-    assert len(comparisons) == 3  # one pair of inits at each of 3 levels
+    assert len(comparisons) == 3  # the two inits at init.scale=1 at each of 3 levels
     assert (comparisons["p_holm"] == comparisons["p"]).all()  # one comparison: nothing to adjust
-    assert len(pd.read_csv(out / "dense.csv")) == 4  # rounds 1-2 of each init
+    assert len(pd.read_csv(out / "dense.csv")) == 6  # rounds 1-2 of each line
+
+    # every line against the best at each level, paired by seed (seeds 0 and 1 each)
+    differences = pd.read_csv(out / "differences.csv")
+    assert len(differences) == 3 * 2 and set(differences["test"]) == {"paired"}
+    assert set(differences["n_pairs"]) == {2}
+    at = done[done["round"] == 2].assign(
+        line=lambda t: t["init"] + ", init.scale=" + t["init.scale"].astype(str)
+    )
+    accuracy = at.pivot(index="seed", columns="line", values="test_acc")
+    for row in differences[differences["round"] == 2].itertuples():
+        assert row.reference == accuracy.mean().idxmax()
+        assert row.diff == pytest.approx((accuracy[row.line] - accuracy[row.reference]).mean())
     assert pd.read_csv(out / "rank_agreement.csv").empty  # one setting: nothing to agree with
+
+    # dose response: the one numeric factor, kaiming_uniform at 0.5 and 1.0
+    dose = pd.read_csv(out / "dose_response.csv")
+    assert set(dose["init.scale"]) == {0.5, 1.0} and set(dose["round"]) == {0, 2}
+    assert set(dose["n"]) == {2}
+
+
+def test_predictors_are_scored_on_the_choosing_seeds(analysed):
+    out, _ = analysed
+    table = pd.read_csv(out / "predictors.csv")
+    # seeds 0-1 all choose (below 4): nothing is left to confirm yet, and the report says so
+    assert set(table["split"]) == {"choose", "confirm"}
+    assert set(table.loc[table["split"] == "confirm", "n_runs"]) == {0}
+    assert set(table.loc[table["split"] == "choose", "n_runs"]) == {6}
+    assert table.loc[table["split"] == "choose", "chosen"].sum() == 2  # one per target
+    md = (out / "report.md").read_text()
+    assert "the seeds kept to confirm it have 0 runs: untested" in md
 
 
 def finished_diagnostics(sweep: Path) -> pd.DataFrame:
@@ -285,11 +281,12 @@ def finished_diagnostics(sweep: Path) -> pd.DataFrame:
 def test_diagnostics_table_is_the_mean_over_finished_seeds(analysed, sweep):
     out, _ = analysed
     got = pd.read_csv(out / "diagnostics.csv")
-    assert len(got) == 2 * 3 * 3 and set(got["n"]) == {2}  # inits × rounds × layers; no copies
-    assert got["layer"].tolist() == ["fc1", "fc2", "out"] * 6
+    assert len(got) == 3 * 3 * 3 and set(got["n"]) == {2}  # lines × rounds × layers; no copies
+    assert got["layer"].tolist() == ["fc1", "fc2", "out"] * 9
     columns = ["rms_ratio", "dead_pct", "weight_rms", "act_rms", "grad_norm", "fan_in_mean"]
     expected = finished_diagnostics(sweep).groupby(["init", "round", "layer"])[columns].mean()
-    got = got.set_index(["init", "round", "layer"]).loc[expected.index, columns]
+    got = got[got["init.scale"] == 1.0].set_index(["init", "round", "layer"])
+    got = got.loc[expected.index, columns]
     assert got.to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-12)
     fc1 = got.xs("fc1", level="layer")["fan_in_mean"]
     assert fc1.tolist() == pytest.approx([784, 627.2, 501.76] * 2, rel=1e-6)
@@ -297,9 +294,13 @@ def test_diagnostics_table_is_the_mean_over_finished_seeds(analysed, sweep):
 
 def test_mask_overlap_pairs_finished_runs_at_equal_sparsity(analysed, sweep):
     out, _ = analysed
-    overlap = pd.read_csv(out / "mask_overlap.csv")
-    # per round and layer (all, fc1, fc2, out): same init per init + pooled, the init pair +
-    # pooled, different init and seed pooled
+    everything = pd.read_csv(out / "mask_overlap.csv")
+    # init.scale=0.5 (one init): per round and layer, its same-init pair and the pooled row
+    scaled = everything[everything["init.scale"] == 0.5]
+    assert len(scaled) == 3 * 4 * 2 and set(scaled["comparison"]) == {"same_init_diff_seed"}
+    # init.scale=1, per round and layer (all, fc1, fc2, out): same init per init + pooled, the
+    # init pair + pooled, different init and seed pooled
+    overlap = everything[everything["init.scale"] == 1.0]
     assert len(overlap) == 3 * 4 * (3 + 2 + 1)
     assert (overlap.loc[overlap["round"] == 0, "jaccard_mean"] == 1).all()  # dense masks
     pooled = overlap[(overlap["layer"] == "all") & (overlap["init_a"] == "all")]
@@ -329,33 +330,44 @@ def test_mask_overlap_pairs_finished_runs_at_equal_sparsity(analysed, sweep):
     assert mine.loc["all", "chance_mean"] == pytest.approx(chance, abs=1e-4)
 
 
-def test_figures_are_valid_pngs_and_svgs(analysed):
+def test_every_registered_figure_is_drawn_numbered_and_valid(analysed):
     out, _ = analysed
     pngs = sorted((out / "figures").glob("*.png"), key=lambda p: int(p.name[6:].split("-")[0]))
-    assert [p.name.split("-")[0] for p in pngs] == [f"figure{k}" for k in range(1, 9)]
-    for k, png in enumerate(pngs, 1):
+    assert [p.name for p in pngs] == [
+        f"figure{k}-lenet_300_100-mnist-{spec.slug}.png" for k, spec in enumerate(FIGURES, 1)
+    ]
+    for png in pngs:
         assert png.read_bytes()[:8] == PNG_SIGNATURE
         with Image.open(png) as image:
             image.load()
-            # 7.5 × 4.6 in at 150 dpi; two panels (6, 7): 11 × 4.6 in
-            assert image.size == ((1650, 690) if k in (6, 7) else (1125, 690))
+            width, height = image.size
+            assert 900 <= width <= 2400 and 300 <= height <= 1500, png.name  # 150 dpi
             darkest, lightest = image.convert("L").getextrema()
             assert lightest == 255 and darkest < 64  # white page with dark text and lines
         svg = ET.parse(png.with_suffix(".svg")).getroot()
         assert svg.tag == "{http://www.w3.org/2000/svg}svg"
 
 
-def test_report_numbers_and_refers_to_every_figure_and_table(analysed):
+def test_report_opens_with_the_findings_and_refers_to_every_figure_and_table(analysed):
     out, _ = analysed
     md = (out / "report.md").read_text()
-    for k in range(1, 9):
-        assert md.count(f"Figure {k}:") == 2  # image alt text + caption
+    heading = md.index("## lenet_300_100 on mnist")
+    assert md.index("1. **", heading) < md.index("![Figure 1:")  # the answer before any figure
+    findings = [line for line in md[heading : md.index("![Figure 1:")].splitlines()[1:] if line]
+    assert 3 <= len(findings) <= 5 and all(
+        re.search(r"\(Figure \d+; Table \d+\)$", f) for f in findings
+    )
+    for k, spec in enumerate(FIGURES, 1):
+        assert md.count(f"Figure {k}: ") == 2  # image alt text + caption
         assert re.search(rf"Figure {k}\b[^:]", md), f"Figure {k} is not referred to"
-    assert "Figure 9" not in md
-    for k in range(1, 10):  # runs, runs left out, then 4 + 3 diagnostic per model and data set
-        assert md.count(f"**Table {k}:") == 1
+        caption = spec.caption.split("{")[0][:30]
+        assert caption in md, spec.slug  # what the registry says it shows
+    assert f"Figure {len(FIGURES) + 1}" not in md
+    tables = re.findall(r"\*\*Table (\d+):", md)
+    assert tables == [str(k) for k in range(1, len(tables) + 1)] and len(tables) >= 9
+    for k in tables:
         assert re.search(rf"Table {k}\b[^:]", md), f"Table {k} is not referred to"
-    assert "Table 10" not in md
+    assert md.index("## What these results do not cover") < md.index("## Appendix")
     assert "lenet_300_100 on mnist" in md and "CIFAR" not in md
     assert "| unfinished: 2 of 3 rounds |" in md
     assert "failed with 0 of 3 rounds: RuntimeError: loss is NaN at epoch 1" in md
@@ -372,27 +384,50 @@ def test_report_numbers_and_refers_to_every_figure_and_table(analysed):
 
     tags = Tags()
     tags.feed((out / "report.html").read_text())
-    assert tags.tables == 9 and len(tags.images) == 8
+    assert tags.tables == len(tables) and len(tags.images) == len(FIGURES)
     assert all((out / src).is_file() for src in tags.images)
 
 
-def test_slides_have_title_figures_and_findings(analysed):
-    out, _ = analysed
+def test_slides_give_one_finding_each_then_the_other_figures_and_the_limits(analysed):
+    out, result = analysed
     deck = Presentation(str(out / "slides.pptx"))
     slides = list(deck.slides)
-    assert len(slides) == 1 + 8 + 1
-    assert "4 finished, 1 unfinished, 1 failed" in slides[0].placeholders[1].text
-    titles = [s.shapes.title.text for s in slides[1:]]
-    assert titles == [
-        *(f"Figure {k}: {title} (lenet_300_100 on mnist)" for k, title in enumerate(FIGURES, 1)),
-        "Findings",
-    ]
-    for slide in slides[1:9]:
+    takeaways = re.findall(r"(?m)^\d\. (.*)\.$", result.stdout)
+    md = (out / "report.md").read_text()
+    cited = set(re.findall(r"\(Figure (\d+);", md))
+    # title, a slide per finding, a slide per figure no finding shows, what is not covered
+    assert len(slides) == 1 + len(takeaways) + (len(FIGURES) - len(cited)) + 1
+    assert "6 finished, 1 unfinished, 1 failed" in slides[0].placeholders[1].text
+    titles = [s.shapes.title.text for s in slides]
+    assert titles[1 : 1 + len(takeaways)] == takeaways  # one model and data set: not named
+    assert titles[-1] == "What these results do not cover"
+    limits = "\n".join(shape.text_frame.text for shape in slides[-1].shapes)
+    assert "• Other models and data sets: only lenet_300_100 on mnist." in limits
+    for slide in slides[1:-1]:
         pictures = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
         assert len(pictures) == 1
         assert pictures[0].left >= 0 and pictures[0].left + pictures[0].width <= deck.slide_width
         assert pictures[0].top + pictures[0].height <= deck.slide_height
-    assert slides[9].placeholders[1].text.startswith("lenet_300_100 on mnist: At 64.1% weights")
+
+
+def test_a_bad_reference_is_one_clear_line_and_writes_nothing(sweep, tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--out", str(tmp_path / "out"), "--reference", "orthogonal"])
+    assert exit_.value.code == (
+        "error: --reference orthogonal: no such line; give one of: kaiming_uniform, "
+        "init.scale=0.5; kaiming_uniform, init.scale=1.0; xavier_normal, init.scale=1.0"
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--out", str(tmp_path / "out"), "--reference", "kaiming_uniform"])
+    assert "kaiming_uniform: 2 lines start so; give one of" in exit_.value.code
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_named_reference_is_compared_against_at_every_level(sweep, tmp_path):
+    main([str(sweep), "--out", str(tmp_path), "--reference", "xavier_normal"])
+    table = pd.read_csv(tmp_path / "differences.csv")
+    assert set(table["reference"]) == {"xavier_normal, init.scale=1.0"} and len(table) == 6
+    assert "each line minus xavier_normal" in (tmp_path / "report.md").read_text()
 
 
 def test_a_path_without_runs_is_one_clear_line(tmp_path):
@@ -407,6 +442,13 @@ def test_a_path_without_runs_is_one_clear_line(tmp_path):
     assert (
         exit_.value.code == "error: 2 sweep directories given: say where results go with --out DIR"
     )
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path / "other.csv"), "--out", str(tmp_path / "out")])
+    assert exit_.value.code == (
+        f"error: {tmp_path / 'other.csv'} is not an analysis's runs.csv (run, status, ..., seed, round)"
+    )
+    assert not (tmp_path / "out").exists()
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.yaml").write_text("seed: 0\n")
     with pytest.raises(SystemExit) as exit_:
@@ -441,27 +483,29 @@ def test_notebook_runs_top_to_bottom(damaged, monkeypatch):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     counts = outputs[0]["data"]["text/plain"]
-    assert re.search(r"finished\s+4", counts) and re.search(r"failed\s+1", counts)
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == 4 + 4  # + diagnostics
+    assert re.search(r"finished\s+6", counts) and re.search(r"failed\s+1", counts)
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == len(FIGURES)
     tables = [o["data"]["text/plain"] for o in outputs if "text/plain" in o.get("data", {})]
     assert any("rms_ratio" in t and "dead_pct" in t for t in tables)
+    assert any("welch_p_holm" in t and "mdd" in t for t in tables)
     assert any("jaccard_mean" in t and "diff_init_same_seed" in t for t in tables)
 
 
 def test_iteration_schedule_reports_the_early_stop_iteration(make_cfg, tmp_path):
-    """One real lth run (rounds of 10 iterations): the statistic, table and figure 4 count
-    iterations; a single run has no pair of masks, so no figure 8."""
+    """One real lth run (rounds of 10 iterations): the statistic, table and figure 3 count
+    iterations; a single run has nothing to compare or pair, so no differences, predictors or
+    mask overlap."""
     cfg = make_cfg(
         "pruning=lth",
-        "pruning.every_n_iterations=10",
-        "pruning.eval_every_n_iterations=5",
+        "pruning.round_length=10it",
+        "pruning.eval_every=5it",
         "pruning.rounds=1",
         "data.train_subset=300",
         "data.test_subset=500",
     )
     run = tmp_path / "sweep" / "run"
     train(cfg, run)
-    analysis, files = analyze([tmp_path / "sweep"], tmp_path / "analysis")
+    analysis, found, files = analyze([tmp_path / "sweep"], tmp_path / "analysis")
     assert analysis.sweep.early_stop == "early_stop_iteration"
     summary = pd.read_csv(tmp_path / "analysis" / "summary.csv")
     rounds = pd.read_csv(run / "rounds.csv")
@@ -469,9 +513,18 @@ def test_iteration_schedule_reports_the_early_stop_iteration(make_cfg, tmp_path)
     assert set(rounds["early_stop_iteration"]) <= {5, 10}
     assert not any(c.startswith("early_stop_epoch") for c in summary.columns)
     md = (tmp_path / "analysis" / "report.md").read_text()
-    assert "**Figure 4: early-stop iteration vs weights remaining (lenet_300_100 on mnist)**" in md
-    assert "**Table 3: early-stop iteration by weights remaining" in md
+    assert "**Figure 3: early-stop iteration vs weights remaining (lenet_300_100 on mnist)**" in md
+    assert "**Table 4: early-stop iteration by weights remaining" in md
     assert "the early-stop iteration is the iteration of minimum validation loss" in md
-    pngs = [f.name for f in files if f.suffix == ".png"]
-    assert len(pngs) == 7 and not any("mask-overlap" in name for name in pngs)
+    slugs = [f.name.split("-mnist-")[1].removesuffix(".png") for f in files if f.suffix == ".png"]
+    assert slugs == [
+        "test-acc-vs-weights",
+        "test-acc-vs-epoch",
+        "early-stop",
+        "dead-units",
+        "weight-scale",
+        "signal",
+    ]
+    first = found["lenet_300_100 on mnist"][0]
+    assert first.text.startswith("Only xavier_normal was run, so nothing is compared; at 80.0%")
     assert pd.read_csv(tmp_path / "analysis" / "mask_overlap.csv").empty

@@ -13,7 +13,14 @@ import pandas as pd
 import pytest
 import torch
 
-from prune_ready.analyze import network_health, pair_table, summarize_diagnostics, summarize_overlap
+from prune_ready.analyze import (
+    mean_ci,
+    network_health,
+    pair_table,
+    summarize_diagnostics,
+    summarize_overlap,
+)
+from prune_ready.analyze.overlap import pool
 
 FACTORS = ["model", "data", "init", "pruning"]
 SETTING = {"model": "lenet_300_100", "data": "mnist", "pruning": "imp"}
@@ -151,3 +158,25 @@ def test_summarize_overlap_pools_each_kind_of_pair():
     assert pooled["jaccard_ci_high"] - 0.7 == pytest.approx(T_975_1 * 0.1, abs=1e-6)
     assert summary["jaccard_ci_low"].isna().tolist() == [False, True, True, False, False, False]
     assert summary["chance_mean"].tolist() == pytest.approx([0.1] * 6)
+
+
+def test_windows_of_pairs_pool_to_the_statistics_of_all_their_pairs():
+    """A setting with more seeds than a window is summarised window by window; pooling the
+    windows' n, means and stds gives the mean, std and t CI of all the pairs at once."""
+    jaccard = [0.61, 0.64, 0.58, 0.70, 0.66, 0.59, 0.62]
+    windows = [jaccard[:3], jaccard[3:]]
+    rows = pd.DataFrame(
+        [
+            {"layer": "all", "weights_remaining_pct": 64.0, "n_pairs": len(w)}
+            | {"jaccard_mean": mean_ci(w).mean, "jaccard_std": mean_ci(w).std}
+            | {"chance_mean": 0.1 * (i + 1)}
+            for i, w in enumerate(windows)
+        ]
+    )
+    (pooled,) = pool(rows, ["layer"]).to_dict("records")
+    everything = mean_ci(jaccard)
+    assert pooled["n_pairs"] == 7
+    assert pooled["jaccard_mean"] == pytest.approx(everything.mean, rel=1e-12)
+    assert pooled["jaccard_std"] == pytest.approx(everything.std, rel=1e-12)
+    assert pooled["jaccard_ci_low"] == pytest.approx(everything.low, rel=1e-12)
+    assert pooled["chance_mean"] == pytest.approx((3 * 0.1 + 4 * 0.2) / 7)

@@ -5,25 +5,39 @@ t(0.975, 2) = 4.302653 (tables). b = (0.86, 0.87, 0.88, 0.89): mean 0.875, var 0
 Welch a - b: se² = 0.0004/3 + (0.0005/3)/4 = 0.000175, t = 0.045/√0.000175 = 3.401680,
 df = se⁴ / ((0.0004/3)²/2 + ((0.0005/3)/4)²/3) = 3.234719, two-sided p = 0.037815,
 CI 0.045 ± t(0.975, 3.234719) · √0.000175 = 0.045 ± 3.055713 · 0.0132288.
+Minimum detectable difference (80% power, α=0.05): (t(0.975, df) + t(0.8, df)) · SE; Welch a - b:
+(3.055713 + 0.967349) · 0.0132288 = 0.053220; t(0.8, 2) = 1.060660.
 """
 
+import itertools
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from prune_ready.analyze import (
+    Options,
+    analyse,
     compare_inits,
+    correlations,
+    differences,
+    dose_response,
     holm,
+    mdd,
     mean_ci,
     paired,
     rank_agreement,
+    spearman,
     summarize,
     versus_dense,
     welch,
 )
 from prune_ready.analyze.findings import findings
+from prune_ready.analyze.stats import nearest_points
+from prune_ready.errors import UserError
+from tests.constructed import sweep_of
 
 A = [0.90, 0.92, 0.94]
 B = [0.86, 0.87, 0.88, 0.89]
@@ -153,68 +167,6 @@ def test_versus_dense_pairs_each_run_with_its_own_round_zero():
     assert table.loc["xavier_normal", "diff"] == pytest.approx(0.875 - 0.8725)
 
 
-def evidence_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Diagnostics at round 1 of sweep_table(): per init (health summary) and pooled mask overlap."""
-    where = {"model": "lenet_300_100", "data": "mnist", "pruning": "imp", "round": 1}
-    level = {"weights_remaining_pct": 80.0376}
-    health = pd.DataFrame(
-        [
-            {**where, "init": init, **level, "dead_hidden_pct_mean": dead, "rms_ratio_mean": ratio}
-            for init, dead, ratio in [
-                ("kaiming_uniform", 3.125, 1.0),
-                ("xavier_normal", 5.0, 0.8),
-                ("kaiming_normal", 12.0, 0.6249),
-            ]
-        ]
-    )
-    overlap = pd.DataFrame(
-        [
-            {**where, **level, "layer": layer, "comparison": kind, "init_a": init, "init_b": init}
-            | {"jaccard_mean": j, "chance_mean": 0.002}
-            for layer, kind, init, j in [
-                ("all", "same_init_diff_seed", "all", 0.45),
-                ("all", "diff_init_same_seed", "all", 0.31),
-                ("all", "diff_init_diff_seed", "all", 0.30),
-                ("all", "same_init_diff_seed", "xavier_normal", 0.9),  # per init: not quoted
-                ("fc1", "diff_init_same_seed", "all", 0.7),  # one layer: not quoted
-            ]
-        ]
-    )
-    return health, overlap
-
-
-def test_findings_paragraph_reports_lead_ci_holm_p_and_diagnostics():
-    table = sweep_table()
-    health, overlap = evidence_tables()
-    statistics = (
-        summarize(table, FACTORS),
-        compare_inits(table, FACTORS),
-        versus_dense(table, FACTORS),
-        FACTORS,
-    )
-    text = findings(*statistics, health, overlap)["lenet_300_100 on mnist"]
-    assert text.startswith(
-        "At 80.0% weights remaining (round 1, the sparsest level compared, 3-4 seeds per init), "
-        "kaiming_uniform is best with 92.0% test accuracy, ahead of xavier_normal by 4.5 pp "
-        "[95% CI 0.5, 8.5]; "
-    )
-    assert "significant vs xavier_normal (p=0.038, Holm)" in text
-    assert "significant vs kaiming_normal (p=0.0072, Holm)" in text
-    assert "kaiming_uniform +2.0 pp [95% CI -0.5, 4.5]" in text
-    # the best init against the least accurate one (kaiming_normal, 82.0%)
-    evidence = (
-        " At 80.0% weights remaining (means over seeds), kaiming_uniform leaves 3.1% of hidden "
-        "units dead vs 12.0% for kaiming_normal; its survivors' RMS is 1.00× the RMS its init "
-        "intends for their fan-in vs 0.62× for kaiming_normal; masks of different inits (same "
-        "seed) overlap by J=0.31 vs 0.45 between seeds of one init (random masks of the same "
-        "sparsity: J=0.002)."
-    )
-    assert evidence + " Over the 2 levels" in text
-    assert text.endswith("significant (Holm, α=0.05) at 1 of the 2.")
-    bare = findings(*statistics, health.iloc[:0], overlap.iloc[:0])["lenet_300_100 on mnist"]
-    assert bare == text.replace(evidence, "")
-
-
 def test_describe_keeps_unset_factor_values_as_their_own_group():
     table = sweep_table().assign(control=[np.nan] * 10 + ["random"] * 10)
     summary = summarize(table, [*FACTORS, "control"])
@@ -264,3 +216,167 @@ def test_dense_table_labels_lines_whose_factor_some_runs_lack():
         "kaiming_uniform, pruning.density=unset",
         "xavier_normal, pruning.density=0.1",
     ]
+
+
+def test_mdd_is_the_sum_of_two_t_quantiles_times_the_standard_error():
+    # paired differences 0.01, 0.03, 0.02: SE = 0.01/√3, df 2
+    assert paired([0.90, 0.92, 0.94], [0.89, 0.89, 0.92]).mdd == pytest.approx(
+        (T_975_2 + 1.060660) * 0.01 / math.sqrt(3), abs=1e-6
+    )
+    assert welch(A, B).mdd == pytest.approx((3.055713 + 0.967349) * math.sqrt(0.000175), abs=1e-6)
+    assert mdd(1.0, 1e6) == pytest.approx(1.959964 + 0.841621, abs=1e-5)  # the normal limit
+    assert math.isnan(paired([0.9], [0.8]).mdd)
+
+
+def paired_table() -> pd.DataFrame:
+    """Round 1 of three inits: a = (0.90, 0.92, 0.94) seeds 0-2 (best), b = (0.86, 0.87, 0.88,
+    0.89) seeds 0-3, c = (0.80, 0.83, 0.84) seeds 0-2. Paired by seed, b - a = (-0.04, -0.05,
+    -0.06) over seeds 0-2 (b's seed 3 has no partner): mean -0.05, sd 0.01, t = -8.660254 with
+    2 df, p = 1 - t/√(t²+2) = 0.013072; c - a = (-0.10, -0.09, -0.10): mean -0.096667, sd
+    0.0057735, t = -29, p = 1 - 29/√843 = 0.0011869. Holm over the two: c 0.0023739, b 0.013072."""
+    values = {"a": A, "b": B, "c": [0.80, 0.83, 0.84]}
+    rows = [
+        {"run": f"{init}/{seed}", "model": "m", "data": "d", "init": init, "pruning": "imp"}
+        | {"seed": seed, "round": 1, "weights_remaining_pct": 10.0, "test_acc": acc}
+        for init, accs in values.items()
+        for seed, acc in enumerate(accs)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_differences_are_paired_by_seed_and_holm_adjusted_per_level():
+    table = differences(paired_table(), FACTORS).set_index("line")
+    assert set(table["reference"]) == {"a"} and list(table.index) == ["b", "c"]
+    b, c = table.loc["b"], table.loc["c"]
+    assert (b["test"], b["n_pairs"], b["n_line"], b["n_reference"]) == ("paired", 3, 4, 3)
+    assert b["diff"] == pytest.approx(-0.05)
+    half = T_975_2 * 0.01 / math.sqrt(3)
+    assert (b["ci_low"], b["ci_high"]) == (pytest.approx(-0.05 - half), pytest.approx(-0.05 + half))
+    assert b["p"] == pytest.approx(0.013072, abs=1e-6)
+    assert c["p"] == pytest.approx(0.0011869, abs=1e-7)
+    assert c["p_holm"] == pytest.approx(2 * 0.0011869, abs=1e-6)
+    assert b["p_holm"] == pytest.approx(0.013072, abs=1e-6)
+    assert b["mdd"] == pytest.approx((T_975_2 + 1.060660) * 0.01 / math.sqrt(3), abs=1e-6)
+    # beside it, Welch's over all of each line's seeds: b - a = -(a - b) of the module docstring
+    assert b["welch_diff"] == pytest.approx(-0.045) and b["welch_p"] == pytest.approx(
+        0.037815, abs=1e-6
+    )
+    assert b["welch_ci_high"] == pytest.approx(-0.045 + 3.055713 * math.sqrt(0.000175), abs=1e-6)
+
+
+def test_a_named_reference_replaces_the_best_and_an_unknown_one_is_refused(tmp_path):
+    table = differences(paired_table(), FACTORS, reference="b").set_index("line")
+    assert set(table["reference"]) == {"b"} and table.loc["a", "diff"] == pytest.approx(0.05)
+    sweep = sweep_of(paired_table(), FACTORS, tmp_path)
+    with pytest.raises(UserError, match=r"--reference z: no such line; give one of: a; b; c"):
+        analyse(sweep, Options(reference="z"))
+
+
+def test_without_shared_seeds_the_comparison_is_welch():
+    table = paired_table()
+    table.loc[table["init"] == "c", "seed"] += 10  # c ran other seeds
+    row = differences(table, FACTORS).set_index("line").loc["c"]
+    assert (row["test"], row["n_pairs"]) == ("welch", 0)
+    assert row["diff"] == row["welch_diff"] and row["p"] == row["welch_p"]
+
+
+def dose_table() -> pd.DataFrame:
+    """kaiming_normal at init.scale 0.5, 1, 2 × seeds 0-1, rounds at 100%, 10% and 1%: accuracy
+    0.9 + 0.01·seed at round 0, then minus 0.01·round·scale."""
+    rows = []
+    for scale, seed, (r, level) in itertools.product(
+        [0.5, 1.0, 2.0], [0, 1], enumerate([100.0, 10.0, 1.0])
+    ):
+        rows.append(
+            {"run": f"{scale}/{seed}", "model": "m", "data": "d", "init": "kaiming_normal"}
+            | {"pruning": "imp", "init.scale": scale, "seed": seed, "round": r}
+            | {"weights_remaining_pct": level, "test_acc": 0.9 + 0.01 * seed - 0.01 * r * scale}
+        )
+    return pd.DataFrame(rows)
+
+
+def test_dose_response_at_the_rounds_nearest_the_wanted_levels():
+    table = dose_table()
+    # 2.9% is nearer 1% than 10% on a log scale; 1.2% then has no round of its own
+    chosen = nearest_points(table, [*FACTORS, "init.scale"], (100, 2.9, 1.2))
+    assert {k: set(v["round"]) for k, v in chosen.items()} == {100: {0}, 2.9: {2}}
+    dose = dose_response(table, [*FACTORS, "init.scale"], "init.scale", (100, 2.9, 1.2))
+    dose = dose.set_index(["init.scale", "round"])
+    assert len(dose) == 6 and set(dose["n"]) == {2}
+    at = dose.loc[(2.0, 2)]  # 0.90 and 0.91 minus 0.04: mean 0.865; change -0.04 in both seeds
+    assert at["test_acc_mean"] == pytest.approx(0.865)
+    assert at["change_mean"] == pytest.approx(-0.04) and at["change_std"] == pytest.approx(0)
+    assert dose.loc[(0.5, 0), "change_mean"] == 0
+    assert at["weights_remaining_pct"] == 1.0
+
+
+def test_spearman_rho_p_and_a_bootstrap_ci_over_pairs():
+    # ranks differ by -1, 1, -1, 1, 0: rho = 1 - 6·4/(5·24) = 0.8; t = 0.8·√3/0.6, df 3: p 0.104088
+    x, y = [1, 2, 3, 4, 5], [2, 1, 4, 3, 5]
+    rho, p, low, high = spearman(x, y)
+    assert rho == pytest.approx(0.8) and p == pytest.approx(0.104088, abs=1e-6)
+    picks = np.random.default_rng(0).integers(0, 5, (2000, 5))  # the same resamples, one by one
+    rhos = [
+        stats.spearmanr(np.take(x, i), np.take(y, i)).statistic
+        for i in picks
+        if len(set(np.take(x, i))) > 1 and len(set(np.take(y, i))) > 1
+    ]
+    assert (low, high) == pytest.approx(tuple(np.nanpercentile(rhos, [2.5, 97.5])))
+    assert math.isnan(spearman([1, 2], [2, 1])[0]) and math.isnan(spearman([1, 1, 1], [1, 2, 3])[0])
+
+
+def test_the_predictor_is_chosen_on_some_seeds_and_tested_on_the_others():
+    """8 seeds of one init at 100% and 0.33%; `good` orders seeds 0-3 by accuracy exactly (and
+    seeds 4-7 backwards), `flat` barely; the choice must come from seeds 0-3 alone."""
+    rows, stats_rows = [], []
+    accuracy = [0.90, 0.92, 0.91, 0.93, 0.95, 0.94, 0.97, 0.96]
+    for seed, acc in enumerate(accuracy):
+        run = f"r{seed}"
+        for r, level in enumerate([100.0, 0.33]):
+            rows.append(
+                {"run": run, "model": "m", "data": "d", "init": "i", "pruning": "imp", "seed": seed}
+                | {"round": r, "weights_remaining_pct": level, "test_acc": 0.99 if r == 0 else acc}
+            )
+        good = acc if seed < 4 else -acc
+        stats_rows.append({"run": run, "good": good, "flat": [1, 2, 1, 2, 1, 2, 1, 2][seed]})
+    table = correlations(pd.DataFrame(rows), pd.DataFrame(stats_rows), FACTORS, levels=(0.33,))
+    table = table.set_index(["target", "statistic", "split"])
+    accuracy_rows = table.loc["test_acc"]
+    assert accuracy_rows.loc[("good", "choose"), "rho"] == pytest.approx(1.0)
+    assert accuracy_rows.loc[("good", "confirm"), "rho"] == pytest.approx(-1.0)
+    assert accuracy_rows.loc[("good", "choose"), "chosen"]
+    assert accuracy_rows.loc[("good", "confirm"), "chosen"]  # marked in both splits
+    assert not accuracy_rows.loc[("flat", "choose"), "chosen"]
+    assert accuracy_rows.loc[("good", "confirm"), "seeds"] == "4-7"
+    assert accuracy_rows.loc[("good", "confirm"), "n_runs"] == 4
+    # the change from dense round 0 is the accuracy minus 0.99: the same ranks
+    assert table.loc[("change", "good", "choose"), "rho"] == pytest.approx(1.0)
+
+
+def test_findings_say_the_numbers_their_test_and_where_they_are_shown(tmp_path):
+    """paired_table() (10% weights remaining) after a dense round 0 of the same runs, where a is
+    best and b - a = (-0.004, -0.005, -0.006) (mean -0.50 pp), c - a = (-0.002, -0.003, -0.001)."""
+    table = paired_table()
+    dense = table.assign(round=0, weights_remaining_pct=100.0)
+    dense["test_acc"] = [0.90, 0.92, 0.94, 0.896, 0.915, 0.934, 0.93, 0.898, 0.917, 0.939]
+    sweep = sweep_of(pd.concat([dense, table]), FACTORS, tmp_path)
+    (part,) = analyse(sweep).parts()
+    found = findings(part)
+    first, second, cost = found[:3]
+    assert first.text.startswith(
+        "Down to 100.0% weights remaining every line stays within 0.50 pp of the best line at "
+        "each level: the largest gap is b at 100.0%, -0.50 pp"
+    )
+    assert "(paired by seed, 3 seeds, Holm over each level's comparisons)" in first.text
+    assert first.text.endswith("; at 10.0% the gap grows to 9.7 pp.")
+    assert (first.figure, first.table) == ("differences", "differences")
+    assert second.text.startswith(
+        "At 10.0% weights remaining (the sparsest), a reaches 92.0%; 0 of 2 other lines are "
+        "within 1.0 pp of it and 2 fall significantly behind (the furthest c, -9.7 pp"
+    )
+    assert "the nearest, b, is -5.0 pp [95% CI -7.5, -2.5], with an MDD of 3.1 pp" in second.text
+    assert cost.figure == "test-acc-vs-weights" and cost.table == "dense"
+    # from each run's own round 0: a 0, b (-0.036, -0.045, -0.054, -0.04), c (-0.098, -0.087, -0.099)
+    assert (
+        "at 10.0% the change ranges from a +0.00 pp [95% CI 0.00, 0.00] to c -9.5 pp" in cost.text
+    )

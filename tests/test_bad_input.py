@@ -1,22 +1,27 @@
-"""Bad input gets one clear line, a non-zero exit, and writes nothing."""
+"""Bad input gets one clear line, a non-zero exit, and writes nothing: no file, and no directory
+(not even the parents of the run directory that the run made)."""
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 
+from prune_ready.errors import UserError
+from prune_ready.schema import validate
+from prune_ready.train import check_settings
 from tests.helpers import cli
 
 CASES = {
-    "unknown init": (["init=nope"], "Could not find 'init/nope'"),
     "rate outside (0,1)": (
         ["model.prune_rates.fc=1.5"],
         "error: pruning rate fc=1.5 must be in (0, 1)",
     ),
     "round length < 1": (
-        ["pruning.every_n_epochs=0"],
-        "error: pruning.every_n_epochs=0 must be at least 1",
+        ["pruning.round_length=0ep"],
+        "error: pruning.round_length=0ep must be at least 1 iteration",
     ),
     "prunes everything": (
         ["model.prune_rates.output=0.9", "pruning.rounds=40"],
@@ -28,28 +33,84 @@ CASES = {
     ),
     "init scale not a number": (
         ["init.scale=abc"],
-        "error: init.scale=abc must be a positive number",
+        "error: init.scale='abc': expected a number",
     ),
-    "unknown control": (["pruning.control=magic"], "error: pruning.control='magic' must be one of"),
+    "unknown control": (
+        ["pruning.control=magic"],
+        "error: pruning.control='magic': expected one of 'none', 'dense', 'reinit', 'random_prune'",
+    ),
+    "learning rate not positive": (["model.lr=-1"], "error: model.lr=-1 must be a positive number"),
+    "unknown accelerator (Lightning's refusal)": (
+        ["trainer.accelerator=tpux"],
+        "error: trainer: You selected an invalid accelerator name: `accelerator='tpux'`.",
+    ),
+    "a refused job of a multirun": (
+        ["-m", "model.lr=abc", "seed=0,1"],
+        "error: model.lr='abc': expected a number",
+    ),
 }
 
 
-def files_under(path: Path) -> list[Path]:
-    return [p for p in path.rglob("*") if p.is_file()]
-
-
-def assert_refused(result, message: str, cwd: Path) -> None:
+def assert_refused(result, message: str, cwd: Path, before: Sequence[Path] = ()) -> None:
+    """Non-zero exit, one line on stderr beginning with `message`, and nothing new in `cwd`."""
     assert result.returncode != 0
-    assert message in result.stderr, result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
-    assert files_under(cwd) == []  # not even an empty run directory is left
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), result.stderr[-2000:]
+    assert sorted(cwd.rglob("*")) == sorted(before)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_config_is_refused(data_root, tmp_path, case):
     overrides, message = CASES[case]
     assert_refused(cli(*overrides, data_root=data_root, cwd=tmp_path), message, tmp_path)
-    assert not (tmp_path / "outputs").exists() or not any((tmp_path / "outputs").rglob("seed=*"))
+
+
+SETTINGS = {  # refused before anything is built (the command line: as model.lr=-1 above)
+    "model.prune_rates.fc=abc": "model.prune_rates.fc='abc': expected a number",
+    "init.formula=gauss": "init.formula='gauss': expected one of 'kaiming', 'xavier'",
+    "data.batch_size=0": "data.batch_size=0 must be at least 1",
+    "data.eval_batch_size=0": "data.eval_batch_size=0 must be at least 1",
+    "effective_batch_size=120": (
+        "effective_batch_size=120 only records data.batch_size (60): set data.batch_size instead"
+    ),
+}
+
+
+@pytest.mark.parametrize("override", sorted(SETTINGS))
+def test_setting_is_refused_in_one_line(make_cfg, override):
+    cfg = make_cfg(override)
+    with pytest.raises(UserError) as raised:
+        validate(cfg)
+        check_settings(cfg)
+    assert str(raised.value) == SETTINGS[override]
+
+
+def test_unknown_group_option_is_hydras_message(data_root, tmp_path):
+    result = cli("init=nope", data_root=data_root, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Could not find 'init/nope'" in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+@pytest.mark.parametrize(
+    ("trainer", "fix"),
+    [
+        (["trainer=gpu"], "use trainer=cpu"),
+        (["trainer=ddp"], "use trainer.accelerator=cpu (DDP over CPU processes)"),
+    ],
+)
+def test_gpu_trainer_without_cuda(data_root, tmp_path, trainer, fix):
+    result = cli(*trainer, data_root=data_root, cwd=tmp_path)
+    assert_refused(result, f"error: no CUDA device found: {fix}", tmp_path)
+
+
+def test_directories_that_were_there_stay(data_root, tmp_path):
+    """Only what the refused run made goes: outputs/default/<model>-<data>/ were there (empty)."""
+    (tmp_path / "outputs/default/lenet_300_100-mnist").mkdir(parents=True)
+    before = sorted(tmp_path.rglob("*"))
+    result = cli("model.lr=abc", data_root=data_root, cwd=tmp_path)
+    assert_refused(result, "error: model.lr='abc': expected a number", tmp_path, before)
 
 
 def test_data_root_without_mnist(tmp_path):

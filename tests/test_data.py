@@ -77,6 +77,23 @@ def test_bad_subset_is_rejected(make_cfg):
         dm.setup()
 
 
+def test_test_subset_is_a_fixed_sample_of_the_test_set(make_cfg, mnist):
+    dm = instantiate(make_cfg("data.test_subset=1000", "seed=3").data)
+    dm.setup()
+    test = dm.splits["test"]
+    assert len(test) == 1000 and sum(len(b[1]) for b in dm.val_dataloader()[1]) == 1000
+    full = mnist.splits["test"].x.flatten(1)
+    picked = torch.cdist(test.x.flatten(1), full).argmin(1)  # its index in the full test set
+    assert len(set(picked.tolist())) == 1000
+    assert torch.equal(full[picked], test.x.flatten(1))
+    assert torch.equal(mnist.splits["test"].y[picked], test.y)
+    again = instantiate(make_cfg("data.test_subset=1000", "seed=4").data)
+    again.setup()  # the sample depends on the split seed only, not the run's seed
+    assert torch.equal(again.splits["test"].x, test.x)
+    with pytest.raises(UserError, match="test_subset=10001 must be between 1 and 10000"):
+        instantiate(make_cfg("data.test_subset=10001").data).setup()
+
+
 def test_cifar10_jpeg_stand_in_decodes_and_caches(data_root, tmp_path):
     from prune_ready.data import ImageFolderData
 

@@ -77,7 +77,7 @@ def test_diagnostics_written_every_round(make_cfg, tmp_path, init, ratio_at_rewi
     from prune_ready.train import train
 
     cfg = make_cfg(
-        f"init={init}", "data.train_subset=600", "pruning.every_n_epochs=1", "pruning.rounds=2"
+        f"init={init}", "data.train_subset=600", "pruning.round_length=1ep", "pruning.rounds=2"
     )
     train(cfg, tmp_path)
     rows = read_csv(tmp_path / DIAGNOSTICS)

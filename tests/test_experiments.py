@@ -26,9 +26,18 @@ GRIDS = {
         },
         "imp_seed",
     ),
+    "init_scale_conv6": (
+        {"seed": ["0", "1", "2"], "init": ["kaiming_normal"], "init.scale": ["0.5", "1.0", "2.0"]},
+        "imp_seed",
+    ),
     "methods_lenet_pai": (
         {"pruning": ["snip", "grasp", "synflow", "random_layerwise"]},
         "snip",
+    ),
+    "methods_lenet_gmp": ({"pruning.target.density": ["0.069522", "0.028738", "0.011943"]}, "gmp"),
+    "methods_lenet_rigl": (
+        {"pruning.update.density": ["0.069522", "0.028738", "0.011943"]},
+        "rigl",
     ),
     "methods_lenet_imp": ({"pruning": ["finetune", "magnitude_global"]}, "magnitude_global"),
     "methods_conv6_pai": (
@@ -40,6 +49,9 @@ GRIDS = {
 
 STUDY = {  # presets that write into one study
     "init_scale_lenet": "init_study_lenet",
+    "init_scale_conv6": "init_study_conv6",
+    "methods_lenet_gmp": "methods_lenet",
+    "methods_lenet_rigl": "methods_lenet",
     "methods_lenet_pai": "methods_lenet",
     "methods_lenet_imp": "methods_lenet",
     "methods_conv6_pai": "methods_conv6",
@@ -71,9 +83,9 @@ def test_experiment_composes(make_cfg, name, tmp_path):
     )
     for overrides in jobs:
         job = make_cfg(f"+experiment={name}", *overrides)
-        pruner = instantiate(job.pruning, run_dir=tmp_path)
+        pruning = instantiate(job.pruning)
         model = instantiate(job.model.net)
-        pruner.check(model)  # every job's schedule is valid for its network
+        pruning.check(model)  # every job's schedule is valid for its network
 
 
 def test_lth_lenet_follows_the_paper(make_cfg, tmp_path):
@@ -83,10 +95,10 @@ def test_lth_lenet_follows_the_paper(make_cfg, tmp_path):
         "mnist",
         "xavier_normal",
     )
-    pruner = instantiate(cfg.pruning, run_dir=tmp_path)
-    assert pruner.trainer_limits["max_epochs"] * pruner.steps_per_evaluation == 13 * 50_000
-    assert (pruner.unit, pruner.length, pruner.rounds) == ("iteration", 50_000, 12)
-    assert dict(cfg.pruning.rates) == {"fc": 0.2, "output": 0.1}
+    pruning = instantiate(cfg.pruning)
+    assert pruning.trainer_limits["max_epochs"] * pruning.steps_per_evaluation == 13 * 50_000
+    assert (str(pruning.round_length), pruning.rounds) == ("50000it", 12)
+    assert dict(cfg.pruning.target.rates) == {"fc": 0.2, "output": 0.1}
     remaining = [235_200, 30_000, 1_000]
     for _ in range(12):
         remaining = [
@@ -99,7 +111,7 @@ def test_conv6_pai_matches_the_conv6_init_study(make_cfg):
     """PaI on Conv-6 trains one round exactly like an IMP round of init_study_conv6, at its levels."""
     pai = make_cfg("+experiment=methods_conv6_pai")
     imp = make_cfg("+experiment=init_study_conv6")
-    assert pai.pruning.rounds == 0 and pai.pruning.every_n_epochs == imp.pruning.every_n_epochs
+    assert pai.pruning.rounds == 0 and pai.pruning.round_length == imp.pruning.round_length
     assert pai.data == imp.data and pai.trainer.precision == imp.trainer.precision
     net = instantiate(imp.model.net)
     kinds = layer_kinds(net)
@@ -111,7 +123,7 @@ def test_conv6_pai_matches_the_conv6_init_study(make_cfg):
         }
         levels.append(round(sum(alive.values()) / total, 6))
     params = make_cfg("+experiment=methods_conv6_pai", return_hydra=True).hydra.sweeper.params
-    densities = [float(d) for d in str(params["pruning.density"]).split(",")]
+    densities = [float(d) for d in str(params["pruning.target.density"]).split(",")]
     assert densities == [levels[2], levels[5]]
 
 

@@ -1,19 +1,24 @@
-"""Figure layout: a grid of many settings gets one panel per setting, its lines the inits.
-
-Pure plotting logic on a small hand-made rounds table (the end-to-end figures are checked on a
-real sweep in test_analyze.py)."""
+"""Figure layout and content on small constructed sweeps (given as runs.csv): panels past
+MAX_LINES lines, the summary figure against the differences table, the clipped accuracy axis,
+the dose response. Every registered figure on a real sweep: test_analyze.py."""
 
 import itertools
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from prune_ready.analyze.figures import MAX_LINES, Lines, figure_set, save, spread
+from prune_ready.analyze import FIGURES, Part, analyse, draw
+from prune_ready.analyze.figures import CLIP_PP
+from prune_ready.analyze.plots import MAX_LINES, Lines, save, spread
 from prune_ready.analyze.report import panels_note
+from prune_ready.analyze.stats import LEVEL
+from tests.constructed import sweep_of
 
 INITS = ["kaiming_normal", "kaiming_uniform", "xavier_normal", "xavier_uniform"]
 IMP_LEVELS = [100.0, 50.0, 25.0]  # rounds 0, 1, 2 of IMP
 DENSITIES = [0.5, 0.25]  # pruning at initialisation: one round at each density
+FACTORS = ["model", "data", "init", "pruning", "pruning.density"]
 
 
 def rounds_table() -> pd.DataFrame:
@@ -25,77 +30,136 @@ def rounds_table() -> pd.DataFrame:
             rows.append(
                 run
                 | {"pruning": "imp", "pruning.density": np.nan, "round": r}
-                | {"weights_remaining_pct": level, "epoch": r + 1, "test_acc": 0.9 + 0.01 * i}
+                | {LEVEL: level, "test_acc": 0.9 + 0.01 * i + 0.001 * seed - 0.002 * r}
             )
         for method, density in itertools.product(["snip", "grasp"], DENSITIES):
             rows.append(
                 run
                 | {"pruning": method, "pruning.density": density, "round": 0}
-                | {"weights_remaining_pct": 100 * density, "epoch": 1, "test_acc": 0.8 + 0.01 * i}
+                | {LEVEL: 100 * density, "test_acc": 0.8 + 0.01 * i + 0.001 * seed}
             )
     table = pd.DataFrame(rows)
-    table["early_stop_epoch"] = table["epoch"]
     ids = zip(table["init"], table["seed"], table["pruning"], table["pruning.density"], strict=True)
     table["run"] = ["/".join(map(str, values)) for values in ids]
     return table
 
 
-def test_settings_beyond_max_lines_get_one_panel_each_with_the_inits_as_lines():
-    rounds = rounds_table()
-    factors = ["model", "data", "init", "pruning", "pruning.density"]
-    lines = Lines.of(rounds, factors)
-    assert len(lines.labels) == 4 * 5 > MAX_LINES  # init × (imp, 2 methods × 2 densities)
-    epochs = rounds.drop(columns="round")
-    vs_epoch, _, vs_weights, _ = figure_set(rounds, epochs, factors)
+def part_of(table: pd.DataFrame, factors: list[str], tmp_path) -> Part:
+    (part,) = analyse(sweep_of(table, factors, tmp_path)).parts()
+    return part
 
-    titles = [ax.get_title(loc="left") for ax in vs_epoch.axes]
+
+def figure(part: Part, slug: str):
+    return next(fig for spec, fig, _ in draw(part) if spec.slug == slug)
+
+
+def test_settings_beyond_max_lines_get_one_panel_each_with_the_inits_as_lines(tmp_path):
+    part = part_of(rounds_table(), FACTORS, tmp_path)
+    assert len(part.lines.labels) == 4 * 5 > MAX_LINES  # init × (imp, 2 methods × 2 densities)
+    fig = figure(part, "test-acc-vs-weights")
+    assert fig.get_suptitle().startswith("Figure 2: test accuracy vs weights remaining")
+    # the densities are the x axis, so one row of panels per method, a column per measure
+    titles = [ax.get_title(loc="left").split("\n")[0] for ax in fig.axes]
     assert titles == [
-        "pruning=grasp, pruning.density=0.25",
-        "pruning=grasp, pruning.density=0.5",
-        "pruning=imp, pruning.density=unset",
-        "pruning=snip, pruning.density=0.25",
-        "pruning=snip, pruning.density=0.5",
-    ]
-    assert vs_epoch.get_suptitle().startswith("Figure 1: test accuracy vs epoch")
-
-    # accuracy vs weights: the densities are the x axis, so one panel per method
-    assert [ax.get_title(loc="left") for ax in vs_weights.axes] == [
-        "pruning=grasp",
-        "pruning=imp",
-        "pruning=snip",
+        f"pruning={method}: {measure}"
+        for method in ("grasp", "imp", "snip")
+        for measure in ("test accuracy", "change from the run's own dense round 0")
     ]
     colours = None
-    for ax, method in zip(vs_weights.axes, ["grasp", "imp", "snip"], strict=True):
+    for ax, method in zip(fig.axes[::2], ["grasp", "imp", "snip"], strict=True):
         drawn = [line for line in ax.get_lines() if line.get_label() in INITS]
         assert [line.get_label() for line in drawn] == INITS
-        if colours is None:
-            colours = [line.get_color() for line in drawn]
+        colours = colours or [line.get_color() for line in drawn]
         assert [line.get_color() for line in drawn] == colours  # an init's colour in every panel
         expected = IMP_LEVELS if method == "imp" else [100 * d for d in DENSITIES]
         for i, line in enumerate(drawn):
             assert list(line.get_xdata()) == sorted(expected)
-            assert np.allclose(line.get_ydata(), 100 * (0.9 if method == "imp" else 0.8) + i)
-        # a dense baseline is drawn where round 0 is dense (IMP), never at a PaI run's round 0
-        dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
-        assert len(dashed) == (len(INITS) + 1 if method == "imp" else 0)
+            if method != "imp":
+                assert np.allclose(line.get_ydata(), 100 * (0.8 + 0.01 * i) + 0.05)
     assert len(set(colours)) == len(INITS)
-    assert vs_weights.axes[0].get_shared_y_axes().joined(*vs_weights.axes[:2])
-    (legend,) = vs_weights.legends  # one for the figure: the panels draw different lines
-    dense = "dense baseline (round 0) of each line"
-    assert [text.get_text() for text in legend.get_texts()] == [*INITS, dense]
+    assert fig.axes[0].get_shared_y_axes().joined(fig.axes[0], fig.axes[2])  # per column
+    legend = fig.axes[0].get_legend()  # every panel draws the same lines: one legend
+    assert [text.get_text() for text in legend.get_texts()] == INITS
+    # pruning at initialisation has no dense round of its own: no change is drawn
+    for line in fig.axes[1].get_lines():
+        assert line.get_label() not in INITS or np.isnan(line.get_ydata()).all()
 
 
-def test_few_lines_stay_in_one_plot():
+def test_few_lines_stay_in_one_plot(tmp_path):
     rounds = rounds_table()
     rounds = rounds[rounds["init"].isin(INITS[:2])]
-    lines = Lines.of(rounds, ["init", "pruning", "pruning.density"])
-    assert len(lines.labels) == 10 and lines.panels() == [lines]
-    figures = figure_set(
-        rounds, rounds.drop(columns="round"), ["init", "pruning", "pruning.density"]
-    )
-    assert [len(f.axes) for f in figures] == [1, 1, 1, 1]
-    legend = [t.get_text() for t in figures[2].axes[0].get_legend().get_texts()]
-    assert "kaiming_normal, pruning=snip" in legend and len(legend) == 2 * 3 + 1
+    part = part_of(rounds, FACTORS, tmp_path)
+    assert len(part.lines.labels) == 10 and part.lines.panels() == [part.lines]
+    fig = figure(part, "early-stop")
+    assert len(fig.axes) == 1
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == [
+        f"{init}, pruning={method}" for init in INITS[:2] for method in ("grasp", "imp", "snip")
+    ]
+    note = panels_note(part_of(rounds_table(), FACTORS, tmp_path / "all"))
+    assert "one panel per setting of `pruning`, `pruning.density`" in note
+    assert "`pruning.density` runs along the weights axis" in note
+    assert panels_note(part) == ""
+
+
+def test_the_summary_figure_shows_the_differences_table(tmp_path):
+    part = part_of(rounds_table(), FACTORS, tmp_path)
+    fig = figure(part, "differences")
+    table = part.table("differences")
+    assert [ax.get_title(loc="left") for ax in fig.axes[:3]] == [
+        "pruning=grasp",
+        "pruning=imp",
+        "pruning=snip",
+    ]
+    for ax, (method, rows) in zip(fig.axes[:3], table.groupby("pruning"), strict=True):
+        image = ax.images[0].get_array()
+        levels = sorted(rows[LEVEL].unique(), reverse=True)
+        names = [t.get_text() for t in ax.get_yticklabels()]
+        assert names == INITS
+        expected = rows.pivot(index="line", columns=LEVEL, values="diff").reindex(
+            index=INITS, columns=levels
+        )
+        assert np.allclose(image.filled(np.nan), 100 * expected.to_numpy(), equal_nan=True)
+        # the reference (the best, xavier_uniform) is the empty cell, written 'ref'
+        assert set(rows["reference"]) == {"xavier_uniform"}
+        assert np.isnan(image.filled(np.nan)[3]).all()
+        texts = [t.get_text() for t in ax.texts]
+        assert sum(t.startswith("ref\n") for t in texts) == len(levels), method
+
+
+def test_an_axis_stops_above_a_collapsing_line_and_says_so(tmp_path):
+    rounds = rounds_table()
+    rounds = rounds[(rounds["pruning"] == "imp") & (rounds["init"].isin(INITS[:2]))]
+    collapse = (rounds["init"] == INITS[0]) & (rounds["round"] == 2)
+    rounds.loc[collapse, "test_acc"] = 0.1
+    part = part_of(rounds, FACTORS, tmp_path)
+    ax = figure(part, "test-acc-vs-weights").axes[0]
+    floor = 100 * (0.9 + 0.01 + 0.0005 - 0.004) - CLIP_PP  # the lowest point of kaiming_uniform
+    assert ax.get_ylim()[0] == pytest.approx(floor)
+    title = ax.get_title(loc="left")
+    assert f"axis cut at {ax.get_ylim()[0]:.1f}; falling below: kaiming_normal (10.0)" in title
+
+
+def test_the_dose_response_figure_draws_accuracy_against_the_factor(tmp_path):
+    rows = [
+        {"run": f"{scale}/{seed}", "model": "m", "data": "d", "init": "kaiming_normal"}
+        | {"pruning": "imp", "init.scale": scale, "seed": seed, "round": r, LEVEL: level}
+        | {"test_acc": 0.9 + 0.01 * seed - 0.01 * r * scale}
+        for scale, seed, (r, level) in itertools.product(
+            [0.5, 1.0, 2.0], [0, 1], enumerate([100.0, 10.0, 1.0])
+        )
+    ]
+    part = part_of(pd.DataFrame(rows), [*FACTORS[:4], "init.scale"], tmp_path)
+    fig = figure(part, "dose-response")
+    # of the default levels (100, 2.9, 1.2, 0.5, 0.33%), 2.9% and below are nearest to 1%
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == [f"{level} weights remaining" for level in ("100.0%", "1.0%")] * 2
+    (line,) = [line for line in fig.axes[1].get_lines() if line.get_label() == "kaiming_normal"]
+    assert list(line.get_xdata()) == [0.5, 1.0, 2.0]
+    assert np.allclose(line.get_ydata(), [100 * (0.905 - 0.02 * s) for s in (0.5, 1, 2)])
+    (change,) = [line for line in fig.axes[3].get_lines() if line.get_label() == "kaiming_normal"]
+    assert np.allclose(change.get_ydata(), [-2 * s for s in (0.5, 1, 2)])
+    assert not fig.axes[2].axison  # the dense level has no change to draw
 
 
 def test_weight_ticks_keep_levels_a_fraction_of_the_log_range_apart():
@@ -104,27 +168,27 @@ def test_weight_ticks_keep_levels_a_fraction_of_the_log_range_apart():
     assert spread([5.2], 11) == [5.2]
 
 
-def test_the_report_says_when_and_how_figures_are_split_into_panels():
-    rounds = rounds_table()
-    keys, varying = ["init", "pruning", "pruning.density"], ["pruning", "pruning.density"]
-    note = panels_note(rounds, keys, varying)
-    assert "one panel per setting of `pruning`, `pruning.density`" in note
-    assert "`pruning.density` runs along it" in note
-    assert panels_note(rounds[rounds["init"].isin(INITS[:2])], keys, varying) == ""
-
-
 def test_saved_svgs_are_byte_identical_between_runs(tmp_path):
-    rounds = rounds_table()
+    part = part_of(rounds_table(), FACTORS, tmp_path)
     first, second = (
-        save(
-            figure_set(rounds, rounds.drop(columns="round"), ["init", "pruning"])[2],
-            3,
-            "lenet_300_100",
-            "mnist",
-            "test-acc-vs-weights",
-            tmp_path / name,
-        )
+        save(figure(part, "differences"), 1, "Figure 1: x", ("m", "d"), "s", tmp_path / name)
         for name in ("a", "b")
     )
     assert first.svg.read_bytes() == second.svg.read_bytes()
     assert first.png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_each_registry_entry_is_complete():
+    slugs = [spec.slug for spec in FIGURES]
+    assert len(set(slugs)) == len(slugs)
+    for spec in FIGURES:
+        assert spec.title and spec.caption and callable(spec.draw)
+        assert spec.needs in {"rounds", "differences", "dose", "correlations", "epochs"} | {
+            "health",
+            "pooled_overlap",
+        }
+
+
+def test_lines_without_a_factor_merge_its_values():
+    lines = Lines.named(["init", "init.scale"], [("a", 0.5), ("a", 1.0), ("b", 1.0)])
+    assert list(lines.without("init.scale").labels.values()) == ["a", "b"]

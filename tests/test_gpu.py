@@ -32,7 +32,7 @@ def test_gpu_run_keeps_data_on_the_device_and_masks_exact(make_cfg, tmp_path, ov
     cfg = make_cfg(
         "trainer=gpu",
         "data.train_subset=1200",
-        "pruning.every_n_epochs=1",
+        "pruning.round_length=1ep",
         "pruning.rounds=2",
         *overrides,
     )

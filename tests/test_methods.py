@@ -9,6 +9,7 @@ from torch import nn
 from prune_ready import results
 from prune_ready.models import LeNet300100
 from prune_ready.pruning import masks, methods
+from prune_ready.pruning.resets import Keep
 from prune_ready.train import train
 from tests.helpers import read_csv
 
@@ -97,9 +98,9 @@ def test_synflow_scores_on_a_tiny_network_by_hand():
 def test_pruning_at_init_runs_prune_once_and_never_rewind(make_cfg, tmp_path, method):
     cfg = make_cfg(
         f"pruning={method}",
-        "pruning.density=0.1",
+        "pruning.target.density=0.1",
         "data.train_subset=600",
-        "pruning.every_n_epochs=2",
+        "pruning.round_length=2ep",
     )
     assert cfg.pruning.rounds == 0
     train(cfg, tmp_path)
@@ -133,10 +134,10 @@ def test_pruning_at_init_applies_the_inits_transform_to_the_survivors(make_cfg, 
 
     cfg = make_cfg(
         "pruning=snip",
-        "pruning.density=0.1",
+        "pruning.target.density=0.1",
         f"init={init}",
         "data.train_subset=600",
-        "pruning.every_n_epochs=1",
+        "pruning.round_length=1ep",
     )
     probe = Probe()
     train(cfg, tmp_path, callbacks=[probe])
@@ -168,11 +169,11 @@ def test_finetune_keeps_the_trained_survivors(make_cfg, tmp_path):
                 self.before = self.trained
 
     cfg = make_cfg(
-        "pruning=finetune", "data.train_subset=600", "pruning.every_n_epochs=1", "pruning.rounds=1"
+        "pruning=finetune", "data.train_subset=600", "pruning.round_length=1ep", "pruning.rounds=1"
     )
     probe = Probe()
     train(cfg, tmp_path, callbacks=[probe])
     weight, mask = probe.started
     assert torch.equal(weight, probe.before * mask)  # trained values, only the pruned ones zeroed
     assert not torch.equal(weight, torch.load(tmp_path / results.INIT)["fc1.weight"] * mask)
-    assert instantiate(cfg.pruning, run_dir=tmp_path).finetune
+    assert isinstance(instantiate(cfg.pruning).reset, Keep)

@@ -6,13 +6,14 @@ from pathlib import Path
 import pytest
 import pytorch_lightning as pl
 import torch
+from hydra.utils import instantiate
 
 from prune_ready import results
 from prune_ready.pruning import masks
 from prune_ready.train import train
 
 LENET = {"fc1": 235_200, "fc2": 30_000, "out": 1_000}
-QUICK = ["data.train_subset=600", "pruning.every_n_epochs=2", "pruning.rounds=2"]
+QUICK = ["data.train_subset=600", "pruning.round_length=2ep", "pruning.rounds=2"]
 
 
 class Probe(pl.Callback):
@@ -47,7 +48,8 @@ def read_rounds(run_dir: Path) -> list[dict[str, str]]:
 
 def run(make_cfg, tmp_path: Path, *overrides: str) -> tuple[Probe, Path]:
     cfg = make_cfg(*QUICK, *overrides)
-    probe = Probe(cfg.pruning.every_n_epochs)
+    length = instantiate(cfg.pruning).round_length
+    probe = Probe(length.count if length.unit == "ep" else None)
     run_dir = tmp_path / "run"
     train(cfg, run_dir, callbacks=[probe])
     return probe, run_dir
@@ -93,7 +95,9 @@ def test_layerwise_schedule_rewind_and_reset(make_cfg, tmp_path):
 
 
 def test_global_scope_removes_fraction_of_all_survivors(make_cfg, tmp_path):
-    probe, run_dir = run(make_cfg, tmp_path, "pruning.scope=global", "pruning.global_rate=0.5")
+    probe, run_dir = run(
+        make_cfg, tmp_path, "pruning/target=global_rate", "pruning.target.rate=0.5"
+    )
     counts = [int(r["weights_remaining"]) for r in read_rounds(run_dir)]
     assert counts == [266_200, 133_100, 66_550]
     per_layer = {n: int(m.sum()) for n, m in probe.starts[0]["masks"].items()}
@@ -101,7 +105,7 @@ def test_global_scope_removes_fraction_of_all_survivors(make_cfg, tmp_path):
 
 
 def test_late_rewinding_restores_the_saved_weights(make_cfg, tmp_path):
-    probe, run_dir = run(make_cfg, tmp_path, "pruning.rewind=1")
+    probe, run_dir = run(make_cfg, tmp_path, "pruning.reset.to=1ep")
     theta_k = torch.load(run_dir / results.REWIND)
     theta0 = torch.load(run_dir / results.INIT)
     assert not torch.equal(theta_k["fc1.weight"], theta0["fc1.weight"])
@@ -121,48 +125,13 @@ def test_dense_control_never_prunes_but_rewinds(make_cfg, tmp_path):
         assert all(torch.equal(start["params"][n], theta0[n]) for n in theta0)
 
 
-def test_reinit_control_keeps_the_mask_but_draws_new_weights(make_cfg, tmp_path):
-    probe, run_dir = run(make_cfg, tmp_path, "pruning.control=reinit")
-    theta0 = torch.load(run_dir / results.INIT)
-    rows = read_rounds(run_dir)
-    assert [int(r["weights_remaining"]) for r in rows] == [266_200, 213_060, 170_538]
-    assert {r["control"] for r in rows} == {"reinit"}
-    first, second = probe.starts
-    for name, mask in first["masks"].items():
-        weight = first["params"][f"{name}.weight"]
-        assert torch.count_nonzero(weight[mask == 0]) == 0  # the magnitude mask holds
-        survivors, original = weight[mask == 1], theta0[f"{name}.weight"][mask == 1]
-        assert not torch.equal(survivors, original)  # but the values are new draws ...
-        if survivors.numel() > 2000:  # ... from the init distribution (xavier_normal)
-            std = theta0[f"{name}.weight"].std().item()  # not the survivors': those are larger
-            assert survivors.std().item() == pytest.approx(std, rel=0.05)
-        assert not torch.equal(weight, second["params"][f"{name}.weight"])  # fresh every round
-
-
-def test_random_prune_matches_sparsity_not_pattern(make_cfg, tmp_path):
-    magnitude, magnitude_dir = run(make_cfg, tmp_path / "magnitude")
-    randomly, random_dir = run(make_cfg, tmp_path / "random", "pruning.control=random_prune")
-    for a, b in zip(magnitude.starts, randomly.starts, strict=True):
-        for name, mask in a["masks"].items():
-            other = b["masks"][name]
-            assert int(mask.sum()) == int(other.sum())
-            assert not torch.equal(mask, other)
-    theta0 = torch.load(random_dir / results.INIT)
-    start = randomly.starts[0]
-    assert torch.equal(start["params"]["fc1.weight"], theta0["fc1.weight"] * start["masks"]["fc1"])
-    assert [r["weights_remaining"] for r in read_rounds(magnitude_dir)] == [
-        r["weights_remaining"] for r in read_rounds(random_dir)
-    ]
-
-
 def test_iteration_schedule_records_early_stop_iteration(make_cfg, tmp_path):
     _, run_dir = run(
         make_cfg,
         tmp_path,
         "pruning=lth",
-        "pruning.every_n_epochs=null",
-        "pruning.every_n_iterations=30",
-        "pruning.eval_every_n_iterations=10",
+        "pruning.round_length=30it",
+        "pruning.eval_every=10it",
     )
     rows = read_rounds(run_dir)
     assert [int(r["iteration"]) for r in rows] == [30, 60, 90]
@@ -176,7 +145,7 @@ def test_iteration_schedule_records_early_stop_iteration(make_cfg, tmp_path):
 
 def test_oneshot_prunes_the_compounded_rate_in_one_step(make_cfg, tmp_path):
     probe, run_dir = run(
-        make_cfg, tmp_path, "pruning=oneshot", "pruning.rounds=1", "pruning.prune_steps=3"
+        make_cfg, tmp_path, "pruning=oneshot", "pruning.rounds=1", "pruning.target.steps=3"
     )
     rows = read_rounds(run_dir)
     assert len(rows) == 2
@@ -188,30 +157,26 @@ def test_oneshot_prunes_the_compounded_rate_in_one_step(make_cfg, tmp_path):
 
 
 def test_schedule_that_prunes_everything_is_refused(make_cfg, tmp_path):
-    from hydra.utils import instantiate
-
     from prune_ready.errors import UserError
     from prune_ready.models import LeNet300100
 
     cfg = make_cfg("model.prune_rates.output=0.9", "pruning.rounds=40")
-    pruner = instantiate(cfg.pruning, run_dir=tmp_path)
+    pruning = instantiate(cfg.pruning)
     with pytest.raises(UserError, match="would prune every weight of out by round"):
-        pruner.check(LeNet300100())
+        pruning.check(LeNet300100())
 
 
 def test_late_rewind_must_fall_on_an_evaluation(make_cfg, tmp_path):
-    from hydra.utils import instantiate
-
     from prune_ready.train import user_error
 
-    cfg = make_cfg("pruning=lth", "pruning.rewind=250")  # evaluations every 500 iterations
+    cfg = make_cfg("pruning=lth", "pruning.reset.to=250it")  # evaluations every 500 iterations
     with pytest.raises(Exception) as raised:  # Hydra wraps what the constructor raises
-        instantiate(cfg.pruning, run_dir=tmp_path)
+        instantiate(cfg.pruning)
     assert (
-        "pruning.rewind=250 must be in [0, 50000) iterations into round 0 and a multiple of "
-        "the 500 between evaluations" in str(user_error(raised.value))
+        "pruning.reset.to=250it must be in [0, 50000it) into round 0 and a multiple of "
+        "the 500it between evaluations" in str(user_error(raised.value))
     )
-    assert instantiate(make_cfg("pruning=lth", "pruning.rewind=1000").pruning, run_dir=tmp_path)
+    assert instantiate(make_cfg("pruning=lth", "pruning.reset.to=1000it").pruning)
 
 
 def test_every_rounds_trained_weights_are_kept(make_cfg, tmp_path):

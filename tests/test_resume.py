@@ -15,15 +15,15 @@ from tests.helpers import TINY, cli, cli_env, read_csv
 
 QUICK = [
     "data.train_subset=3000",
-    "pruning.every_n_epochs=2",
+    "pruning.round_length=2ep",
     "pruning.rounds=3",
     "progress_bar=null",
 ]
 ITERATIONS = [  # rounds of 25 iterations end mid-epoch (50 batches an epoch)
     "pruning=lth",
     "data.train_subset=3000",
-    "pruning.every_n_iterations=25",
-    "pruning.eval_every_n_iterations=5",
+    "pruning.round_length=25it",
+    "pruning.eval_every=5it",
     "pruning.rounds=3",
     "progress_bar=null",
 ]
@@ -137,7 +137,7 @@ def test_identical_runs_give_identical_results(make_cfg, tmp_path):
     """Also when Lightning is handed one minibatch per call instead of 16: a speed knob only."""
     from prune_ready.train import train
 
-    quick = ["data.train_subset=600", "pruning.every_n_epochs=1", "pruning.rounds=2"]
+    quick = ["data.train_subset=600", "pruning.round_length=1ep", "pruning.rounds=2"]
     train(make_cfg(*quick), tmp_path / "a")
     train(make_cfg(*quick), tmp_path / "b")
     train(make_cfg(*quick, "data.steps_per_call=1"), tmp_path / "c")
@@ -170,7 +170,7 @@ def test_options_added_since_a_run_do_not_make_it_another_config(make_cfg):
 
     new = make_cfg("data.train_subset=300")
     old = OmegaConf.create(OmegaConf.to_container(new, resolve=True))
-    del old.pruning["finetune"]  # an option the older run's tool did not have yet
+    del old.pruning["ticket"]  # an option the older run's tool did not have yet
     old.data.root = "/elsewhere"  # where the data lives does not change results
     assert config_differences(old, new) == []
     old.model.lr = 0.01
@@ -195,7 +195,7 @@ def test_the_same_grid_launched_twice_splits_its_runs(data_root, tmp_path):
         "-m",
         "seed=0,1,2,3",
         "data.train_subset=600",
-        "pruning.every_n_epochs=2",
+        "pruning.round_length=2ep",
         "pruning.rounds=1",
         "progress_bar=null",
     ]

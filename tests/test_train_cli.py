@@ -1,9 +1,12 @@
 """The command line, end to end on real MNIST: a Hydra multirun grid and its run directories."""
 
 import pytest
+from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.helpers import cli, read_csv
+from prune_ready.analyze import collect
+from prune_ready.rundir import run_variant
+from tests.helpers import TINY, cli, read_csv
 
 
 def test_multirun_grid_writes_one_directory_per_job(data_root, tmp_path):
@@ -12,7 +15,7 @@ def test_multirun_grid_writes_one_directory_per_job(data_root, tmp_path):
         "init=xavier_normal,kaiming_uniform",
         "seed=0,1",
         "data.train_subset=300",
-        "pruning.every_n_epochs=1",
+        "pruning.round_length=1ep",
         "pruning.rounds=2",
         "progress_bar=null",
         data_root=data_root,
@@ -21,7 +24,7 @@ def test_multirun_grid_writes_one_directory_per_job(data_root, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     runs = sorted(tmp_path.glob("outputs/default/*/*/*/*/seed=*"))
     names = sorted(str(p.relative_to(tmp_path / "outputs/default")) for p in runs)
-    variant = "data.train_subset=300,pruning.every_n_epochs=1,pruning.rounds=2"
+    variant = "data.train_subset=300,pruning.round_length=1ep,pruning.rounds=2"
     assert names == [
         f"lenet_300_100-mnist/{init}/imp/{variant}/seed={s}"
         for init in ("kaiming_uniform", "xavier_normal")
@@ -51,6 +54,35 @@ def test_missing_data_root_is_one_clear_line(tmp_path):
     assert not list(tmp_path.glob("outputs/**/rounds.csv"))
 
 
+def test_trainer_precision_is_a_directory_level(data_root, tmp_path):
+    """A result-changing trainer setting goes into the run path, so a study can hold both
+    precisions; settings of how a run executes, and the default restated, change no path."""
+    variant = "data.train_subset=300,pruning.round_length=1ep,pruning.rounds=1"
+    assert run_variant(TINY) == f"{variant}/"  # as every existing study's paths
+    assert run_variant([*TINY, "trainer.precision=32-true"]) == f"{variant}/"
+    assert run_variant(
+        [*TINY, "trainer=gpu", "trainer.devices=2", "trainer.deterministic=false"]
+    ) == (f"{variant}/")
+    assert run_variant(["trainer.gradient_clip_val=0.5"]) == "trainer.gradient_clip_val=0.5/"
+    for precision in (
+        [],
+        ["trainer.precision=bf16-mixed"],
+    ):  # on the same study, one after the other
+        result = cli(*TINY, *precision, data_root=data_root, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+    study = tmp_path / "outputs/default/lenet_300_100-mnist/xavier_normal/imp"
+    runs = sorted(p.parent.relative_to(study) for p in study.glob("*/seed=0/rounds.csv"))
+    assert [str(r) for r in runs] == [
+        f"{variant}/seed=0",
+        f"{variant},trainer.precision=bf16-mixed/seed=0",
+    ]
+    configs = [OmegaConf.load(study / r / "config.yaml").trainer.precision for r in runs]
+    assert configs == ["32-true", "bf16-mixed"]
+    sweep = collect(tmp_path / "outputs")  # the analysis tells them apart, not two seeds of one
+    assert sweep.factors == ["model", "data", "init", "pruning", "trainer.precision"]
+    assert sorted(sweep.runs["trainer.precision"]) == ["32-true", "bf16-mixed"]
+
+
 @pytest.mark.slow
 def test_lenet_reaches_paper_accuracy_in_five_epochs(data_root, tmp_path):
     """Dense LeNet-300-100, 5 epochs on all 55,000 images: mean test accuracy over 3 seeds.
@@ -62,7 +94,7 @@ def test_lenet_reaches_paper_accuracy_in_five_epochs(data_root, tmp_path):
         "-m",
         "seed=0,1,2",
         "pruning=none",
-        "pruning.every_n_epochs=5",
+        "pruning.round_length=5ep",
         "progress_bar=null",
         data_root=data_root,
         cwd=tmp_path,

@@ -4,9 +4,22 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from prune_ready.analyze.analysis import DOSE_LEVELS, Options
 from prune_ready.analyze.pipeline import OUT_DIR, analyze
+from prune_ready.analyze.prediction import CHOOSE_BELOW, LEVELS
 from prune_ready.errors import UserError
 from prune_ready.status import RunStatus, State
+
+
+def levels(text: str) -> tuple[float, ...]:
+    """'100,2.9,0.33' -> (100.0, 2.9, 0.33): % weights remaining, each in (0, 100]."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text}") from None
+    if not all(0 < v <= 100 for v in values):
+        raise argparse.ArgumentTypeError(f"levels are % weights remaining, in (0, 100]: {text}")
+    return values
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -14,11 +27,38 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="python -m prune_ready.analyze",
         description="Collect a sweep's runs; write runs.csv, summary.csv, figures, report, slides.",
     )
-    parser.add_argument("paths", nargs="+", help="sweep directories or globs (outputs/<study>)")
+    parser.add_argument(
+        "paths", nargs="+", help="sweep directories or globs (outputs/<study>), or a runs.csv"
+    )
     parser.add_argument("--out", help=f"output folder (default: <sweep>/{OUT_DIR})")
+    parser.add_argument(
+        "--reference",
+        help="the line every other is compared with: an init (xavier_normal) or a line's label "
+        "('kaiming_normal, init.scale=1.0'); default: the best line at each level",
+    )
+    parser.add_argument(
+        "--dose-levels",
+        type=levels,
+        default=DOSE_LEVELS,
+        help="%% weights remaining of the dose-response figure (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--robustness-levels",
+        type=levels,
+        default=LEVELS,
+        help="%% weights remaining where the θ0 predictors are scored (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--choose-below",
+        type=int,
+        default=CHOOSE_BELOW,
+        help="predictors: seeds below this choose the best statistic, the others test it "
+        "(default: %(default)s)",
+    )
     args = parser.parse_args(argv)
+    options = Options(args.reference, args.dose_levels, args.robustness_levels, args.choose_below)
     try:
-        analysis, files = analyze(args.paths, args.out)
+        analysis, found, files = analyze(args.paths, args.out, options)
     except UserError as e:
         sys.exit(f"error: {e}")
     sweep = analysis.sweep
@@ -29,8 +69,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     for run in sweep.runs[sweep.runs["status"] != State.FINISHED].itertuples():
         status = RunStatus(State(run.status), run.rounds_done, run.rounds_expected, run.reason)
         print(f"  {run.run}: {status.describe()}")
-    for name, paragraph in analysis.findings.items():
-        print(f"\n{name}: {paragraph}")
+    for name, items in found.items():
+        print(f"\n{name}:")
+        for i, finding in enumerate(items, 1):
+            print(f"{i}. {finding.title}.\n   {finding.text}")
     print(
         f"\nwrote {len(files)} files to {files[0].parent}: report.html, slides.pptx, runs.csv, ..."
     )

@@ -1,38 +1,153 @@
 """The statistics of a sweep: computed once over its finished runs, shared by every output."""
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
-from prune_ready.analyze import stats
+from prune_ready.analyze import labels, stats
 from prune_ready.analyze.collect import Sweep
 from prune_ready.analyze.diagnostics import HEALTH, network_health, summarize_diagnostics
-from prune_ready.analyze.findings import findings
-from prune_ready.analyze.overlap import mask_pairs, summarize_overlap
+from prune_ready.analyze.overlap import ALL, mask_overlap
+from prune_ready.analyze.plots import Lines
+from prune_ready.analyze.prediction import CHOOSE_BELOW, LEVELS, correlations
+from prune_ready.analyze.stats import LEVEL, select
 from prune_ready.errors import UserError
 from prune_ready.status import State
+
+DOSE_LEVELS = (100, 2.9, 1.2, 0.5, 0.33)  # % weights remaining of the dose-response figure
+
+
+@dataclass(frozen=True)
+class Options:
+    """Choices a reader may change (python -m prune_ready.analyze --help)."""
+
+    reference: str | None = None  # the line compared against; None: the best at each level
+    dose_levels: tuple[float, ...] = DOSE_LEVELS
+    robustness_levels: tuple[float, ...] = LEVELS  # predictors: robustness measured here
+    choose_below: int = CHOOSE_BELOW  # predictors: seeds below choose, the others confirm
 
 
 @dataclass(frozen=True)
 class Analysis:
     sweep: Sweep
     summary: pd.DataFrame  # per factors × round: n, mean, std, CI (summary.csv)
-    comparisons: pd.DataFrame  # best init vs each other, per level (comparisons.csv)
+    comparisons: pd.DataFrame  # best init vs each other, Welch, per level (comparisons.csv)
+    differences: pd.DataFrame  # each line vs the reference, paired, per level (differences.csv)
     dense: pd.DataFrame  # each level vs its own round 0, paired by seed (dense.csv)
+    dose: pd.DataFrame  # accuracy against a numeric factor at a few levels (dose_response.csv)
+    correlations: pd.DataFrame  # θ0 statistics against robustness (predictors.csv)
     agreement: pd.DataFrame  # settings at one level: same init ranking? (rank_agreement.csv)
     diagnostics: pd.DataFrame  # per factors × round × layer: means over seeds (diagnostics.csv)
     health: pd.DataFrame  # per run × round: the network's diagnostics in a few numbers
     health_summary: pd.DataFrame  # the same per factors × round: n, mean, std, CI
     overlap: pd.DataFrame  # mask Jaccard per kind of pair, round and layer (mask_overlap.csv)
-    findings: dict[str, str]  # '<model> on <data>' -> paragraph
+    dose_factor: str | None  # the numeric factor of `dose` (e.g. init.scale), if any
+    options: Options = field(default_factory=Options)
+
+    def parts(self) -> list["Part"]:
+        """One Part per model and data set, in name order."""
+        rounds = finished(self.sweep.rounds)
+        return [Part(self, model, data) for (model, data), _ in rounds.groupby(labels.SET_KEYS)]
+
+
+@dataclass
+class Part:
+    """One model and data set: what its findings, figures and report section draw from."""
+
+    analysis: Analysis
+    model: str
+    data: str
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The analysis table `name` (or the sweep's finished rounds/epochs), this part's rows."""
+        table = getattr(self.analysis, name, None)
+        if table is None:
+            table = finished(getattr(self.analysis.sweep, name))
+        return select(table, {"model": self.model, "data": self.data})
+
+    @property
+    def name(self) -> str:
+        return labels.set_name(self.model, self.data)
+
+    @property
+    def factors(self) -> list[str]:
+        return self.analysis.sweep.factors
+
+    @property
+    def early_stop(self) -> str:
+        return self.analysis.sweep.early_stop
+
+    @cached_property
+    def rounds(self) -> pd.DataFrame:
+        return self.table("rounds")
+
+    @cached_property
+    def lines(self) -> Lines:
+        return Lines.of(self.rounds, self.factors)
+
+    @cached_property
+    def by_round(self) -> pd.DataFrame:
+        """Per line and round: the test accuracy, its change from dense round 0, the early stop
+        and the level, described (n, mean, std, CI)."""
+        metrics = ["test_acc", "change", self.early_stop, LEVEL]
+        return stats.describe(stats.with_change(self.rounds), [*self.lines.keys, "round"], metrics)
+
+    @cached_property
+    def pooled_overlap(self) -> pd.DataFrame:
+        overlap = self.table("overlap")
+        return overlap[(overlap["layer"] == ALL) & (overlap["init_a"] == ALL)]
+
+    def settings(self, table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+        """`table` split by the factors that are neither the init's nor the weights remaining
+        (e.g. the pruning method): (title, rows) per setting; one untitled part if none varies."""
+        keys = [
+            k
+            for k in labels.series_keys(self.factors)[1:]
+            if k not in stats.variant_keys(self.factors) and k not in labels.LEVEL_KEYS
+        ]
+        keys = labels.varying_keys(self.rounds, ["init", *keys])
+        if not keys:
+            return [("", table)]
+        return [
+            (labels.setting_label(dict(zip(keys, combo, strict=True)), keys), rows)
+            for combo, rows in table.groupby(keys, dropna=False, sort=True)
+        ]
+
+    def has(self, name: str) -> bool:
+        return len(self.pooled_overlap if name == "pooled_overlap" else self.table(name)) > 0
 
 
 def finished(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["status"] == State.FINISHED]
 
 
-def analyse(sweep: Sweep) -> Analysis:
+def statistics(
+    rounds: pd.DataFrame, factors: Sequence[str], early_stop: str
+) -> dict[str, pd.DataFrame]:
+    """summary.csv, comparisons.csv and dense.csv of finished `rounds` (their numbers never move:
+    tests/test_analyze_unchanged.py)."""
+    metrics = ("test_acc", "test_acc_at_early_stop", early_stop)
+    return {
+        "summary.csv": stats.summarize(rounds, factors, metrics),
+        "comparisons.csv": stats.compare_inits(rounds, factors),
+        "dense.csv": stats.versus_dense(rounds, factors),
+    }
+
+
+def check_reference(reference: str, rounds: pd.DataFrame, factors: Sequence[str]) -> None:
+    """A reference names one line: by its label, or by an init that labels one line."""
+    names = sorted(set(labels.line_labels(rounds, stats.variant_keys(factors))))
+    matches = [n for n in names if n.split(",")[0] == reference]
+    if reference not in names and len(matches) != 1:
+        problem = "no such line" if not matches else f"{len(matches)} lines start so"
+        raise UserError(f"--reference {reference}: {problem}; give one of: {'; '.join(names)}")
+
+
+def analyse(sweep: Sweep, options: Options | None = None) -> Analysis:
     """Statistics over the finished runs (unfinished and failed ones are listed, not used)."""
+    options = options or Options()
     rounds, factors = finished(sweep.rounds), sweep.factors
     if rounds.empty:
         counts = sweep.runs["status"].value_counts()
@@ -41,24 +156,34 @@ def analyse(sweep: Sweep) -> Analysis:
             + ", ".join(f"{n} {state}" for state, n in counts.items())
             + "): nothing to analyse"
         )
-    summary = stats.summarize(
-        rounds, factors, ("test_acc", "test_acc_at_early_stop", sweep.early_stop)
-    )
-    comparisons = stats.compare_inits(rounds, factors)
-    dense = stats.versus_dense(rounds, factors)
+    if options.reference:
+        check_reference(options.reference, rounds, factors)
+    unchanged = statistics(rounds, factors, sweep.early_stop)
+    differences = stats.differences(rounds, factors, options.reference)
+    dose = stats.dose_factor(rounds, factors)
     diagnostics = finished(sweep.diagnostics)
     health = network_health(diagnostics, sweep.id_columns)
-    health_summary = stats.summarize(health, factors, HEALTH)
-    overlap = summarize_overlap(mask_pairs(sweep), rounds, factors)
     return Analysis(
-        sweep,
-        summary,
-        comparisons,
-        dense,
-        stats.rank_agreement(summary, factors),
-        summarize_diagnostics(diagnostics, factors),
-        health,
-        health_summary,
-        overlap,
-        findings(summary, comparisons, dense, factors, health_summary, overlap),
+        sweep=sweep,
+        summary=unchanged["summary.csv"],
+        comparisons=unchanged["comparisons.csv"],
+        differences=differences,
+        dense=unchanged["dense.csv"],
+        dose=stats.dose_response(rounds, factors, dose, options.dose_levels)
+        if dose
+        else pd.DataFrame(columns=[*factors, "round"]),
+        correlations=correlations(
+            rounds,
+            sweep.predictors,
+            factors,
+            options.robustness_levels,
+            options.choose_below,
+        ),
+        agreement=stats.rank_agreement(unchanged["summary.csv"], factors),
+        diagnostics=summarize_diagnostics(diagnostics, factors),
+        health=health,
+        health_summary=stats.summarize(health, factors, HEALTH),
+        overlap=mask_overlap(sweep, rounds, factors),
+        dose_factor=dose,
+        options=options,
     )

@@ -5,7 +5,7 @@ skipped). Its config decides the columns that tell runs apart ("factors"): model
 pruning (by their names) always, plus every other config field that varies across the runs and
 changes results. Left out are the seed (a column of its own), fields that only copy the seed
 (data.seed), fields that follow from the names (e.g. init.scheme.mode) and fields that do not
-change results (data.root, trainer.*, ..., as for run directory names).
+change results (data.root, trainer.* but precision, ..., as for run directory names).
 """
 
 import glob
@@ -18,17 +18,17 @@ from typing import Any
 
 import pandas as pd
 import yaml
-from omegaconf import OmegaConf
 
 from prune_ready import results
 from prune_ready.analyze.diagnostics import COLUMNS
 from prune_ready.analyze.stats import LEVEL
 from prune_ready.errors import UserError
-from prune_ready.rundir import NOT_IN_PATH, under
+from prune_ready.rundir import left_out_of_path
 from prune_ready.status import State, run_status
 
 GROUPS = ("model", "data", "init", "pruning")  # named by <group>.name; always a factor
 REQUIRED = ["seed", "pruning.rounds", *(f"{g}.name" for g in GROUPS)]  # keys every run config has
+PREDICTORS = "predictors.csv"  # prune_ready.predictors.FILE (importing it loads the trainer)
 Paths = str | Path | Iterable[str | Path]
 
 
@@ -42,6 +42,7 @@ class Sweep:
     rounds: pd.DataFrame  # one row per run × round (rounds.csv)
     epochs: pd.DataFrame  # one row per run × epoch (metrics.csv)
     diagnostics: pd.DataFrame  # one row per run × round × layer (diagnostics.csv), with the level
+    predictors: pd.DataFrame  # one row per run (predictors.csv): run and the θ0 statistics
     factors: list[str]  # the columns that set runs apart, seed excluded
     early_stop: str  # the rounds.csv column saying when a round's validation loss was lowest
 
@@ -91,7 +92,11 @@ def expand(paths: Paths) -> list[Path]:
 
 
 def collect(paths: Paths) -> Sweep:
-    """Read every run under `paths` into one Sweep; unfinished and failed runs are kept."""
+    """Read every run under `paths` into one Sweep; unfinished and failed runs are kept.
+    A path that is a runs.csv (an earlier analysis's) is read as the Sweep it describes."""
+    table = runs_csv(paths)
+    if table:
+        return from_runs_csv(table)
     roots = expand(paths)
     run_dirs = [d.resolve() for d in find_run_dirs(roots)]
     base = common_base(roots)
@@ -121,8 +126,44 @@ def collect(paths: Paths) -> Sweep:
         rounds=rounds,
         epochs=read_tables(run_dirs, runs["run"], results.EPOCHS, ids),
         diagnostics=with_level(diagnostics if len(diagnostics) else no_diagnostics(ids), rounds),
+        predictors=read_tables(run_dirs, runs["run"], PREDICTORS, ids[["run"]]),
         factors=factor_columns,
         early_stop=early_stop_column(configs),
+    )
+
+
+def runs_csv(paths: Paths) -> Path | None:
+    """The one runs.csv `paths` names, if it names one."""
+    names = [paths] if isinstance(paths, str | Path) else list(paths)
+    if len(names) == 1 and str(names[0]).endswith(".csv") and Path(names[0]).is_file():
+        return Path(names[0])
+    return None
+
+
+def from_runs_csv(path: Path) -> Sweep:
+    """The Sweep an analysis's runs.csv describes: its runs and rounds only (no epochs,
+    diagnostics, masks or predictors; the figures and tables that need them are left out). Its
+    factors are the columns between `reason` and `seed`; rounds count iterations when the
+    early-stop epochs are fractional (as in iteration schedules)."""
+    table = read_csv(path)
+    columns = list(table.columns)
+    if not {"run", "status", "reason", "seed", "round"} <= set(columns):
+        raise UserError(f"{path} is not an analysis's runs.csv (run, status, ..., seed, round)")
+    factors = columns[columns.index("reason") + 1 : columns.index("seed")]
+    ids = ["run", "status", *factors, "seed"]
+    runs = table.drop_duplicates("run")[columns[: columns.index("seed") + 1]]
+    rounds = table.dropna(subset=["round"]).astype({"round": int})
+    epochs = rounds["early_stop_epoch"].dropna()
+    fractional = len(epochs) and bool((epochs != epochs.round()).all())
+    return Sweep(
+        base=path.parent,
+        runs=runs.reset_index(drop=True),
+        rounds=rounds[[*ids, *columns[columns.index("seed") + 1 :]]].reset_index(drop=True),
+        epochs=rounds.iloc[:0][ids],
+        diagnostics=with_level(no_diagnostics(runs[ids]), rounds),
+        predictors=runs.iloc[:0][["run"]],
+        factors=factors,
+        early_stop="early_stop_iteration" if fractional else "early_stop_epoch",
     )
 
 
@@ -140,9 +181,12 @@ def with_level(diagnostics: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
 
 def early_stop_column(configs: pd.DataFrame) -> str:
     """early_stop_iteration when every run counts rounds in iterations (e.g. pruning=lth), else
-    early_stop_epoch (fractional for iteration rounds, so comparable across schedules)."""
-    every = configs.get("pruning.every_n_iterations", pd.Series([None]))
-    return "early_stop_iteration" if every.notna().all() else "early_stop_epoch"
+    early_stop_epoch (fractional for iteration rounds, so comparable across schedules).
+    Runs made before pruning.round_length (a Step) said pruning.every_n_iterations."""
+    length = configs.get("pruning.round_length", pd.Series([None] * len(configs)))
+    every = configs.get("pruning.every_n_iterations", pd.Series([None] * len(configs)))
+    in_iterations = length.astype(str).str.endswith("it") | every.notna()
+    return "early_stop_iteration" if in_iterations.all() else "early_stop_epoch"
 
 
 def read_tables(
@@ -168,10 +212,11 @@ def read_csv(path: Path) -> pd.DataFrame:
 
 
 def load_config(run_dir: Path) -> dict[str, Any]:
+    """The run's config.yaml as saved, interpolations unresolved (libyaml: 10x OmegaConf.load)."""
     path = run_dir / results.CONFIG
     try:
-        config = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
-    except (OSError, yaml.YAMLError) as e:
+        config = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise UserError(f"cannot read {path}: {' '.join(str(e).split())}") from e
     missing = [k for k in REQUIRED if not isinstance(config, dict) or k not in flatten(config)]
     if missing:
@@ -200,7 +245,7 @@ def factor_fields(configs: pd.DataFrame) -> list[str]:
         for key in configs.columns
         if text[key].nunique() > 1
         and key not in (*names, "seed")
-        and not under(key, NOT_IN_PATH)
+        and not left_out_of_path(key)
         and not text[key].equals(text["seed"])
         and text.groupby(names, dropna=False)[key].nunique().max() > 1
     ]

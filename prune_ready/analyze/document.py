@@ -1,6 +1,6 @@
 """A report as a list of blocks, rendered to Markdown and to HTML, so both always say the same.
 
-Text may hold `code` spans; everything else is escaped. No templating dependency: the HTML is a
+Text may hold `code` spans and **bold** runs; everything else is escaped. No templating dependency: the HTML is a
 single self-contained page (figures are linked, as SVG, from the report's own folder).
 """
 
@@ -24,6 +24,12 @@ class Paragraph:
 
 
 @dataclass(frozen=True)
+class Bullets:
+    items: list[str]
+    ordered: bool = False
+
+
+@dataclass(frozen=True)
 class Table:
     caption: str  # "Table 3: ..."
     table: pd.DataFrame
@@ -36,12 +42,16 @@ class Image:
     svg: str
 
 
-Block = Heading | Paragraph | Table | Image
+Block = Heading | Paragraph | Bullets | Table | Image
 
 STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
        line-height: 1.45; color: #222; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
+h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.5rem; }
+ol, ul { padding-left: 1.6rem; } li { margin: 0.45rem 0; }
+ol.findings { background: #f6f8fa; border-left: 4px solid #3a6ea5; padding: 0.6rem 1rem 0.6rem 2.4rem; }
+table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.85rem; display: block;
+        overflow-x: auto; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; }
 caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
 figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; }
@@ -57,6 +67,12 @@ def to_markdown(blocks: Sequence[Block]) -> str:
                 parts.append(f"{'#' * level} {text}")
             case Paragraph(text):
                 parts.append(text)
+            case Bullets(items, ordered):
+                parts.append(
+                    "\n".join(
+                        f"{f'{i}.' if ordered else '-'} {item}" for i, item in enumerate(items, 1)
+                    )
+                )
             case Table(caption, table):
                 parts.append(f"**{caption}**\n\n{markdown_table(table)}")
             case Image(caption, png, svg):
@@ -88,6 +104,10 @@ def to_html(blocks: Sequence[Block], title: str) -> str:
                 parts.append(f"<h{level}>{inline(text)}</h{level}>")
             case Paragraph(text):
                 parts.append(f"<p>{inline(text)}</p>")
+            case Bullets(items, ordered):
+                tag = 'ol class="findings"' if ordered else "ul"
+                rows = "".join(f"<li>{inline(item)}</li>" for item in items)
+                parts.append(f"<{tag}>{rows}</{tag.split()[0]}>")
             case Table(caption, table):
                 parts.append(html_table(caption, table))
             case Image(caption, png, svg):
@@ -113,5 +133,6 @@ def html_table(caption: str, table: pd.DataFrame) -> str:
 
 
 def inline(text: str) -> str:
-    """Escaped text with `code` spans as <code>."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text, quote=False))
+    """Escaped text with `code` spans as <code> and **bold** runs as <strong>."""
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text, quote=False))
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)

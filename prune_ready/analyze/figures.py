@@ -1,159 +1,216 @@
-"""The seed document's four figures per model and data set, and what every figure shares.
+"""Every figure of a model and data set, and FIGURES: the registry that numbers, captions, draws
+and tests them. A new figure is one function here and one entry in FIGURES.
 
-Each line is one init (or init + other varying factor): the mean over seeds, with a band for
-the 95% Student-t CI of that mean. Where one plot would hold more than MAX_LINES lines (a grid
-of pruning methods, say), a figure has one panel per setting of the other factors instead, its
-lines the inits, coloured alike in every panel. Figures are drawn on matplotlib Figure objects
-(Agg for PNG), never through pyplot, so drawing them changes no global state (a notebook's
-backend included).
+An entry's `needs` names the table it draws from (a Part's): where that table is empty (runs from
+before diagnostics.csv, no numeric factor, no predictors.csv ...) the figure is left out and the
+numbers close up. Titles and captions may name {early_stop}, {reference} and {dose}.
 """
 
-import io
-import math
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+import itertools
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import rc_context
-from matplotlib.artist import Artist
+from matplotlib import colors
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from prune_ready.analyze import labels
-from prune_ready.analyze.stats import LEVEL, describe, select
-from prune_ready.results import write_atomic
+from prune_ready.analyze.analysis import Part
+from prune_ready.analyze.diagnostics import HEALTH
+from prune_ready.analyze.overlap import NEITHER, SAME_INIT, SAME_SEED
+from prune_ready.analyze.plots import (
+    BAND,
+    FigureFiles,
+    Lines,
+    curves,
+    finish,
+    new_figure,
+    number,
+    plot_mean,
+    save,
+    weights_axis,
+)
+from prune_ready.analyze.stats import ALPHA, LEVEL, describe, variant_keys
 
-BAND = "band: 95% CI of the mean over seeds (Student t)"
-MAX_TICKS = 11
-MAX_LINES = 10
-SLUGS = ("test-acc-vs-epoch", "test-acc-per-round", "test-acc-vs-weights", "early-stop")
+CLIP_PP = 5  # accuracy axes span at most this far below the best line's lowest point
+PAIR_BAND = "band: 95% t CI over pairs of runs (pairs share runs, so descriptive only)"
+PAIRS = {  # kind of pair -> colour, legend
+    SAME_INIT: ("C0", "same init, different seeds"),
+    SAME_SEED: ("C3", "different inits, same seed"),
+    NEITHER: ("C1", "different init and seed"),
+}
+STYLES = ("-", "--", "-.", ":")  # one per setting of the other varying factors (e.g. a control)
 
 
-@dataclass(frozen=True)
-class FigureFiles:
-    number: int
-    set_name: str  # "lenet_300_100 on mnist"
-    caption: str  # "Figure 3: test accuracy vs weights remaining (lenet_300_100 on mnist)"
-    png: Path
-    svg: Path
-    slug: str  # what it shows, as in its file name: "test-acc-vs-weights"
+def cell_style(mark: str) -> dict:
+    """The text style of a heatmap cell: bold where `mark`ed."""
+    return {"ha": "center", "va": "center", "fontsize": 6.5, "weight": "bold" if mark else "normal"}
 
 
-def figure_set(
-    rounds: pd.DataFrame,
-    epochs: pd.DataFrame,
-    factors: Sequence[str],
-    first: int = 1,
-    early_stop: str = "early_stop_epoch",
-) -> list[Figure]:
-    """The four figures of one model and data set (their SLUGS), numbered from `first`;
-    `early_stop` is the rounds.csv column of figure 4 (Sweep.early_stop)."""
-    lines = Lines.of(rounds, factors)
-    by_round = describe(rounds, [*lines.keys, "round"], ["test_acc", early_stop, "epoch", LEVEL])
-    where = labels.set_name(rounds["model"].iloc[0], rounds["data"].iloc[0])
-    return [
-        accuracy_vs_epoch(
-            first, where, lines, describe(epochs, [*lines.keys, "epoch"], ["test_acc"]), rounds
-        ),
-        accuracy_per_round(first + 1, where, lines, by_round, rounds),
-        accuracy_vs_weights(first + 2, where, lines, by_round, rounds),
-        early_stop_vs_weights(first + 3, where, lines, by_round, rounds, early_stop),
+def differences(part: Part) -> Figure:
+    """A heatmap per setting: lines × levels, coloured by the line's difference from the
+    reference (pp, symmetric log colour scale so that 0.5 pp shows beside a collapse), written
+    as 'diff ± CI half-width', '*' and bold where significant after Holm."""
+    table = part.table("differences")
+    names = sorted(set(labels.line_labels(part.rounds, variant_keys(part.factors))))
+    parts = part.settings(table)
+    largest = max(1.0, min(10.0, 100 * table["diff"].abs().max()))
+    norm = colors.SymLogNorm(linthresh=0.25, vmin=-largest, vmax=largest, base=10)
+    columns = max(rows[LEVEL].nunique() for _, rows in parts)
+    size = (max(9.0, 3.6 + 0.62 * columns), 1.1 + len(parts) * (0.55 + 0.36 * len(names)))
+    fig, axes = new_figure([t for t, _ in parts], 1, False, size)
+    for ax, (_, rows) in zip(axes, parts, strict=True):
+        points = rows.groupby(LEVEL, sort=False)["round"].first().sort_index(ascending=False)
+        cells = rows.set_index(["line", LEVEL])
+        image = np.full((len(names), len(points)), np.nan)
+        for (i, name), (j, level) in itertools.product(enumerate(names), enumerate(points.index)):
+            reference = rows.loc[rows[LEVEL] == level, ["reference", "reference_mean"]].iloc[0]
+            if (name, level) in cells.index:
+                row = cells.loc[(name, level)]
+                image[i, j] = 100 * row["diff"]
+                mark = "*" if row["p_holm"] < ALPHA else ""
+                half = (row["ci_high"] - row["ci_low"]) / 2
+                text = f"{mark}{labels.points(row['diff'], True)}\n±{labels.points(half)}"
+                text = text.replace("n/a", "–")
+                dark = abs(norm(image[i, j]) - 0.5) > 0.35
+                ax.text(j, i, text, color="white" if dark else "black", **cell_style(mark))
+            elif reference["reference"] == name:
+                ax.text(j, i, f"ref\n{100 * reference['reference_mean']:.1f}%", **cell_style("*"))
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=1.2, ec="black"))
+        mesh = ax.imshow(image, cmap="RdBu", norm=norm, aspect="auto")
+        ax.set_xticks(range(len(points)), [labels.level(v) for v in points.index], fontsize=7)
+        ax.set_yticks(range(len(names)), names, fontsize=7.5)
+        ax.set_xlabel("weights remaining (round's mean over runs)")
+        ax.grid(False)
+    bar = fig.colorbar(mesh, ax=axes, shrink=0.8, extend="both")
+    ticks = [t for t in (0.3, 1, 3, 10) if t <= largest]
+    bar.set_ticks([-t for t in reversed(ticks)] + [0] + ticks, labels=None)
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+g}" if v else "0"))
+    bar.ax.yaxis.set_minor_locator(NullLocator())
+    bar.ax.tick_params(labelsize=8)
+    bar.set_label("line − reference (percentage points)", fontsize=9)
+    return fig
+
+
+def clip(ax: Axes, panel: Lines, table: pd.DataFrame, metric: str, scale: float) -> None:
+    """y spans the data; where some line falls more than CLIP_PP below the lowest point of the
+    line whose lowest point is highest, the axis stops there and says which lines it cut."""
+    means = {label: scale * line[f"{metric}_mean"].dropna() for line, _, label in panel.each(table)}
+    means = {label: m for label, m in means.items() if len(m)}
+    if not means:
+        return
+    floor = max(m.min() for m in means.values()) - CLIP_PP
+    cut = {label: m.min() for label, m in means.items() if m.min() < floor}
+    if cut:
+        top = max(m.max() for m in means.values())
+        ax.set_ylim(floor, top + 0.05 * (top - floor))
+        text = ", ".join(f"{label} ({low:.1f})" for label, low in sorted(cut.items()))
+        note = textwrap.fill(f"axis cut at {floor:.1f}; falling below: {text}", 80)
+        ax.set_title(f"{ax.get_title(loc='left')}\n{note}", fontsize=8, loc="left")
+
+
+def accuracy_vs_weights(part: Part) -> Figure:
+    metrics = {
+        "test_acc": ("test accuracy", "test accuracy (%)"),
+        "change": ("change from the run's own dense round 0", "change (percentage points)"),
+    }
+    fig, drawn = curves(part.lines, part.by_round, metrics, part.rounds[LEVEL], 100)
+    for ax, panel, metric in drawn:
+        clip(ax, panel, part.by_round, metric, 100)
+        if metric == "change":
+            ax.axhline(0, color="0.3", lw=0.8, ls="--")
+    return finish(fig, [ax for ax, _, _ in drawn])
+
+
+def dose_response(part: Part) -> Figure:
+    """Columns: the levels; rows: test accuracy and its change from dense; x: the dose factor."""
+    dose, table = part.analysis.dose_factor, part.table("dose")
+    lines = part.lines.through_levels().without(dose)
+    points = table.groupby("round")[LEVEL].mean().sort_values(ascending=False)
+    metrics = {"test_acc": "test accuracy (%)", "change": "change from dense round 0 (pp)"}
+    titles = [f"{labels.level(v)} weights remaining" for v in points] * 2
+    fig, axes = new_figure(titles, len(points), False, (2.6 * len(points) + 2.2, 6.2))
+    values = sorted(table[dose].dropna().unique())
+    drawn = []
+    for i, ax in enumerate(axes):
+        metric, round_ = list(metrics)[i // len(points)], points.index[i % len(points)]
+        if metric == "change" and points[round_] == 100:
+            ax.axis("off")
+            note = "the dense round is the baseline:\nno change by definition"
+            ax.text(0.5, 0.5, note, color="0.4", transform=ax.transAxes, **cell_style(""))
+            continue
+        drawn.append(ax)
+        first = i % len(points) == 0 or not axes[i - 1].axison  # the row's first drawn panel
+        for line, colour, label in lines.each(table[table["round"] == round_]):
+            if line[dose].nunique() >= 2:
+                plot_mean(ax, line, dose, metric, colour, label, 100)
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_locator(FixedLocator(values))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set(xlabel=f"{dose} (log scale)", ylabel=metrics[metric] if first else "")
+    return finish(fig, drawn)
+
+
+def predictors(part: Part) -> Figure:
+    """Per level and target: each statistic's Spearman ρ with its bootstrap CI, on the seeds that
+    chose (hollow) and on those that confirm (filled); the chosen statistic in bold."""
+    table = part.table("correlations")
+    statistics = list(dict.fromkeys(table["statistic"]))
+    groups = list(table.groupby([LEVEL, "target"], sort=False))
+    titles = [
+        f"{'test accuracy' if t == 'test_acc' else 'change from dense'} at {labels.level(v)}"
+        for (v, t), _ in groups
     ]
-
-
-@dataclass(frozen=True)
-class Lines:
-    """The lines of one plot: one per combination of `keys` (values as in the runs' configs),
-    each with a label and a colour. In a panel, `setting` holds the values of the keys after
-    the init that its lines share, and `title` names them."""
-
-    keys: list[str]
-    labels: dict[tuple, str]
-    colours: dict[tuple, str]
-    setting: dict[str, object] = field(default_factory=dict)
-    title: str = ""
-
-    @classmethod
-    def of(cls, rounds: pd.DataFrame, factors: Sequence[str]) -> "Lines":
-        keys = labels.series_keys(factors)
-        return cls.named(keys, distinct(rounds[keys].itertuples(index=False, name=None)))
-
-    @classmethod
-    def named(cls, keys: list[str], combos: list[tuple]) -> "Lines":
-        """A line per combo: labelled by its init and the keys that vary, in label order."""
-        names = labels.combo_labels(keys, combos)
-        return cls(keys, names, {combo: f"C{i % 10}" for i, combo in enumerate(names)})
-
-    def through_levels(self) -> "Lines":
-        """One line through all values of a key that sets the weights remaining (LEVEL_KEYS),
-        for figures whose x axis is the weights remaining."""
-        keep = [i for i, k in enumerate(self.keys) if k not in labels.LEVEL_KEYS]
-        if len(keep) == len(self.keys):
-            return self
-        combos = distinct(tuple(combo[i] for i in keep) for combo in self.labels)
-        return Lines.named([self.keys[i] for i in keep], combos)
-
-    def panels(self) -> list["Lines"]:
-        """[self] if its lines fit one plot (MAX_LINES), else one Lines per setting of the keys
-        after the init, each line labelled by its init and coloured by it in every panel."""
-        if len(self.labels) <= MAX_LINES:
-            return [self]
-        colour: dict[object, str] = {}
-        for combo in self.labels:
-            colour.setdefault(combo[0], f"C{len(colour) % 10}")
-        settings = distinct(combo[1:] for combo in self.labels)
-        varying = labels.varying_among(self.keys, list(self.labels))
-        panels = []
-        for setting in settings:
-            combos = [c for c in self.labels if key(c[1:]) == key(setting)]
-            where = dict(zip(self.keys[1:], setting, strict=True))
-            panels.append(
-                Lines(
-                    self.keys,
-                    {combo: str(combo[0]) for combo in combos},
-                    {combo: colour[combo[0]] for combo in combos},
-                    where,
-                    labels.setting_label(where, varying),
-                )
+    fig, axes = new_figure(
+        titles, min(2, len(titles)), True, (11, 1.2 + 0.32 * len(statistics) * -(-len(titles) // 2))
+    )
+    for ax, (_, rows) in zip(axes, groups, strict=True):
+        for offset, (split, fill) in zip(
+            (-0.15, 0.15), (("choose", "none"), ("confirm", "C0")), strict=True
+        ):
+            at = rows[rows["split"] == split].set_index("statistic").reindex(statistics)
+            y = np.arange(len(statistics)) + offset
+            runs = int(at["n_runs"].max())
+            seeds = at["seeds"].iloc[0] if runs else f"≥ {part.analysis.options.choose_below}"
+            ax.errorbar(
+                at["rho"],
+                y,
+                xerr=[at["rho"] - at["ci_low"], at["ci_high"] - at["rho"]],
+                fmt="o",
+                mfc=fill,
+                color="C0",
+                ms=4,
+                lw=1,
+                label=f"seeds {seeds}: {'choose' if split == 'choose' else 'confirm'} ({runs} runs)",
             )
-        return sorted(panels, key=lambda panel: panel.title)
-
-    def each(self, table: pd.DataFrame) -> Iterator[tuple[pd.DataFrame, str, str]]:
-        """(the line's rows of `table`, its colour, its label), in legend order."""
-        for combo, label in self.labels.items():
-            rows = select(table, dict(zip(self.keys, combo, strict=True)))
-            yield rows, self.colours[combo], label
-
-    def rows(self, table: pd.DataFrame) -> pd.DataFrame:
-        """The rows of `table` in this panel's setting (all of them outside panels)."""
-        return select(table, self.setting)
+        ax.axvline(0, color="0.3", lw=0.8)
+        ax.set_yticks(range(len(statistics)), statistics, fontsize=8)
+        chosen = set(rows.loc[rows["chosen"], "statistic"])
+        for tick in ax.get_yticklabels():
+            tick.set_weight("bold" if tick.get_text() in chosen else "normal")
+        ax.set(xlim=(-1.05, 1.05), xlabel="Spearman ρ over runs (95% bootstrap CI)")
+        ax.invert_yaxis()
+    return finish(fig, axes)
 
 
-def key(combo: tuple) -> tuple[str, ...]:
-    """A combination of config values as text, so that unset (NaN) equals unset."""
-    return tuple(labels.value(v) for v in combo)
-
-
-def distinct(combos: Iterable[tuple]) -> list[tuple]:
-    """`combos` without repeats (unset equal to unset), in first-seen order."""
-    seen: dict[tuple[str, ...], tuple] = {}
-    for combo in combos:
-        seen.setdefault(key(combo), combo)
-    return list(seen.values())
-
-
-def accuracy_vs_epoch(
-    number: int, where: str, lines: Lines, by_epoch: pd.DataFrame, rounds: pd.DataFrame
-) -> Figure:
+def accuracy_vs_epoch(part: Part) -> Figure:
+    lines, rounds = part.lines, part.rounds
+    by_epoch = describe(part.table("epochs"), [*lines.keys, "epoch"], ["test_acc"])
     panels = lines.panels()
-    fig, axes = new_figure(number, "test accuracy vs epoch", where, titles(panels))
+    fig, axes = new_figure([p.title for p in panels])
     for ax, panel in zip(axes, panels, strict=True):
         for line, colour, label in panel.each(by_epoch):
-            plot_mean(ax, line, "epoch", "test_acc", colour, label, 100)
-        for i, epoch in enumerate(pruning_epochs(panel.rows(rounds))):
+            plot_mean(ax, line, "epoch", "test_acc", colour, label, 100, marker=None)
+        rows = panel.rows(rounds)
+        last = rows.groupby("run")["epoch"].transform("max")
+        for i, epoch in enumerate(sorted(rows.loc[rows["epoch"] < last, "epoch"].unique())):
             ax.axvline(
                 epoch, color="0.6", lw=0.8, ls=":", zorder=0, label=None if i else "prune + rewind"
             )
@@ -162,197 +219,214 @@ def accuracy_vs_epoch(
     return finish(fig, axes)
 
 
-def accuracy_per_round(
-    number: int, where: str, lines: Lines, by_round: pd.DataFrame, rounds: pd.DataFrame
-) -> Figure:
-    panels = lines.panels()
-    fig, axes = new_figure(number, "test accuracy at the end of each round", where, titles(panels))
-    for ax, panel in zip(axes, panels, strict=True):
-        for line, colour, label in panel.each(by_round):
-            plot_mean(ax, line, "round", "test_acc", colour, label, 100, marker="o")
-        ax.set(xlabel="round (pruning steps before it; sampled just before the next)")
-        ax.set(ylabel="test accuracy (%)")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        epoch_axis(ax, epochs_per_round(panel.rows(rounds)))
-    return finish(fig, axes)
+def early_stop(part: Part) -> Figure:
+    name = labels.early_stop(part.early_stop)
+    metrics = {part.early_stop: ("", f"{name} (of min. val. loss, in round)")}
+    fig, drawn = curves(part.lines, part.by_round, metrics, part.rounds[LEVEL])
+    return finish(fig, [ax for ax, _, _ in drawn])
 
 
-def epoch_axis(ax: Axes, per_round: float | None) -> None:
-    """An epoch axis on top of a round axis, where every run's rounds last `per_round` epochs."""
-    if per_round:
-        top = ax.secondary_xaxis(
-            "top", functions=(lambda r: (r + 1) * per_round, lambda e: e / per_round - 1)
-        )
-        top.set_xlabel("epoch")
-        top.xaxis.set_major_locator(MaxNLocator(integer=True))
+def health_curves(part: Part, metrics: dict[str, tuple[str, str]]) -> tuple[Figure, list[Axes]]:
+    health = part.table("health")
+    by_round = describe(health, [*part.lines.keys, "round"], [*HEALTH, LEVEL])
+    fig, drawn = curves(part.lines, by_round, metrics, part.rounds[LEVEL])
+    return fig, [ax for ax, _, _ in drawn]
 
 
-def accuracy_vs_weights(
-    number: int, where: str, lines: Lines, by_round: pd.DataFrame, rounds: pd.DataFrame
-) -> Figure:
-    panels = lines.through_levels().panels()
-    fig, axes = new_figure(number, "test accuracy vs weights remaining", where, titles(panels))
-    for ax, panel in zip(axes, panels, strict=True):
-        dense_lines = False
-        for line, colour, label in panel.each(by_round):
-            plot_mean(ax, line, f"{LEVEL}_mean", "test_acc", colour, label, 100, marker="o")
-            dense = line.loc[line[f"{LEVEL}_mean"] == 100, "test_acc_mean"]
-            if len(dense):
-                ax.axhline(100 * dense.iloc[0], color=colour, ls="--", lw=0.9, alpha=0.8)
-                dense_lines = True
-        if dense_lines:
-            label = "dense baseline (round 0) of each line"
-            ax.plot([], [], color="0.4", ls="--", lw=0.9, label=label)
-        weights_axis(ax, rounds[LEVEL])
-        ax.set(ylabel="test accuracy (%)")
-    return finish(fig, axes)
-
-
-def early_stop_vs_weights(
-    number: int,
-    where: str,
-    lines: Lines,
-    by_round: pd.DataFrame,
-    rounds: pd.DataFrame,
-    early_stop: str,
-) -> Figure:
-    name = labels.early_stop(early_stop)
-    panels = lines.through_levels().panels()
-    fig, axes = new_figure(number, f"{name} vs weights remaining", where, titles(panels))
-    for ax, panel in zip(axes, panels, strict=True):
-        for line, colour, label in panel.each(by_round):
-            plot_mean(ax, line, f"{LEVEL}_mean", early_stop, colour, label, marker="o")
-        weights_axis(ax, rounds[LEVEL])
-        ax.set(ylabel=f"{name} (of min. val. loss, in round)")
-    return finish(fig, axes)
-
-
-def new_figure(
-    number: int,
-    title: str,
-    where: str,
-    panels: Sequence[str] = (),
-    metrics: Sequence[str] = (),
-    band: str = BAND,
-) -> tuple[Figure, list[Axes]]:
-    """A numbered figure: one plot, or a grid of panels under one title, their y axes shared
-    per metric. `panels` are the panels' titles (none or one empty: a single plot); with
-    `metrics`, one row per panel and one column per metric, in row order; without, three
-    panels to a row."""
-    titles = list(panels) or [""]
-    if metrics:
-        titles = [": ".join(filter(None, (t, m))) for t in titles for m in metrics]
-    if titles == [""]:
-        fig = Figure(figsize=(7.5, 4.6), layout="constrained")
-        ax = fig.add_subplot()
-        ax.set_title(f"Figure {number}: {title} ({where})\n{band}", fontsize=10, loc="left")
-        ax.grid(True, color="0.9", lw=0.6)
-        return fig, [ax]
-    columns = len(metrics) or min(3, len(titles))
-    rows = -(-len(titles) // columns)
-    size = (5.5 * columns, 4.6 if rows == 1 else 3.6 * rows + 0.8)
-    fig = Figure(figsize=size, layout="constrained")
-    grid = fig.subplots(rows, columns, squeeze=False, sharey="col" if metrics else True)
-    fig.suptitle(f"Figure {number}: {title} ({where})\n{band}", fontsize=10, x=0.01, ha="left")
-    axes = list(grid.ravel())
-    for ax in axes[len(titles) :]:
-        ax.remove()
-    for ax, panel_title in zip(axes, titles, strict=False):
-        ax.set_title(panel_title, fontsize=9, loc="left")
-        ax.grid(True, color="0.9", lw=0.6)
-    return fig, axes[: len(titles)]
-
-
-def titles(panels: Sequence[Lines]) -> list[str]:
-    return [panel.title for panel in panels]
-
-
-def finish(fig: Figure, axes: Sequence[Axes]) -> Figure:
-    """The legend: in the first plot where every plot draws the same lines, else one legend of
-    every line in any panel, beside the panels."""
-    entries: dict[str, Artist] = {}
+def dead_units(part: Part) -> Figure:
+    fig, axes = health_curves(part, {"dead_hidden_pct": ("", "dead units (% of hidden units)")})
     for ax in axes:
-        handles, names = ax.get_legend_handles_labels()
-        for handle, name in zip(handles, names, strict=True):
-            entries.setdefault(name, handle)
-    if all(ax.get_legend_handles_labels()[1] == list(entries) for ax in axes):
-        axes[0].legend(fontsize=8, frameon=False)
-        return fig
-    # the lines (solid) in label order, which is their colour order; then the dashed references
-    order = sorted(entries, key=lambda name: (entries[name].get_linestyle() != "-", name))
-    fig.legend([entries[n] for n in order], order, loc="outside right upper", fontsize=8)
-    return fig
+        ax.set_ylim(bottom=0)
+    return finish(fig, axes)
 
 
-def plot_mean(
-    ax: Axes,
-    line: pd.DataFrame,
-    x: str,
-    metric: str,
-    colour: str,
-    label: str,
-    scale: float = 1.0,
-    marker: str | None = None,
-    ls: str = "-",
-) -> None:
-    """The mean as a line, its CI as a band (absent where a single seed gives no CI)."""
-    line = line.sort_values(x)
-    xs = line[x].to_numpy()
-    ax.plot(
-        xs, scale * line[f"{metric}_mean"], color=colour, label=label, marker=marker, ms=3, ls=ls
-    )
-    low, high = scale * line[f"{metric}_ci_low"], scale * line[f"{metric}_ci_high"]
-    ax.fill_between(xs, low, high, color=colour, alpha=0.18, lw=0)
+def weight_scale(part: Part) -> Figure:
+    first = part.table("health")["first_layer"].iloc[0]
+    ylabel = "weight RMS ÷ intended RMS (×)"
+    metrics = {
+        "rms_ratio_first": (f"first layer ({first})", ylabel),
+        "rms_ratio": ("whole network (layers weighted by surviving weights)", ylabel),
+    }
+    fig, axes = health_curves(part, metrics)
+    for ax in axes:
+        ax.axhline(1, color="0.3", ls="--", lw=0.9, label="1: as the init intends")
+    return finish(fig, axes)
 
 
-def weights_axis(ax: Axes, levels: pd.Series) -> None:
-    """% weights remaining on a log axis, decreasing to the right, ticks at levels reached that
-    are far enough apart not to overlap (fewer in a narrow panel)."""
-    ax.set_xscale("log")
-    ticks = sorted(levels.round(2).unique(), reverse=True)
-    narrow = ax.get_subplotspec().get_gridspec().ncols > 1
-    ax.xaxis.set_major_locator(FixedLocator(spread(ticks, MAX_TICKS // 2 if narrow else MAX_TICKS)))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: labels.level(v).rstrip("%")))
-    ax.set_xlim(1.2 * ticks[0], ticks[-1] / 1.2)  # decreasing; the same range in every panel
-    ax.set_xlabel("weights remaining (% of the dense network, log scale)")
+def signal(part: Part) -> Figure:
+    health = part.table("health")
+    first, output = health["first_layer"].iloc[0], health["output_layer"].iloc[0]
+    metrics = {
+        "act_rms_out": (f"output layer ({output}): forward", "RMS of the logits (log scale)"),
+        "grad_norm_first": (
+            f"first layer ({first}): backward",
+            "L2 norm of the masked weight gradient (log scale)",
+        ),
+    }
+    fig, axes = health_curves(part, metrics)
+    for ax in axes:
+        ax.set_yscale("log", nonpositive="clip")
+    return finish(fig, axes)
 
 
-def spread(ticks: Sequence[float], count: int) -> list[float]:
-    """Of decreasing positive `ticks`, the first and each next at least 1/count of the log
-    range below the last one kept."""
-    gap = (math.log(ticks[0]) - math.log(ticks[-1])) / count
-    kept = [ticks[0]]
-    for tick in ticks[1:]:
-        if math.log(kept[-1]) - math.log(tick) >= gap * (1 - 1e-9):  # rounding
-            kept.append(tick)
-    return kept
+def mask_overlap(part: Part) -> Figure:
+    """One line style per setting of the factors besides the init, or one panel each past
+    len(STYLES) (then without the pair counts, which differ between panels)."""
+    pooled = part.pooled_overlap
+    varying = labels.varying_keys(pooled, part.lines.keys)
+    others = [k for k in varying if k not in labels.LEVEL_KEYS]
+    groups = list(pooled.groupby(others, dropna=False, sort=True)) if others else []
+    groups = groups or [((), pooled)]
+    names = [labels.setting_label(dict(zip(others, c, strict=True)), others) for c, _ in groups]
+    split = len(groups) > len(STYLES)
+    fig, axes = new_figure(names if split else [""])
+    for i, ((_, rows), setting) in enumerate(zip(groups, names, strict=True)):
+        ax, style = (axes[i], "-") if split else (axes[0], STYLES[i])
+        suffix = f", {setting}" if setting and not split else ""
+        for kind, (colour, name) in PAIRS.items():
+            line = rows[rows["comparison"] == kind]
+            if len(line):
+                pairs = "" if split else f" ({line['n_pairs'].max()} pairs)"
+                plot_mean(ax, line, LEVEL, "jaccard", colour, f"{name}{suffix}{pairs}", ls=style)
+        chance = rows.groupby(LEVEL)["chance_mean"].mean()
+        label = f"chance: random masks of the same per-layer sparsity{suffix}"
+        ax.plot(chance.index, chance, color="0.5", ls=":", lw=1.2, label=label)
+    for ax in axes:
+        weights_axis(ax, part.rounds[LEVEL])
+        ax.set(ylabel="Jaccard index |A∩B| / |A∪B| of the masks", ylim=(0, 1.02))
+    return finish(fig, axes)
 
 
-def pruning_epochs(rounds: pd.DataFrame) -> list[int]:
-    """Epochs after which the runs pruned and rewound (the end of every round but the last)."""
-    last = rounds.groupby("run")["epoch"].transform("max")
-    return sorted(rounds.loc[rounds["epoch"] < last, "epoch"].unique())
+@dataclass(frozen=True)
+class Spec:
+    """One figure: its file name's slug, title, drawing, the Part table it needs and what the
+    report says it shows (after 'Figure n')."""
+
+    slug: str
+    title: str
+    draw: Callable[[Part], Figure]
+    caption: str
+    needs: str = "rounds"
+    band: str = BAND
+
+    def words(self, part: Part) -> dict[str, str]:
+        reference = part.analysis.options.reference
+        return {
+            "early_stop": labels.early_stop(part.early_stop),
+            "reference": reference or "the best line at that level",
+            "dose": str(part.analysis.dose_factor),
+        }
 
 
-def epochs_per_round(rounds: pd.DataFrame) -> float | None:
-    """The epochs a round lasts when all runs share it, else None (then no epoch axis)."""
-    per_round = (rounds["epoch"] / (rounds["round"] + 1)).to_numpy()
-    return float(per_round[0]) if np.allclose(per_round, per_round[0], rtol=1e-3) else None
+FIGURES = (
+    Spec(
+        "differences",
+        "test accuracy: each line minus {reference}",
+        differences,
+        "shows, per level, how far each init's mean test accuracy is from {reference} (percentage "
+        "points ± the half-width of the 95% CI of the difference; paired by seed where the two "
+        "ran the same seeds, else Welch); * and bold: significant after Holm's correction over the "
+        "comparisons at that level (α=0.05); 'ref' marks the reference and its accuracy",
+        "differences",
+        "cells: difference ± CI half-width (pp); * significant (paired t or Welch, Holm, α=0.05)",
+    ),
+    Spec(
+        "test-acc-vs-weights",
+        "test accuracy vs weights remaining",
+        accuracy_vs_weights,
+        "plots test accuracy at the end of each round against the weights remaining, and beside "
+        "it each line's change from its runs' own dense round 0 (paired by seed); an axis that "
+        f"would have to reach more than {CLIP_PP} points below the others to show a collapsing "
+        "line stops there and names the lines it cuts",
+    ),
+    Spec(
+        "dose-response",
+        "test accuracy against {dose}",
+        dose_response,
+        "plots test accuracy and its change from the dense round 0 against {dose} (log scale), "
+        "at the rounds nearest the chosen weights-remaining levels",
+        "dose",
+    ),
+    Spec(
+        "predictors",
+        "θ0 statistics as predictors of robustness",
+        predictors,
+        "gives, for each statistic of the network at θ0 (predictors.csv), Spearman's ρ over runs "
+        "with the test accuracy at the sparse levels and with its change from dense, on the "
+        "seeds that chose the best statistic (hollow) and on the seeds kept to confirm it "
+        "(filled); the chosen statistic is in bold",
+        "correlations",
+        "bars: 95% percentile bootstrap CI over runs",
+    ),
+    Spec(
+        "test-acc-vs-epoch",
+        "test accuracy vs epoch",
+        accuracy_vs_epoch,
+        "follows test accuracy through training, every round one after another (dotted: the "
+        "pruning steps)",
+        "epochs",
+    ),
+    Spec(
+        "early-stop",
+        "{early_stop} vs weights remaining",
+        early_stop,
+        "shows the {early_stop}: when, within each round, validation loss was lowest",
+    ),
+    Spec(
+        "dead-units",
+        "dead hidden units vs weights remaining",
+        dead_units,
+        "counts the hidden units left dead: no surviving incoming weight, or no surviving "
+        "weight of the next layer reading them (all layers but the output layer)",
+        "health",
+    ),
+    Spec(
+        "weight-scale",
+        "survivors' RMS ÷ the RMS intended for their fan-in",
+        weight_scale,
+        "divides the survivors' RMS by the RMS the init's formula intends for their surviving "
+        "fan-in (1: as intended; below 1: too small for the inputs a unit has left)",
+        "health",
+    ),
+    Spec(
+        "signal",
+        "signal at the rewind point (fixed batch) vs weights remaining",
+        signal,
+        "follows a fixed batch through the rewound network: the RMS of the logits, and the "
+        "norm of the first layer's masked loss gradient",
+        "health",
+    ),
+    Spec(
+        "mask-overlap",
+        "mask overlap vs weights remaining",
+        mask_overlap,
+        "compares the masks of two runs at the same sparsity by their Jaccard index "
+        "|A∩B| / |A∪B| over all prunable weights, pooled over pairs of each kind; pairs share "
+        "runs, so they are not independent and their CIs are descriptive only",
+        "pooled_overlap",
+        PAIR_BAND,
+    ),
+)
 
 
-def save(
-    figure: Figure, number: int, model: str, data: str, slug: str, out_dir: Path
-) -> FigureFiles:
-    """figure<number>-<model>-<data>-<slug> as PNG (150 dpi) and SVG, each written atomically;
-    the SVG without a date, reproducible. The caption is the title's first line (the figure's
-    own title where it has panels)."""
-    title = figure.get_suptitle() or figure.axes[0].get_title(loc="left")
-    stem = out_dir / f"figure{number}-{model}-{data}-{slug}"
-    paths = stem.with_suffix(".png"), stem.with_suffix(".svg")
-    for path, metadata in zip(paths, ({}, {"Date": None}), strict=True):
-        buffer = io.BytesIO()
-        with rc_context({"svg.hashsalt": stem.name}):  # SVG element ids from the name, not uuid4
-            figure.savefig(buffer, format=path.suffix[1:], dpi=150, metadata=metadata)
-        write_atomic(path, buffer.getvalue())
-    return FigureFiles(number, labels.set_name(model, data), title.split("\n")[0], *paths, slug)
+def draw(part: Part, first: int = 1) -> list[tuple[Spec, Figure, str]]:
+    """Every figure of FIGURES that `part` has the data for, numbered from `first`:
+    (entry, figure, caption)."""
+    drawn = []
+    for spec in FIGURES:
+        if part.has(spec.needs):
+            words = spec.words(part)
+            figure = spec.draw(part)
+            caption = number(
+                figure, first + len(drawn), spec.title.format(**words), part.name, spec.band
+            )
+            drawn.append((spec, figure, caption))
+    return drawn
+
+
+def save_all(part: Part, first: int, out_dir: Path) -> list[FigureFiles]:
+    """draw() and save each figure; the figures' files in number order."""
+    return [
+        save(figure, first + i, caption, (part.model, part.data), spec.slug, out_dir)
+        for i, (spec, figure, caption) in enumerate(draw(part, first))
+    ]

@@ -1,177 +1,397 @@
-"""The findings, written out from the statistics: one paragraph per model and data set.
+"""The answer, written out from the statistics: a few findings per model and data set, each one
+sentence with its numbers and CIs, a one-line takeaway (a slide's title) and the figure and table
+that show it; and what the results do not cover.
 
-Each paragraph leads with the sparsest level at which inits were compared (where pruning has had
-the most effect), gives the best init's lead with its CI and Holm-adjusted p values, each init's
-change from its own dense baseline, the diagnostics there that may explain it (the best against
-the least accurate init: dead hidden units, the survivors' weight scale, how much their masks
-overlap), and how often the best init's lead held across all levels.
+0. where one line was run, how accurate it is (nothing to compare);
+1. how far down every line stays within SMALL (1 pp) of the reference, the largest gap there,
+   how many of those differences are significant and the smallest the seeds could detect (MDD);
+2. the sparsest level: the best line, how many fall significantly behind, the runner-up;
+3. the cost of pruning: down to where no init loses to its own dense round 0, and how much at
+   the sparsest level;
+4. the dose (a numeric factor such as init.scale): where accuracy peaks and what the worst
+   value costs, paired by seed, sparse against dense;
+5. the θ0 statistic chosen on some seeds as the best predictor of robustness, tested on others;
+6. (room permitting) the diagnostics of the best and the worst line at the sparsest level.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
 from prune_ready.analyze import labels
-from prune_ready.analyze.overlap import ALL, SAME_INIT, SAME_SEED
-from prune_ready.analyze.stats import LEVEL, select
+from prune_ready.analyze.analysis import Analysis, Part
+from prune_ready.analyze.overlap import SAME_INIT, SAME_SEED
+from prune_ready.analyze.stats import ALPHA, LEVEL, paired, select, variant_keys
 
-ALPHA = 0.05
+MOST = 5  # findings per model and data set
+SMALL = 0.01  # a difference of accuracies the findings call small: 1 percentage point
 
 
-def findings(
-    summary: pd.DataFrame,
-    comparisons: pd.DataFrame,
-    dense: pd.DataFrame,
-    factors: Sequence[str],
-    health: pd.DataFrame,
-    overlap: pd.DataFrame,
-) -> dict[str, str]:
-    """'<model> on <data>' -> its findings paragraph. `health` (the network's diagnostics per
-    config and round, Analysis.health_summary) and `overlap` (mask_overlap) add the evidence."""
-    others = labels.series_keys(factors)[1:]
-    paragraphs = {}
-    for (model, data), rows in summary.groupby(labels.SET_KEYS, sort=True):
-        sentences = []
-        varying = [k for k in others if rows[k].nunique(dropna=False) > 1]
-        parts = rows.groupby(varying, dropna=False, sort=True) if varying else [((), rows)]
-        for combo, part in parts:
-            setting = dict(zip(varying, combo, strict=True))
-            where = {"model": model, "data": data, **setting}
-            prefix = ", ".join(f"{k}={labels.value(v)}" for k, v in setting.items())
-            prefix = f"With {prefix}: " if prefix else ""
-            diagnostics = select(health, where), select(overlap, where)
-            sentences.append(
-                prefix
-                + describe_part(
-                    part, select(comparisons, where), select(dense, where), *diagnostics
-                )
+@dataclass(frozen=True)
+class Finding:
+    title: str  # the takeaway, one line
+    text: str  # one sentence: the numbers, their CIs and how they were tested
+    figure: str | None = None  # the slug of the figure that shows it (figures.FIGURES)
+    table: str | None = None  # the analysis table that holds its numbers (report.TABLES)
+
+
+def findings(part: Part) -> list[Finding]:
+    """Up to MOST findings of one model and data set, in the order above."""
+    found = [
+        single(part),
+        agreement(part),
+        sparsest(part),
+        cost(part),
+        dose(part),
+        prediction(part),
+        diagnosis(part),
+    ]
+    return [f for f in found if f is not None][:MOST]
+
+
+def seeds(counts: Sequence[int]) -> str:
+    low, high = int(min(counts)), int(max(counts))
+    return f"{low} seed{'s' if high > 1 else ''}" if low == high else f"{low}-{high} seeds"
+
+
+def used_seeds(table: pd.DataFrame) -> str:
+    """The seeds the comparisons in `table` rest on: pairs where paired, else the line's runs."""
+    return seeds(table["n_pairs"].where(table["test"] == "paired", table["n_line"]))
+
+
+def method(table: pd.DataFrame) -> str:
+    """How the differences in `table` were tested."""
+    tests = set(table["test"])
+    if tests == {"paired"}:
+        return "paired by seed"
+    return "Welch's t" if tests == {"welch"} else "paired by seed where the seeds match, else Welch"
+
+
+def reference_words(part: Part, where: str = "at each level") -> str:
+    reference = part.analysis.options.reference
+    return reference if reference else f"the best line {where}"
+
+
+def single(part: Part) -> Finding | None:
+    """Where one line was run, nothing is compared: how accurate it is at the sparsest level."""
+    summary = part.table("summary")
+    if len(part.lines.labels) > 1 or summary.empty:
+        return None
+    last = summary.loc[summary[LEVEL].idxmin()]
+    name, level = next(iter(part.lines.labels.values())), labels.level(last[LEVEL])
+    return Finding(
+        f"Only {name} was run: {labels.acc(last['test_acc_mean'])} at {level}",
+        f"Only {name} was run, so nothing is compared; at {level} weights remaining it reaches "
+        f"{labels.acc(last['test_acc_mean'])} test accuracy "
+        f"{labels.ci_pp(last['test_acc_ci_low'], last['test_acc_ci_high'])} over {seeds([last['n']])}.",
+        "test-acc-vs-weights",
+        "accuracy",
+    )
+
+
+def agreement(part: Part) -> Finding | None:
+    """How far down every line stays within SMALL of the reference (leaving out, and naming, the
+    lines already further off at the densest level), and what was significant there: a small
+    difference can be significant with consistent seeds, or a large one not."""
+    table = part.table("differences")
+    if table.empty:
+        return None
+    densest = table[table[LEVEL] == table[LEVEL].max()]
+    apart = densest[densest["diff"].abs() > SMALL]
+    how = f"{method(table)}, {used_seeds(table)}, Holm over each level's comparisons"
+    if len(apart) == len(densest):
+        worst = densest.loc[densest["diff"].abs().idxmax()]
+        return Finding(
+            f"Already at {labels.level(worst[LEVEL])}, every line differs by more than "
+            f"{labels.pp(SMALL)}",
+            f"Already at {labels.level(worst[LEVEL])} weights remaining every line differs from "
+            f"{reference_words(part, 'there')} by more than {labels.pp(SMALL)}, the most "
+            f"{worst['line']}: {labels.pp(worst['diff'], True)} "
+            f"{labels.ci_pp(worst['ci_low'], worst['ci_high'])} ({how}).",
+            "differences",
+            "differences",
+        )
+    rest = table[~table["line"].isin(apart["line"])]
+    gaps = rest["diff"].abs().groupby(rest[LEVEL]).max().sort_index(ascending=False)
+    close = gaps.index[: int((gaps <= SMALL).cumprod().sum())]
+    rows = rest[rest[LEVEL].isin(close)]
+    gap = rows.loc[rows["diff"].abs().idxmax()]
+    significant = rows[rows["p_holm"] < ALPHA]
+    down, every = labels.level(close[-1]), "every line" if apart.empty else "every other line"
+    text = (
+        f"Down to {down} weights remaining {every} stays within "
+        f"{labels.pp(abs(gap['diff']))} of {reference_words(part)}: the largest gap is "
+        f"{gap['line']} at {labels.level(gap[LEVEL])}, {labels.pp(gap['diff'], True)} "
+        f"{labels.ci_pp(gap['ci_low'], gap['ci_high'])}; {count(len(significant), len(rows))} "
+        f"there {'is' if len(significant) == 1 else 'are'} significant ({how}), and the median "
+        f"minimum detectable difference (80% power) is {labels.pp(rows['mdd'].median())}"
+    )
+    if len(close) < len(gaps):
+        text += f"; at {labels.level(gaps.index[len(close)])} the gap grows to " + labels.pp(
+            gaps.iloc[len(close)]
+        )
+    if len(apart):
+        off = [
+            f"{r.line} ({labels.pp(r.diff, True)} {labels.ci_pp(r.ci_low, r.ci_high)})"
+            for r in apart.itertuples()
+        ]
+        text += f"; {' and '.join(off)} {'is' if len(off) == 1 else 'are'} further off from the densest level on"
+    reference = part.analysis.options.reference or "the best"
+    return Finding(
+        f"Down to {down} of the weights, {'all' if apart.empty else 'the other'} lines stay "
+        f"within {labels.pp(abs(gap['diff']))} of {reference}"
+        + ("" if apart.empty else f" ({' and '.join(apart['line'])} apart from the start)"),
+        text + ".",
+        "differences",
+        "differences",
+    )
+
+
+def count(k: int, n: int, noun: str = "comparison") -> str:
+    """'1 of 8 comparisons', '0 of 3 comparisons'."""
+    return f"{k} of {n} {noun}{'s' if n != 1 else ''}"
+
+
+def sparsest(part: Part) -> Finding | None:
+    table = part.table("differences")
+    if table.empty:
+        return None
+    clauses, takeaways = [], []
+    for setting, rows in part.settings(table):
+        at = rows[rows[LEVEL] == rows[LEVEL].min()]
+        first = at.iloc[0]
+        behind = at[at["p_holm"] < ALPHA]
+        runner = at.loc[at["diff"].idxmax()]
+        worst = at.loc[at["diff"].idxmin()]
+        where = f"{setting}: " if setting else ""
+        near = int((at["diff"].abs() <= SMALL).sum())
+        clause = (
+            f"{where}at {labels.level(first[LEVEL])} weights remaining (the sparsest), "
+            f"{first['reference']} reaches {labels.acc(first['reference_mean'])}; "
+            f"{count(near, len(at), 'other line')} {'is' if near == 1 else 'are'} within "
+            f"{labels.pp(SMALL)} of it and {len(behind)} "
+            f"{'falls' if len(behind) == 1 else 'fall'} significantly behind"
+        )
+        if len(behind):
+            clause += (
+                f" (the furthest {worst['line']}, {labels.pp(worst['diff'], True)} "
+                f"{labels.ci_pp(worst['ci_low'], worst['ci_high'])})"
             )
-        paragraphs[labels.set_name(model, data)] = " ".join(sentences)
-    return paragraphs
-
-
-def describe_part(
-    summary: pd.DataFrame,
-    comparisons: pd.DataFrame,
-    dense: pd.DataFrame,
-    health: pd.DataFrame,
-    overlap: pd.DataFrame,
-) -> str:
-    if comparisons.empty:
-        last = summary[summary["round"] == summary["round"].max()].iloc[0]
-        text = (
-            f"only {last['init']} was run; at {labels.level(last[LEVEL])} weights remaining "
-            f"(round {last['round']}) it reaches {labels.acc(last['test_acc_mean'])} test accuracy "
-            f"{labels.ci_pp(last['test_acc_ci_low'], last['test_acc_ci_high'])} over "
-            f"{last['n']} seed{'s' if last['n'] > 1 else ''}."
+        clause += (
+            f"; the nearest, {runner['line']}, is {labels.pp(runner['diff'], True)} "
+            f"{labels.ci_pp(runner['ci_low'], runner['ci_high'])}, with an MDD of "
+            f"{labels.pp(runner['mdd'])}"
         )
-        diagnosed = evidence(health, overlap, last["round"], last["init"], None)
-        return text[0].upper() + text[1:] + dense_sentence(dense, last["round"]) + diagnosed
-    sparsest = comparisons["round"].max()
-    at = comparisons[comparisons["round"] == sparsest]
-    runner_up = at.loc[at["diff"].idxmin()]
-    n = sorted({*at["n_best"], *at["n_other"]})
-    seeds = (f"{n[0]}" if len(n) == 1 else f"{n[0]}-{n[-1]}") + (
-        " seed" if n[-1] == 1 else " seeds"
-    )
-    lead = (
-        f"At {labels.level(at[LEVEL].iloc[0])} weights remaining (round {sparsest}, the sparsest "
-        f"level compared, {seeds} per init), {at['best'].iloc[0]} is best with "
-        f"{labels.acc(at['best_mean'].iloc[0])} test accuracy, ahead of {runner_up['other']} by "
-        f"{labels.pp(runner_up['diff'])} {labels.ci_pp(runner_up['ci_low'], runner_up['ci_high'])}; "
-    )
-    tests = ", ".join(verdict(row.p_holm, row.other) for row in at.itertuples())
-    worst = at.loc[at["other_mean"].idxmin(), "other"]
-    diagnosed = evidence(health, overlap, sparsest, at["best"].iloc[0], worst)
-    return (
-        lead
-        + tests
-        + "."
-        + dense_sentence(dense, sparsest)
-        + diagnosed
-        + " "
-        + across_levels(comparisons)
+        clauses.append(clause)
+        takeaways.append(
+            f"{where}at {labels.level(first[LEVEL])}, {first['reference']} is best; "
+            f"{count(len(behind), len(at), 'line')} significantly behind"
+        )
+    text = "; ".join(clauses)
+    return Finding(
+        capital(
+            takeaways[0]
+            if len(takeaways) == 1
+            else "At each setting's sparsest level, " + "; ".join(takeaways)
+        ),
+        f"{capital(text)} ({method(table)}, {used_seeds(table)}, Holm).",
+        "differences",
+        "differences",
     )
 
 
-def verdict(p_holm: float, other: str) -> str:
-    """E.g. 'not significant vs xavier_normal (p=0.21, Holm)'."""
-    if pd.isna(p_holm):
-        return f"untested vs {other} (a test needs 2+ seeds per init)"
-    word = "significant" if p_holm < ALPHA else "not significant"
-    return f"{word} vs {other} ({labels.p_value(p_holm)}, Holm)"
+def capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
-def dense_sentence(dense: pd.DataFrame, round_: int) -> str:
-    at = dense[dense["round"] == round_]
-    if at.empty:
-        return ""
-    changes = ", ".join(
-        f"{row.init} {labels.pp(row.diff, sign=True)} {labels.ci_pp(row.ci_low, row.ci_high)}"
-        for row in at.itertuples()
+def cost(part: Part) -> Finding | None:
+    table = part.table("dense")
+    if table.empty:
+        return None
+    table = table.assign(line=labels.line_labels(table, labels.series_keys(part.factors)))
+    loses = (table["ci_high"] < 0).groupby(table[LEVEL]).any().sort_index(ascending=False)
+    kept = loses.index[: int((~loses).cumprod().sum())]
+    at = table[table[LEVEL] == table[LEVEL].min()]
+    least, most = at.loc[at["diff"].idxmax()], at.loc[at["diff"].idxmin()]
+    sparse = labels.level(at[LEVEL].iloc[0])
+    if len(kept) == len(loses):
+        keep = f"No line loses significantly to its own dense round 0 at any level down to {sparse}"
+    elif len(kept):
+        keep = (
+            f"No line loses significantly to its own dense round 0 down to {labels.level(kept[-1])}"
+        )
+    else:
+        keep = (
+            f"From the first pruned level, {labels.level(loses.index[0])}, on, some line loses "
+            "significantly to its own dense round 0"
+        )
+    span = f"between {labels.pp(most['diff'], True)} and {labels.pp(least['diff'], True)}"
+    return Finding(
+        (
+            f"No significant loss to dense down to {labels.level(kept[-1])}"
+            if len(kept)
+            else f"Losses to dense from {labels.level(loses.index[0])} on"
+        )
+        + f"; at {sparse} the lines change by {span}",
+        f"{keep} (paired by seed, {seeds(table['n'])}, 95% t CIs, not corrected for the many "
+        f"levels); at {sparse} the change ranges from {least['line']} "
+        f"{labels.pp(least['diff'], True)} {labels.ci_pp(least['ci_low'], least['ci_high'])} "
+        f"to {most['line']} {labels.pp(most['diff'], True)} "
+        f"{labels.ci_pp(most['ci_low'], most['ci_high'])}.",
+        "test-acc-vs-weights",
+        "dense",
     )
-    return (
-        f" Against their own dense baselines (round 0 of the same run, paired by seed): {changes}."
-    )
 
 
-def across_levels(comparisons: pd.DataFrame) -> str:
-    """How often each init is best, and at how many levels its lead is significant vs all."""
-    per_level = comparisons.groupby("round").agg(
-        best=("best", "first"), significant=("p_holm", lambda p: bool((p < ALPHA).all()))
-    )
-    counts = per_level["best"].value_counts()
-    best = ", ".join(
-        f"{init} {'is best ' if i == 0 else ''}at {k}" for i, (init, k) in enumerate(counts.items())
-    )
-    return (
-        f"Over the {len(per_level)} levels compared, {best}; the best init's lead over every "
-        f"other init is significant (Holm, α={ALPHA}) at "
-        f"{int(per_level['significant'].sum())} of the {len(per_level)}."
-    )
-
-
-def evidence(
-    health: pd.DataFrame, overlap: pd.DataFrame, round_: int, best: str, worst: str | None
-) -> str:
-    """E.g. ' At 0.40% weights remaining (means over seeds), a leaves 3.1% of hidden units dead vs
-    12.0% for b; its survivors' RMS is ...', or '' where the runs have no diagnostics."""
-    at = health[health["round"] == round_].set_index("init")
-    clauses = []
-    if best in at.index:
-        dead, ratio = at["dead_hidden_pct_mean"], at["rms_ratio_mean"]
+def dose(part: Part) -> Finding | None:
+    factor, table = part.analysis.dose_factor, part.table("dose")
+    if factor is None or table.empty:
+        return None
+    rounds = part.rounds
+    sparse, dense = table["round"].max(), table["round"].min()
+    keys = [k for k in labels.series_keys(part.factors) if k != factor]
+    clauses, titles = [], []
+    for combo, rows in table[table["round"] == sparse].groupby(keys, dropna=False, sort=True):
+        if rows[factor].nunique() < 2:
+            continue
+        where = dict(zip(keys, combo, strict=True))
+        best = rows.loc[rows["test_acc_mean"].idxmax()]
+        worst = rows.loc[rows["test_acc_mean"].idxmin()]
+        gaps = [
+            paired_gap(select(rounds, where), factor, worst[factor], best[factor], r)
+            for r in (sparse, dense)
+        ]
+        name = labels.series_label(where, labels.varying_keys(rows, keys))
+        level = labels.level(best[LEVEL])
         clauses.append(
-            f"{best} leaves {dead[best]:.1f}% of hidden units dead" + versus(dead, worst, "{:.1f}%")
+            f"at {level} weights remaining, {name} does best at {factor}={best[factor]:g} "
+            f"({labels.acc(best['test_acc_mean'])}); {factor}={worst[factor]:g} differs from it "
+            f"by {labels.pp(gaps[0].diff, True)} {labels.ci_pp(gaps[0].low, gaps[0].high)} "
+            f"there and by {labels.pp(gaps[1].diff, True)} "
+            f"{labels.ci_pp(gaps[1].low, gaps[1].high)} in the dense round 0"
         )
-        clauses.append(
-            f"its survivors' RMS is {ratio[best]:.2f}× the RMS its init intends for their "
-            f"fan-in" + versus(ratio, worst, "{:.2f}×")
+        titles.append(
+            f"{name}: {factor}={best[factor]:g} does best at {level}; "
+            f"{factor}={worst[factor]:g} costs {labels.pp(-gaps[0].diff)}"
         )
-    clauses += mask_clause(overlap[overlap["round"] == round_])
     if not clauses:
-        return ""
-    level = pd.concat([at[LEVEL], overlap.loc[overlap["round"] == round_, LEVEL]]).mean()
-    return (
-        f" At {labels.level(level)} weights remaining (means over seeds), "
-        + "; ".join(clauses)
-        + "."
+        return None
+    n = seeds(table.loc[table["round"] == sparse, "n"])
+    return Finding(
+        titles[0] if len(titles) == 1 else "; ".join(titles),
+        capital("; ".join(clauses)) + f" (paired by seed, {n}).",
+        "dose-response",
+        "dose",
     )
 
 
-def versus(values: pd.Series, other: str | None, fmt: str) -> str:
-    """' vs 12.0% for b' (nothing without another init)."""
-    if other is None or other not in values.index:
-        return ""
-    return f" vs {fmt.format(values[other])} for {other}"
+def paired_gap(rounds: pd.DataFrame, factor: str, a: float, b: float, round_: int):
+    """Test accuracy at factor=a minus at factor=b in `round_`, paired by seed."""
+    at = rounds[rounds["round"] == round_].set_index("seed")
+    x, y = at.loc[at[factor] == a, "test_acc"], at.loc[at[factor] == b, "test_acc"]
+    shared = x.index.intersection(y.index)
+    return paired(x[shared], y[shared])
 
 
-def mask_clause(overlap: pd.DataFrame) -> list[str]:
-    """How much masks overlap across inits and across seeds (all weights, pooled pairs)."""
-    pooled = overlap[(overlap["layer"] == ALL) & (overlap["init_a"] == ALL)]
-    jaccard = pooled.set_index("comparison")["jaccard_mean"]
-    chance = f" (random masks of the same sparsity: J={pooled['chance_mean'].mean():.2g})"
-    seeds = f"{jaccard[SAME_INIT]:.2f} between seeds of one init" if SAME_INIT in jaccard else ""
-    if SAME_SEED in jaccard:
-        text = f"masks of different inits (same seed) overlap by J={jaccard[SAME_SEED]:.2f}"
-        return [text + (f" vs {seeds}" if seeds else "") + chance]
-    return [f"masks overlap by J={seeds}{chance}"] if seeds else []
+def prediction(part: Part) -> Finding | None:
+    table = part.table("correlations")
+    chosen = table[table["chosen"]]
+    if chosen.empty:
+        return None
+    at = chosen[chosen[LEVEL] == chosen[LEVEL].min()]
+    statistics = table["statistic"].nunique()
+    clauses, verdicts = [], []
+    for target, rows in at.groupby("target", sort=False):
+        choose = rows[rows["split"] == "choose"].iloc[0]
+        confirm = rows[rows["split"] == "confirm"].iloc[0]
+        what = "test accuracy" if target == "test_acc" else "change from dense"
+        clause = (
+            f"for the {what}, {choose['statistic']} ranked best on seeds {choose['seeds']} "
+            f"(ρ={choose['rho']:+.2f}, {choose['n_runs']} runs)"
+        )
+        if confirm["n_runs"] < 3 or pd.isna(confirm["rho"]):
+            clause += f", and the seeds kept to confirm it have {confirm['n_runs']} runs: untested"
+            verdicts.append("untested")
+        else:
+            holds = confirm["ci_low"] > 0 or confirm["ci_high"] < 0
+            clause += (
+                f"; on seeds {confirm['seeds']}, not used to choose it, ρ={confirm['rho']:+.2f} "
+                f"[95% bootstrap CI {confirm['ci_low']:+.2f}, {confirm['ci_high']:+.2f}] "
+                f"({confirm['n_runs']} runs): "
+                + ("it predicts" if holds else "no evidence that it predicts")
+            )
+            verdicts.append("confirmed" if holds else "not confirmed")
+        clauses.append(clause)
+    level = labels.level(at[LEVEL].iloc[0])
+    names = " and ".join(dict.fromkeys(at["statistic"]))
+    return Finding(
+        f"θ0 predictor of robustness at {level} ({names}): {', '.join(dict.fromkeys(verdicts))}",
+        f"Of {statistics} statistics of θ0 (Spearman's ρ over runs at {level} weights "
+        f"remaining), " + "; ".join(clauses) + ".",
+        "predictors",
+        "correlations",
+    )
+
+
+def diagnosis(part: Part) -> Finding | None:
+    """The dead units and weight scale of the best and the least accurate line at the sparsest
+    level compared, and how much their masks overlap."""
+    table, health = part.table("differences"), part.table("health_summary")
+    if table.empty or health.empty:
+        return None
+    at = table[table[LEVEL] == table[LEVEL].min()]
+    round_, best = at["round"].iloc[0], at["reference"].iloc[0]
+    worst = at.loc[at["diff"].idxmin(), "line"]
+    keys = variant_keys(part.factors)
+    rows = health[health["round"] == round_]
+    rows = rows.assign(line=labels.line_labels(rows, keys)).set_index("line")
+    if best not in rows.index or worst not in rows.index:
+        return None
+    dead, ratio = rows["dead_hidden_pct_mean"], rows["rms_ratio_mean"]
+    text = (
+        f"At {labels.level(at[LEVEL].iloc[0])} weights remaining (means over seeds), {best} "
+        f"leaves {dead[best]:.1f}% of hidden units dead against {dead[worst]:.1f}% for {worst}; "
+        f"its survivors' RMS is {ratio[best]:.2f}× what its init intends for their fan-in, "
+        f"against {ratio[worst]:.2f}×"
+    )
+    runs = part.rounds[labels.line_labels(part.rounds, keys) == best]
+    where = {k: runs[k].iloc[0] for k in keys[1:]} | {"round": round_}  # the best line's init.*
+    jaccard = select(part.pooled_overlap, where).set_index("comparison")["jaccard_mean"]
+    if {SAME_INIT, SAME_SEED} <= set(jaccard.index):
+        text += (
+            f"; masks of different inits (same seed) overlap by J={jaccard[SAME_SEED]:.2f}, "
+            f"masks of one init's seeds by J={jaccard[SAME_INIT]:.2f}"
+        )
+    return Finding(
+        f"At the sparsest level, {best} keeps {dead[best]:.1f}% dead units, {worst} "
+        f"{dead[worst]:.1f}%",
+        text + ".",
+        "dead-units",
+        "health",
+    )
+
+
+def limits(analysis: Analysis) -> list[str]:
+    """What the results do not cover, from what the sweep holds."""
+    sweep = analysis.sweep
+    runs = sweep.runs[sweep.runs["status"] == "finished"]
+    sets = sorted({labels.set_name(m, d) for m, d in zip(runs["model"], runs["data"], strict=True)})
+    inits = sorted(set(runs["init"]))
+    rounds = analysis.summary
+    per_config = rounds.groupby([*sweep.factors], dropna=False)["n"].max()
+    out = [
+        f"Other models and data sets: only {', '.join(sets)}.",
+        f"Other inits: only {', '.join(inits)}.",
+        f"Sparser networks: the sparsest level reached is {labels.level(rounds[LEVEL].min())} "
+        "weights remaining.",
+        f"Small effects: {seeds(per_config)} per setting; differences below the minimum "
+        "detectable difference (see the differences table) could not have been told from noise.",
+        "Other training recipes: one optimiser, learning rate, schedule and rewind point per "
+        "setting, as in the runs' config.yaml.",
+        "Causes: the θ0 statistics and diagnostics are correlations over runs, not experiments.",
+    ]
+    left = sweep.count("unfinished") + sweep.count("failed")
+    if left:
+        out.append(f"{left} unfinished or failed runs: they are listed, not analysed.")
+    return out

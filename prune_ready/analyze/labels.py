@@ -6,7 +6,9 @@ from collections.abc import Sequence
 import pandas as pd
 
 SET_KEYS = ["model", "data"]  # one figure set and one report section per model and data set
-LEVEL_KEYS = ("pruning.density",)  # set the weights remaining: drawn along that axis, not as lines
+# keys that set the weights remaining: drawn along that axis, not as lines (pruning.density:
+# runs made before the pruning parts)
+LEVEL_KEYS = ("pruning.target.density", "pruning.update.density", "pruning.density")
 
 
 def set_name(model: str, data: str) -> str:
@@ -24,6 +26,14 @@ def series_labels(table: pd.DataFrame, keys: Sequence[str]) -> dict[tuple, str]:
     """A legend label per combination of `keys` in `table` (see combo_labels)."""
     combos = table[list(keys)].drop_duplicates().itertuples(index=False, name=None)
     return combo_labels(keys, list(combos))
+
+
+def line_labels(table: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
+    """Each row's line label (see series_label), the keys varying over the whole `table`."""
+    label = table[keys[0]].astype(str)
+    for key in varying_keys(table, keys):
+        label = label + f", {key}=" + table[key].map(value)
+    return label
 
 
 def combo_labels(keys: Sequence[str], combos: Sequence[tuple]) -> dict[tuple, str]:
@@ -78,17 +88,22 @@ def acc(fraction: float) -> str:
     return "n/a" if math.isnan(fraction) else f"{100 * fraction:.1f}%"
 
 
+def points(fraction: float, sign: bool = False) -> str:
+    """A difference of accuracies in percentage points, without the unit: 2 decimals below 1
+    (the differences between inits are often tenths), else 1."""
+    x = 100 * fraction
+    return "n/a" if math.isnan(x) else f"{x:{'+' if sign else ''}.{2 if abs(x) < 1 else 1}f}"
+
+
 def pp(fraction: float, sign: bool = False) -> str:
-    """A difference of accuracies in percentage points."""
-    if math.isnan(fraction):
-        return "n/a"
-    return f"{100 * fraction:+.1f} pp" if sign else f"{100 * fraction:.1f} pp"
+    """A difference of accuracies in percentage points: '-0.25 pp', '+2.6 pp'."""
+    return "n/a" if math.isnan(fraction) else f"{points(fraction, sign)} pp"
 
 
 def ci_pp(low: float, high: float) -> str:
     if math.isnan(low):
         return "[95% CI n/a]"
-    return f"[95% CI {100 * low:.1f}, {100 * high:.1f}]"
+    return f"[95% CI {points(low)}, {points(high)}]"
 
 
 def p_value(p: float) -> str:

@@ -3,14 +3,14 @@
 from collections.abc import Sequence
 from pathlib import Path
 
-from prune_ready.analyze import document, labels
-from prune_ready.analyze.analysis import Analysis, analyse, finished
-from prune_ready.analyze.collect import Paths, collect, expand
-from prune_ready.analyze.diagnostic_figures import diagnostic_figure_set
-from prune_ready.analyze.figures import SLUGS, FigureFiles, figure_set, save
+from prune_ready.analyze import document
+from prune_ready.analyze.analysis import Analysis, Options, analyse
+from prune_ready.analyze.collect import Paths, collect, expand, runs_csv
+from prune_ready.analyze.figures import save_all
+from prune_ready.analyze.findings import Finding, findings, limits
+from prune_ready.analyze.plots import FigureFiles
 from prune_ready.analyze.report import report_blocks
 from prune_ready.analyze.slides import write_slides
-from prune_ready.analyze.stats import select
 from prune_ready.errors import UserError
 from prune_ready.results import write_text_atomic
 from prune_ready.status import State
@@ -20,6 +20,9 @@ TITLE = "Initialisation and pruning"
 
 
 def default_out(paths: Paths) -> Path:
+    table = runs_csv(paths)
+    if table:
+        return table.parent / OUT_DIR
     roots = expand(paths)
     if len(roots) != 1:
         raise UserError(
@@ -28,65 +31,64 @@ def default_out(paths: Paths) -> Path:
     return roots[0] / OUT_DIR
 
 
-def analyze(paths: Paths, out: str | Path | None = None) -> tuple[Analysis, list[Path]]:
+def analyze(
+    paths: Paths, out: str | Path | None = None, options: Options | None = None
+) -> tuple[Analysis, dict[str, list[Finding]], list[Path]]:
     """Collect the runs under `paths`, analyse them and write every output to `out`.
 
-    `out` defaults to <the sweep directory>/analysis. Returns the analysis and the files written.
+    `out` defaults to <the sweep directory>/analysis. Returns the analysis, its findings per
+    model and data set, and the files written.
     """
     out = Path(out) if out is not None else default_out(paths)
-    sweep = collect(paths)
-    analysis = analyse(sweep)
+    analysis = analyse(collect(paths), options)
+    found = {part.name: findings(part) for part in analysis.parts()}
     files = write_tables(analysis, out)
     figures = draw_figures(analysis, out / "figures")
     files += [path for f in figures for path in (f.png, f.svg)]
-    files += write_documents(analysis, [str(p) for p in expand(paths)], figures, out)
-    return analysis, files
+    table = runs_csv(paths)
+    sources = [str(table)] if table else [str(p) for p in expand(paths)]
+    files += write_documents(analysis, sources, figures, found, out)
+    return analysis, found, files
+
+
+TABLES = {  # file -> Analysis field
+    "summary.csv": "summary",
+    "differences.csv": "differences",
+    "comparisons.csv": "comparisons",
+    "dense.csv": "dense",
+    "dose_response.csv": "dose",
+    "predictors.csv": "correlations",
+    "rank_agreement.csv": "agreement",
+    "diagnostics.csv": "diagnostics",
+    "mask_overlap.csv": "overlap",
+}
 
 
 def write_tables(analysis: Analysis, out: Path) -> list[Path]:
-    tables = {
-        "runs.csv": analysis.sweep.table(),
-        "summary.csv": analysis.summary,
-        "comparisons.csv": analysis.comparisons,
-        "dense.csv": analysis.dense,
-        "rank_agreement.csv": analysis.agreement,
-        "diagnostics.csv": analysis.diagnostics,
-        "mask_overlap.csv": analysis.overlap,
-    }
-    for name, table in tables.items():
-        write_text_atomic(out / name, table.to_csv(index=False))
-    return [out / name for name in tables]
+    write_text_atomic(out / "runs.csv", analysis.sweep.table().to_csv(index=False))
+    for name, field in TABLES.items():
+        write_text_atomic(out / name, getattr(analysis, field).to_csv(index=False))
+    return [out / "runs.csv", *(out / name for name in TABLES)]
 
 
 def draw_figures(analysis: Analysis, out_dir: str | Path) -> list[FigureFiles]:
-    """Figures 1-8 for each model and data set (9-16 for the next, ...), written to out_dir; a
-    diagnostic figure without data in the runs is left out and the numbers close up."""
-    sweep = analysis.sweep
-    rounds, epochs = finished(sweep.rounds), finished(sweep.epochs)
+    """The registry's figures for each model and data set, numbered on from the last set's."""
     files: list[FigureFiles] = []
-    for (model, data), part in rounds.groupby(labels.SET_KEYS, sort=True):
-        where = {"model": model, "data": data}
-        first = len(files) + 1
-        accuracy = figure_set(part, select(epochs, where), sweep.factors, first, sweep.early_stop)
-        figures = dict(zip(SLUGS, accuracy, strict=True))
-        figures |= diagnostic_figure_set(
-            part,
-            select(analysis.health, where),
-            select(analysis.overlap, where),
-            sweep.factors,
-            first + len(figures),
-        )
-        for slug, figure in figures.items():
-            files.append(save(figure, len(files) + 1, model, data, slug, Path(out_dir)))
+    for part in analysis.parts():
+        files += save_all(part, len(files) + 1, Path(out_dir))
     return files
 
 
 def write_documents(
-    analysis: Analysis, sources: Sequence[str], figures: Sequence[FigureFiles], out: Path
+    analysis: Analysis,
+    sources: Sequence[str],
+    figures: Sequence[FigureFiles],
+    found: dict[str, list[Finding]],
+    out: Path,
 ) -> list[Path]:
     """report.md, report.html and slides.pptx."""
     sweep = analysis.sweep
-    blocks = report_blocks(analysis, sources, figures, out)
+    blocks = report_blocks(analysis, sources, figures, found, out)
     write_text_atomic(out / "report.md", document.to_markdown(blocks))
     write_text_atomic(
         out / "report.html", document.to_html(blocks, f"{TITLE}: {', '.join(sources)}")
@@ -95,5 +97,5 @@ def write_documents(
         f"{', '.join(sources)}\n{len(sweep.runs)} runs: {sweep.count(State.FINISHED)} finished, "
         f"{sweep.count(State.UNFINISHED)} unfinished, {sweep.count(State.FAILED)} failed"
     )
-    write_slides(out / "slides.pptx", TITLE, subtitle, figures, analysis.findings)
+    write_slides(out / "slides.pptx", TITLE, subtitle, figures, found, limits(analysis))
     return [out / "report.md", out / "report.html", out / "slides.pptx"]

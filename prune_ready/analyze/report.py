@@ -1,22 +1,22 @@
-"""What the report says: runs, method, and per model and data set its findings, figures, tables.
-
-Every figure and table is numbered and referred to from the text above it.
+"""What the report says, answer first: per model and data set its findings and the figures that
+show them; what the results do not cover; then an appendix with the method, the runs, the other
+figures and every table. Every figure and table is numbered and referred to from the text.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from prune_ready.analyze import labels
-from prune_ready.analyze.analysis import Analysis
+from prune_ready.analyze.analysis import Analysis, Part
 from prune_ready.analyze.collect import Sweep
-from prune_ready.analyze.diagnostic_figures import PAIRS
-from prune_ready.analyze.document import Block, Heading, Image, Paragraph, Table
-from prune_ready.analyze.figures import MAX_LINES, SLUGS, FigureFiles
-from prune_ready.analyze.findings import ALPHA
-from prune_ready.analyze.overlap import ALL
-from prune_ready.analyze.stats import CONFIDENCE, LEVEL, select
+from prune_ready.analyze.document import Block, Bullets, Heading, Image, Paragraph, Table
+from prune_ready.analyze.figures import FIGURES, PAIRS
+from prune_ready.analyze.findings import Finding, limits
+from prune_ready.analyze.overlap import ALL, WINDOW
+from prune_ready.analyze.plots import MAX_LINES, FigureFiles
+from prune_ready.analyze.stats import ALPHA, CONFIDENCE, LEVEL, POWER, select
 from prune_ready.status import RunStatus, State
 
 METHOD = (
@@ -24,156 +24,241 @@ METHOD = (
     "pruning step (`rounds.csv`); the {early_stop} is the {unit} of minimum validation loss "
     "within the round. Each run is one seed; statistics use the finished runs only. Means carry "
     "{confidence:.0%} confidence intervals from Student's t with n-1 degrees of freedom. At each "
-    "weights-remaining level the init with the highest mean is compared with every other init by "
-    "Welch's t-test, its p values Holm-adjusted across the comparisons at that level "
-    "(significant: p<{alpha}). Changes from the dense baseline pair each run's round with its own "
-    "round 0 (same init and seed) and give a Student-t CI of the mean change."
+    "weights-remaining level every init (with its `init.*` settings, e.g. `init.scale`: a line of "
+    "the figures) is compared with {reference}: paired by seed where both ran the same seeds (the "
+    "same seed gives the same data order, and inits of one family the same random draws), else "
+    "by Welch's t-test; the p values are Holm-adjusted across the comparisons at that level "
+    "(significant: p<{alpha}). The minimum detectable difference (MDD) is the true difference "
+    "such a test would find with {power:.0%} power: (t(1-α/2, df) + t({power}, df)) · SE, from "
+    "the observed spread and n (paired: df = n-1, SE = sd of the differences / √n). Changes "
+    "from the dense baseline pair each run's round with its own round 0. `comparisons.csv` keeps "
+    "the earlier best-vs-each Welch comparisons (with `init.*` settings as separate groups). "
+    "Predictors: Spearman's ρ over runs between each θ0 statistic (`predictors.csv` of the runs) "
+    "and the accuracy (or its change from dense) at the sparse levels, with a 95% percentile "
+    "bootstrap CI over runs; the best statistic is chosen on seeds below {choose} and tested on "
+    "the others. Mask overlap pairs runs up to {window} seeds apart."
+)
+NO_DIAGNOSTICS = (
+    "There is no `diagnostics.csv` or `round_masks.pt` to read (runs from before prune_ready "
+    "wrote them, or an analysis of a `runs.csv`), so there are no diagnostic figures."
 )
 
-DIAGNOSTIC_FIGURES = {  # slug -> what the figure shows, after its number
-    "dead-units": (
-        "counts the hidden units left dead: no surviving incoming weight, or no surviving "
-        "weight of the next layer reading them (all layers but the output layer)"
+
+def differences_table(part: Part) -> pd.DataFrame:
+    parts = part.settings(part.table("differences"))
+    table = pd.concat([rows for _, rows in parts])
+    setting = {"setting": [name for name, rows in parts for _ in range(len(rows))]}
+    return pd.DataFrame(
+        {
+            **(setting if len(parts) > 1 else {}),
+            "weights remaining": table[LEVEL].map(labels.level),
+            "line": table["line"],
+            "reference": table["reference"],
+            "difference (pp) [95% CI]": spans(table, "diff", "ci_low", "ci_high"),
+            "test": [f"{t} (n={n})" for t, n in zip(table["test"], table["n_pairs"], strict=True)],
+            "p (Holm)": table["p_holm"].map(labels.p_value),
+            "MDD (pp)": table["mdd"].map(lambda v: labels.points(v)),
+            "Welch: difference [CI]": spans(table, "welch_diff", "welch_ci_low", "welch_ci_high"),
+            "Welch: p (Holm)": table["welch_p_holm"].map(labels.p_value),
+            "Welch: MDD": table["welch_mdd"].map(lambda v: labels.points(v)),
+        }
+    )
+
+
+def spans(table: pd.DataFrame, diff: str, low: str, high: str) -> list[str]:
+    return [
+        f"{labels.points(d, True)} {interval(lo, hi)}"
+        for d, lo, hi in zip(table[diff], table[low], table[high], strict=True)
+    ]
+
+
+def dose_table(part: Part) -> pd.DataFrame:
+    table, dose = part.table("dose").sort_values("round", kind="stable"), part.analysis.dose_factor
+    keys = [k for k in labels.series_keys(part.factors) if k != dose]
+    return pd.DataFrame(
+        {
+            "weights remaining": table[LEVEL].map(labels.level),
+            "line": labels.line_labels(table, keys),
+            dose: table[dose],
+            "test accuracy (%)": [cell(row, "test_acc", 100) for _, row in table.iterrows()],
+            "change from dense (pp)": [cell(row, "change", 100) for _, row in table.iterrows()],
+        }
+    )
+
+
+def correlations_table(part: Part) -> pd.DataFrame:
+    table = part.table("correlations")
+    return pd.DataFrame(
+        {
+            "weights remaining": table[LEVEL].map(labels.level),
+            "target": table["target"].map({"test_acc": "test accuracy", "change": "change"}),
+            "statistic": [
+                f"**{s}**" if c else s
+                for s, c in zip(table["statistic"], table["chosen"], strict=True)
+            ],
+            "seeds": [
+                f"{s} ({split}, {n} runs)"
+                for s, split, n in zip(table["seeds"], table["split"], table["n_runs"], strict=True)
+            ],
+            "ρ [95% bootstrap CI]": [
+                "n/a" if pd.isna(r) else f"{r:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+                for r, lo, hi in zip(table["rho"], table["ci_low"], table["ci_high"], strict=True)
+            ],
+            "p": table["p"].map(labels.p_value),
+        }
+    )
+
+
+def health_table(part: Part) -> pd.DataFrame:
+    health, keys = part.table("health_summary"), labels.series_keys(part.factors)
+    dead = wide(health, keys, "dead_hidden_pct", 1)
+    ratio = wide(health, keys, "rms_ratio", 1, digits=2)
+    return dead.merge(
+        ratio, on=["round", "weights remaining"], suffixes=(": dead %", ": RMS ratio")
+    )
+
+
+TABLES: dict[str, tuple[str, str, Callable[[Part], pd.DataFrame]]] = {
+    # key (a Finding's table) -> title, the Part table it needs (left out if empty), builder
+    "differences": (
+        "each line's test accuracy minus {reference}",
+        "differences",
+        differences_table,
     ),
-    "weight-scale": (
-        "divides the survivors' RMS by the RMS the init's formula intends for their surviving "
-        "fan-in (1: as intended; below 1: too small for the inputs a unit has left)"
+    "accuracy": (
+        "test accuracy (%) by weights remaining",
+        "summary",
+        lambda p: wide(p.table("summary"), labels.series_keys(p.factors), "test_acc", 100),
     ),
-    "signal": (
-        "follows a fixed batch through the rewound network: the RMS of the logits, and the "
-        "norm of the first layer's masked loss gradient"
+    "dense": (
+        "change from each line's own dense round 0",
+        "dense",
+        lambda p: dense_table(p.table("dense"), labels.series_keys(p.factors)),
     ),
-    "mask-overlap": (
-        "compares the masks of two runs at the same sparsity by their Jaccard index "
-        "|A∩B| / |A∪B| over all prunable weights, pooled over pairs of each kind; pairs share "
-        "runs, so they are not independent and their CIs are descriptive only"
+    "dose": ("test accuracy and its change from dense against {dose}", "dose", dose_table),
+    "correlations": (
+        "θ0 statistics against robustness (Spearman's ρ over runs)",
+        "correlations",
+        correlations_table,
+    ),
+    "early_stop": (
+        "{early_stop} by weights remaining",
+        "summary",
+        lambda p: wide(p.table("summary"), labels.series_keys(p.factors), p.early_stop, 1),
+    ),
+    "health": (
+        "dead hidden units (%) and survivors' RMS ÷ intended RMS (×)",
+        "health_summary",
+        health_table,
+    ),
+    "overlap": (
+        "mask overlap (Jaccard index, all prunable weights)",
+        "pooled_overlap",
+        lambda p: overlap_table(
+            p.table("overlap"), labels.varying_keys(p.rounds, labels.series_keys(p.factors))
+        ),
     ),
 }
-NO_DIAGNOSTICS = (
-    "These runs hold no `diagnostics.csv` or `round_masks.pt` (runs from before prune_ready "
-    "wrote them), so there are no diagnostic figures."
-)
 
 
 def report_blocks(
-    analysis: Analysis, sources: Sequence[str], figures: Sequence[FigureFiles], out_dir: Path
+    analysis: Analysis,
+    sources: Sequence[str],
+    figures: Sequence[FigureFiles],
+    found: dict[str, list[Finding]],
+    out_dir: Path,
 ) -> list[Block]:
     """The whole report, top to bottom; figure paths relative to `out_dir`, where it is written."""
-    sweep, findings = analysis.sweep, analysis.findings
-    early_stop = labels.early_stop(sweep.early_stop)
+    sweep, parts = analysis.sweep, analysis.parts()
     tables = TableCounter()
-    runs_table = tables.add("runs per configuration, by status")
+    runs_caption = tables.add("runs per configuration, by status")
+    left_out = sweep.runs[sweep.runs["status"] != State.FINISHED]
+    left_caption = tables.add("runs left out (unfinished or failed)") if len(left_out) else ""
+    part_tables = {part.name: numbered_tables(part, tables) for part in parts}
+    words = FIGURES[0].words(parts[0]) if parts else {}
     blocks: list[Block] = [
-        Heading("Analysis of " + ", ".join(f"`{s}`" for s in sources), 1),
+        Heading("Initialisation and pruning: " + ", ".join(f"`{s}`" for s in sources), 1),
         Paragraph(
-            f"{len(sweep.runs)} runs were found: {sweep.count(State.FINISHED)} finished, "
-            f"{sweep.count(State.UNFINISHED)} unfinished and {sweep.count(State.FAILED)} failed "
-            f"({ref(runs_table)}). "
-            + METHOD.format(
-                confidence=CONFIDENCE,
-                alpha=ALPHA,
+            f"{len(sweep.runs)} runs: {sweep.count(State.FINISHED)} finished, "
+            f"{sweep.count(State.UNFINISHED)} unfinished, {sweep.count(State.FAILED)} failed "
+            f"({ref(runs_caption)}"
+            + (f"; {ref(left_caption)} lists those left out" if left_caption else "")
+            + "). The findings first, each with the figure and table that show it; how the "
+            "numbers were made is in the appendix."
+        ),
+    ]
+    appendix: list[Block] = []
+    for part in parts:
+        mine = [f for f in figures if f.set_name == part.name]
+        numbers = {f.slug: ref(f.caption) for f in mine}
+        refs = {key: ref(caption) for key, (caption, _) in part_tables[part.name].items()}
+        items = [
+            f"**{f.title}.** {f.text} ("
+            + "; ".join(filter(None, (numbers.get(f.figure or ""), refs.get(f.table or ""))))
+            + ")"
+            for f in found[part.name]
+        ]
+        cited = [numbers[f.figure] for f in found[part.name] if f.figure in numbers]
+        last = max((int(n.split()[-1]) for n in cited), default=0)
+        shown = [f for f in mine if f.number <= last]
+        blocks += [Heading(part.name), Bullets(items, ordered=True)]
+        blocks += figure_blocks(part, shown, out_dir)
+        appendix += [Heading(f"{part.name}: the other figures and the tables", 3)]
+        appendix += figure_blocks(part, [f for f in mine if f.number > last], out_dir)
+        captions = [caption for caption, _ in part_tables[part.name].values()]
+        appendix.append(Paragraph(listing([ref(c) for c in captions]) + " give the numbers."))
+        appendix += [Table(caption, table) for caption, table in part_tables[part.name].values()]
+        if not any(f.slug in ("dead-units", "mask-overlap") for f in mine):
+            appendix.append(Paragraph(NO_DIAGNOSTICS))
+    blocks += [Heading("What these results do not cover"), Bullets(limits(analysis))]
+    early_stop = labels.early_stop(sweep.early_stop)
+    options = analysis.options
+    blocks += [
+        Heading("Appendix"),
+        Heading("How the numbers were made", 3),
+        Paragraph(
+            METHOD.format(
                 early_stop=early_stop,
                 unit=early_stop.split()[-1],
+                confidence=CONFIDENCE,
+                reference=words.get("reference", "the best line at that level"),
+                alpha=ALPHA,
+                power=POWER,
+                choose=options.choose_below,
+                window=WINDOW,
             )
         ),
-        Table(runs_table, runs_per_config(sweep)),
+        Table(runs_caption, runs_per_config(sweep)),
     ]
-    left_out = sweep.runs[sweep.runs["status"] != State.FINISHED]
     if len(left_out):
-        caption = tables.add("runs left out of the statistics (unfinished or failed)")
+        blocks.append(Table(left_caption, not_finished(left_out)))
+    return blocks + appendix
+
+
+def numbered_tables(part: Part, tables: "TableCounter") -> dict[str, tuple[str, pd.DataFrame]]:
+    """key -> (caption, table) of the TABLES that have rows for `part`, numbered in order."""
+    words = FIGURES[0].words(part)
+    return {
+        key: (tables.add(f"{title.format(**words)} ({part.name})"), build(part))
+        for key, (title, needs, build) in TABLES.items()
+        if part.has(needs)
+    }
+
+
+def figure_blocks(part: Part, figures: Sequence[FigureFiles], out_dir: Path) -> list[Block]:
+    """Each figure with the sentence saying what it shows, from its registry entry."""
+    specs = {spec.slug: spec for spec in FIGURES}
+    blocks: list[Block] = []
+    for figure in figures:
+        spec = specs[figure.slug]
         blocks += [
-            Paragraph(f"{ref(caption)} lists the runs that did not finish."),
-            Table(caption, not_finished(left_out)),
-        ]
-    if not findings:
-        blocks.append(Paragraph("No run has finished yet, so there are no statistics."))
-    keys = labels.series_keys(sweep.factors)
-    for (model, data), part in analysis.summary.groupby(labels.SET_KEYS, sort=True):
-        name = labels.set_name(model, data)
-        where = {"model": model, "data": data}
-        accuracy = [f for f in figures if f.set_name == name and f.slug in SLUGS]
-        diagnostic = [f for f in figures if f.set_name == name and f.slug not in SLUGS]
-        numbers = [ref(f.caption) for f in accuracy]
-        captions = [
-            tables.add(f"test accuracy (%) by weights remaining ({name})"),
-            tables.add(f"{early_stop} by weights remaining ({name})"),
-            tables.add(f"the best init's lead over each other init ({name})"),
-            tables.add(f"change from each init's own dense baseline ({name})"),
-        ]
-        refs = [ref(c) for c in captions]
-        varying = labels.varying_keys(part, keys)  # e.g. a control
-        blocks += [
-            Heading(name),
-            Paragraph(findings[name]),
+            Image(figure.caption, rel(figure.png, out_dir), rel(figure.svg, out_dir)),
             Paragraph(
-                f"{numbers[0]} follows test accuracy through training, every round one after "
-                f"another; {numbers[1]} samples it at the end of each round, just before "
-                f"pruning; {numbers[2]} plots it against the weights remaining, with each init's "
-                f"dense baseline as a dashed line; {numbers[3]} shows the {early_stop}. "
-                f"{refs[0]} and {refs[1]} give the means with their CIs, {refs[2]} the "
-                f"comparisons between inits and {refs[3]} each init's change from its dense "
-                "baseline." + panels_note(part, keys, varying)
+                f"{ref(figure.caption)} {spec.caption.format(**spec.words(part))}."
+                + (panels_note(part) if spec.needs == "rounds" else "")
             ),
-            *(image(f, out_dir) for f in accuracy),
-            Table(captions[0], wide(part, keys, "test_acc", 100)),
-            Table(captions[1], wide(part, keys, sweep.early_stop, 1)),
-            Table(captions[2], comparison_table(select(analysis.comparisons, where), varying)),
-            Table(captions[3], dense_table(select(analysis.dense, where), keys)),
-            *diagnostic_blocks(analysis, where, diagnostic, out_dir, tables, varying),
         ]
     return blocks
-
-
-def diagnostic_blocks(
-    analysis: Analysis,
-    where: dict[str, str],
-    figures: Sequence[FigureFiles],
-    out_dir: Path,
-    tables: "TableCounter",
-    varying: Sequence[str],
-) -> list[Block]:
-    """What the diagnostic `figures` of one model and data set show, them, and their tables."""
-    name = labels.set_name(where["model"], where["data"])
-    health = select(analysis.health_summary, where)
-    overlap = select(analysis.overlap, where)
-    shown = [f"{ref(f.caption)} {DIAGNOSTIC_FIGURES[f.slug]}" for f in figures]
-    if not shown:
-        return [Paragraph(NO_DIAGNOSTICS)]
-    keys = labels.series_keys(analysis.sweep.factors)
-    content = []
-    if len(health):
-        dead = tables.add(f"dead hidden units (% of hidden units) by weights remaining ({name})")
-        scale = tables.add(
-            f"survivors' RMS ÷ intended RMS, whole network, by weights remaining ({name})"
-        )
-        content += [
-            Table(dead, wide(health, keys, "dead_hidden_pct", 1)),
-            Table(scale, wide(health, keys, "rms_ratio", 1, digits=2)),
-        ]
-    if len(overlap):
-        content.append(
-            Table(
-                tables.add(f"mask overlap (Jaccard index, all prunable weights) ({name})"),
-                overlap_table(overlap, varying),
-            )
-        )
-    refs = [ref(t.caption) for t in content]
-    listed = " and ".join([", ".join(refs[:-1]), refs[-1]]) if len(refs) > 1 else refs[0]
-    return [
-        Paragraph(
-            "The diagnostics describe the network each round starts from: the rewound, pruned "
-            "network, measured before training (`diagnostics.csv`). "
-            + "; ".join(shown)
-            + f". {listed} give the numbers; `diagnostics.csv` and `mask_overlap.csv` hold them "
-            "per layer."
-        ),
-        *(image(f, out_dir) for f in figures),
-        *content,
-    ]
-
-
-def image(figure: FigureFiles, out_dir: Path) -> Image:
-    return Image(figure.caption, rel(figure.png, out_dir), rel(figure.svg, out_dir))
 
 
 def overlap_table(overlap: pd.DataFrame, varying: Sequence[str]) -> pd.DataFrame:
@@ -263,31 +348,6 @@ def cell(row: pd.Series, metric: str, scale: float, digits: int = 1) -> str:
     return f"{mean:.{digits}f}{ci} (n={row['n']})"
 
 
-def comparison_table(comparisons: pd.DataFrame, varying: Sequence[str]) -> pd.DataFrame:
-    """One row per comparison; a 'setting' column names the `varying` factors besides init."""
-    setting = {
-        "setting": [
-            ", ".join(f"{k}={labels.value(v)}" for k, v in zip(varying, row, strict=True))
-            for row in comparisons[list(varying)].itertuples(index=False, name=None)
-        ]
-    }
-    return pd.DataFrame(
-        {
-            **(setting if varying else {}),
-            "round": comparisons["round"],
-            "weights remaining": comparisons[LEVEL].map(labels.level),
-            "best": comparisons["best"],
-            "vs": comparisons["other"],
-            "lead (pp) [95% CI]": [
-                f"{100 * r.diff:.1f} {interval(r.ci_low, r.ci_high)}"
-                for r in comparisons.itertuples()
-            ],
-            "p (Welch)": comparisons["p"].map(labels.p_value),
-            "p (Holm)": comparisons["p_holm"].map(labels.p_value),
-        }
-    )
-
-
 def dense_table(dense: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     varying = labels.varying_keys(dense, keys)
     combos = dense[list(keys)].itertuples(index=False, name=None)
@@ -300,7 +360,8 @@ def dense_table(dense: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
                 for combo in combos
             ],
             "change (pp) [95% CI]": [
-                f"{100 * r.diff:+.1f} {interval(r.ci_low, r.ci_high)}" for r in dense.itertuples()
+                f"{labels.points(r.diff, True)} {interval(r.ci_low, r.ci_high)}"
+                for r in dense.itertuples()
             ],
             "p (paired t)": dense["p"].map(labels.p_value),
             "n": dense["n"],
@@ -310,7 +371,12 @@ def dense_table(dense: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
 
 
 def interval(low: float, high: float) -> str:
-    return "[n/a]" if pd.isna(low) else f"[{100 * low:.1f}, {100 * high:.1f}]"
+    return "[n/a]" if pd.isna(low) else f"[{labels.points(low)}, {labels.points(high)}]"
+
+
+def listing(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join(filter(None, (", ".join(items[:-1]), items[-1]))) if items else ""
 
 
 def ref(caption: str) -> str:
@@ -322,16 +388,18 @@ def rel(path: Path, out_dir: Path) -> str:
     return path.relative_to(out_dir).as_posix()
 
 
-def panels_note(summary: pd.DataFrame, keys: list[str], varying: list[str]) -> str:
+def panels_note(part: Part) -> str:
     """The sentence saying how figures with more lines than fit one plot are split."""
-    if len(summary[keys].drop_duplicates()) <= MAX_LINES:
+    keys = labels.series_keys(part.factors)
+    if len(part.rounds[keys].drop_duplicates()) <= MAX_LINES:
         return ""
+    varying = labels.varying_keys(part.rounds, keys)
     along = [k for k in varying if k in labels.LEVEL_KEYS]
     note = (
-        f" A figure that would draw more than {MAX_LINES} lines has one panel per setting of "
+        f" With more than {MAX_LINES} lines, it has one panel per setting of "
         f"{', '.join(f'`{k}`' for k in varying)}, its lines the inits (one colour each, the "
         "same in every panel)"
     )
     if along:
-        note += f"; where the x axis is the weights remaining, `{along[0]}` runs along it instead"
+        note += f"; `{along[0]}` runs along the weights axis instead"
     return note + "."

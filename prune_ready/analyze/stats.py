@@ -1,12 +1,16 @@
 """Statistics over seeds: a run is one sample, so every estimate says how many seeds it rests on.
 
-Means carry Student-t confidence intervals; inits are compared at each weights-remaining level
-(each round) by Welch's t-test, Holm-corrected across the comparisons at that level; each
-level is compared with the same init's dense baseline (round 0 of the same run, so paired by
-seed); and two settings (pruning methods, say) at the same level are asked whether they rank the
-inits alike (Kendall's tau).
+Means carry Student-t confidence intervals. At each weights-remaining level (each round) every
+init (with its init.* settings, e.g. init.scale: a line of the figures) is compared with a
+reference line, paired by seed where both ran the same seeds (same data order; same-family inits
+share their draws), else by Welch's t-test, Holm-corrected across the comparisons at that level,
+with the minimum difference those seeds could detect (`mdd`). Each level is also compared with
+the same run's dense round 0 (paired by seed), and two settings (pruning methods, say) at the
+same level are asked whether they rank the inits alike (Kendall's tau). `compare_inits` keeps the
+original best-vs-each-other Welch table (comparisons.csv).
 """
 
+import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +19,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from prune_ready.analyze import labels
+
 CONFIDENCE = 0.95
+ALPHA = 0.05  # two-sided significance level of every test and of the MDD
+POWER = 0.8  # the power the MDD is stated at
 METRICS = ("test_acc", "early_stop_epoch")
 LEVEL = "weights_remaining_pct"
 
@@ -33,12 +41,22 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Difference:
-    """A difference of means with its CI and the two-sided p value of 'no difference'."""
+    """A difference of means with its CI, the two-sided p value of 'no difference' and the
+    minimum detectable difference (see `mdd`)."""
 
     diff: float
     low: float
     high: float
     p: float
+    mdd: float = np.nan
+
+
+def mdd(se: float, df: float, alpha: float = ALPHA, power: float = POWER) -> float:
+    """The smallest true difference a two-sided t-test at `alpha` detects with `power`, from the
+    standard error of the difference: (t_{1-α/2, df} + t_{power, df}) · se (the usual normal-theory
+    approximation with t quantiles). Paired: se = s_d/√n, df = n-1 (s_d: std of the differences);
+    Welch: se = √(s_a²/n_a + s_b²/n_b), df by Welch-Satterthwaite."""
+    return (t_quantile(1 - alpha / 2, df) + t_quantile(power, df)) * float(se)
 
 
 def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> Estimate:
@@ -52,8 +70,14 @@ def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> Estimate
     if n < 2:
         return Estimate(mean, np.nan, n, np.nan, np.nan)
     std = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * std / np.sqrt(n)
+    half = t_quantile(0.5 + confidence / 2, n - 1) * std / np.sqrt(n)
     return Estimate(mean, std, n, mean - half, mean + half)
+
+
+@functools.lru_cache(maxsize=4096)
+def t_quantile(q: float, df: float) -> float:
+    """Student's t quantile, remembered: describe() asks for the same few thousands of times."""
+    return float(stats.t.ppf(q, df))
 
 
 def welch(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE) -> Difference:
@@ -64,17 +88,22 @@ def welch(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE
         return Difference(diff, np.nan, np.nan, np.nan)
     result = stats.ttest_ind(a, b, equal_var=False)
     ci = result.confidence_interval(confidence)
-    return Difference(diff, float(ci.low), float(ci.high), float(result.pvalue))
+    se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    return Difference(
+        diff, float(ci.low), float(ci.high), float(result.pvalue), mdd(se, float(result.df))
+    )
 
 
 def paired(
     after: Sequence[float], before: Sequence[float], confidence: float = CONFIDENCE
 ) -> Difference:
-    """mean(after - before) over pairs, with a Student-t CI and paired t-test."""
+    """mean(after - before) over pairs, with a Student-t CI, paired t-test and MDD."""
     d = np.asarray(after, dtype=float) - np.asarray(before, dtype=float)
-    estimate = mean_ci(d, confidence)
-    p = float(stats.ttest_1samp(d, 0.0).pvalue) if estimate.n >= 2 else np.nan
-    return Difference(estimate.mean, estimate.low, estimate.high, p)
+    e = mean_ci(d, confidence)
+    if e.n < 2:
+        return Difference(e.mean, e.low, e.high, np.nan)
+    p = float(stats.ttest_1samp(d, 0.0).pvalue)
+    return Difference(e.mean, e.low, e.high, p, mdd(e.std / np.sqrt(e.n), e.n - 1))
 
 
 def holm(p_values: Sequence[float]) -> np.ndarray:
@@ -127,6 +156,8 @@ def summarize(
     """Per factors × round: the level (mean % weights remaining), n seeds and each metric."""
     by = [*factors, "round"]
     summary = describe(rounds, by, metrics)
+    if summary.empty:  # e.g. no diagnostics: the key columns' types are unknown
+        return summary.assign(**{LEVEL: []})[[*by, LEVEL, "n", *stat_columns(metrics)]]
     levels = rounds.groupby(by, dropna=False, sort=True)[LEVEL].mean().reset_index()
     summary = summary.merge(levels, on=by, how="left")
     return summary[[*by, LEVEL, "n", *stat_columns(metrics)]]
@@ -173,6 +204,99 @@ def compare_inits(
     )
 
 
+def variant_keys(factors: Sequence[str]) -> list[str]:
+    """The factors that make an init what it is: its name and its init.* settings (init.scale)."""
+    return [f for f in factors if f == "init" or f.startswith("init.")]
+
+
+def differences(
+    rounds: pd.DataFrame,
+    factors: Sequence[str],
+    reference: str | None = None,
+    metric: str = "test_acc",
+) -> pd.DataFrame:
+    """At each level (setting × round), every line minus the reference line.
+
+    Lines are the inits with their init.* settings, labelled as in the figures; the reference is
+    the line with the best mean at that level, or the line named `reference` (its label, or an
+    init name that labels one line) where it ran. Where the two lines share 2+ seeds the test is
+    paired by seed (mean difference over the shared seeds, t CI, paired t p), else Welch's; the
+    welch_* columns always hold Welch's. p_holm (welch_p_holm) adjusts across the comparisons at
+    that level; mdd is the minimum detectable difference of the test used (80% power, α=0.05).
+    """
+    variants = variant_keys(factors)
+    setting = [f for f in factors if f not in variants]
+    label = labels.line_labels(rounds, variants)
+    rows = []
+    for key, level in rounds.groupby([*setting, "round"], dropna=False, sort=True):
+        samples = {
+            name: runs.set_index("seed")[metric].dropna()
+            for name, runs in level.groupby(label[level.index], sort=True)
+        }
+        ref = reference_line(samples, reference)
+        if ref is None or len(samples) < 2:
+            continue
+        tests = {}
+        for name, x in samples.items():
+            if name != ref:
+                shared = x.index.intersection(samples[ref].index)
+                unpaired = welch(x, samples[ref])
+                test = paired(x[shared], samples[ref][shared]) if len(shared) >= 2 else unpaired
+                tests[name] = (test, unpaired, len(shared))
+        adjusted = holm([t.p for t, _, _ in tests.values()])
+        welch_adjusted = holm([u.p for _, u, _ in tests.values()])
+        first = dict(zip([*setting, "round"], key, strict=True))
+        for (name, (t, u, shared)), p_holm, welch_holm in zip(
+            tests.items(), adjusted, welch_adjusted, strict=True
+        ):
+            x = samples[name]
+            rows.append(
+                first
+                | {LEVEL: level[LEVEL].mean(), "reference": ref, "line": name}
+                | {"test": "paired" if shared >= 2 else "welch", "n_reference": len(samples[ref])}
+                | {"n_line": len(x), "n_pairs": shared, "reference_mean": samples[ref].mean()}
+                | {"line_mean": x.mean(), "diff": t.diff, "ci_low": t.low, "ci_high": t.high}
+                | {"p": t.p, "p_holm": p_holm, "mdd": t.mdd, "welch_diff": u.diff}
+                | {"welch_ci_low": u.low, "welch_ci_high": u.high, "welch_p": u.p}
+                | {"welch_p_holm": welch_holm, "welch_mdd": u.mdd}
+            )
+    columns = [*setting, "round", LEVEL, "reference", "line", "test", "n_reference", "n_line"]
+    columns += ["n_pairs", "reference_mean", "line_mean", "diff", "ci_low", "ci_high", "p"]
+    columns += ["p_holm", "mdd", "welch_diff", "welch_ci_low", "welch_ci_high", "welch_p"]
+    return pd.DataFrame(rows, columns=[*columns, "welch_p_holm", "welch_mdd"])
+
+
+def reference_line(samples: Mapping[str, pd.Series], reference: str | None) -> str | None:
+    """The best line (highest mean; the first in label order on a tie), else the line `reference`
+    names: its label, or the one label starting with that init's name (None where it did not run)."""
+    if reference is None:
+        return max(samples, key=lambda name: samples[name].mean())
+    if reference in samples:
+        return reference
+    named = [name for name in samples if name.split(",")[0] == reference]
+    return named[0] if len(named) == 1 else None
+
+
+def nearest_points(
+    table: pd.DataFrame, factors: Sequence[str], wanted: Sequence[float]
+) -> dict[float, pd.DataFrame]:
+    """wanted level -> the rows of `table` at the point (round, and pruning density where one sets
+    the weights remaining) whose mean level is nearest to it on a log scale. A point nearest to
+    several wanted levels is kept once, for the first (a sweep that stops at 64% has no 0.5%)."""
+    keys = [*(k for k in labels.LEVEL_KEYS if k in factors), "round"]
+    points = table.groupby(keys, dropna=False, sort=True)[LEVEL].mean()
+    log = np.log(points.to_numpy(dtype=float))
+    chosen: dict[float, pd.DataFrame] = {}
+    taken: set[int] = set()
+    for level in wanted:
+        i = int(np.argmin(np.abs(log - np.log(level))))
+        if i not in taken:
+            taken.add(i)
+            values = points.index[i] if len(keys) > 1 else (points.index[i],)
+            chosen[level] = select(table, dict(zip(keys, values, strict=True)))
+    return chosen
+
+
 def versus_dense(
     rounds: pd.DataFrame, factors: Sequence[str], metric: str = "test_acc"
 ) -> pd.DataFrame:
@@ -208,6 +332,49 @@ def versus_dense(
         "p",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def with_change(rounds: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
+    """`rounds` plus `change`: `metric` minus the same run's dense round 0 (NaN for a run whose
+    round 0 is already pruned, e.g. pruning at initialisation)."""
+    first = rounds[(rounds["round"] == 0) & (rounds[LEVEL] == 100)].set_index("run")[metric]
+    return rounds.assign(change=rounds[metric] - rounds["run"].map(first))
+
+
+def dose_factor(rounds: pd.DataFrame, factors: Sequence[str]) -> str | None:
+    """The numeric factor with the most values (2 or more), e.g. init.scale; None without one.
+    Keys that set the weights remaining (pruning densities) are the x axis, not a dose."""
+    numeric = [
+        f
+        for f in factors
+        if f not in labels.LEVEL_KEYS
+        and pd.api.types.is_numeric_dtype(rounds[f])
+        and rounds[f].nunique() >= 2
+    ]
+    return max(numeric, key=lambda f: rounds[f].nunique(), default=None)
+
+
+def dose_response(
+    rounds: pd.DataFrame,
+    factors: Sequence[str],
+    dose: str,
+    levels: Sequence[float],
+    metric: str = "test_acc",
+) -> pd.DataFrame:
+    """Per setting × value of the `dose` factor, at the rounds nearest the wanted `levels` (per
+    setting, see nearest_points): n seeds, mean and t CI of `metric` and of its change from the
+    run's own dense round 0 (`change`)."""
+    others = [f for f in factors if f != dose]
+    rounds = with_change(rounds, metric)
+    setting = [f for f in others if f not in labels.LEVEL_KEYS]
+    parts = [
+        rows
+        for _, part in rounds.groupby(setting, dropna=False, sort=False)
+        for rows in nearest_points(part, factors, levels).values()
+    ]
+    table = describe(pd.concat(parts), [*others, dose, "round"], [metric, "change", LEVEL])
+    table = table.rename(columns={f"{LEVEL}_mean": LEVEL})
+    return table[[*others, dose, "round", LEVEL, "n", *stat_columns([metric, "change"])]]
 
 
 def rank_agreement(

@@ -7,7 +7,7 @@ here (or anywhere importable) and one `conf/pruning/*.yaml` naming it with ``_ta
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -18,11 +18,12 @@ from prune_ready.pruning.masks import prunable_layers
 
 @dataclass
 class Context:
-    """What a score function may draw on besides the network."""
+    """What a score function (or a mask update) may draw on besides the network."""
 
     generator: torch.Generator  # this pruning step's own random stream
-    round: int  # the round that just ended (-1: pruning at initialisation)
+    round: int  # the round that just ended (-1: at initialisation or during training)
     batch: tuple[Tensor, Tensor] | None = None  # training images and labels, for data-driven scores
+    optimizers: list[torch.optim.Optimizer] = field(default_factory=list)  # e.g. to reset moments
 
 
 def magnitude(net: nn.Module, context: Context | None = None) -> dict[str, Tensor]:

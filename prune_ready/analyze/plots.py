@@ -1,0 +1,264 @@
+"""What every figure shares: its lines and colours, its panels, the line-with-CI-band drawing, the
+weights axis, the legend, and saving.
+
+Each line is one init (or init + other varying factor): the mean over seeds, with a band for
+the 95% Student-t CI of that mean. Where one plot would hold more than MAX_LINES lines (a grid
+of pruning methods, say), a figure has one panel per setting of the other factors instead, its
+lines the inits, coloured alike in every panel. Figures are drawn on matplotlib Figure objects
+(Agg for PNG), never through pyplot, so drawing them changes no global state (a notebook's
+backend included).
+"""
+
+import io
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from matplotlib import rc_context
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+from prune_ready.analyze import labels
+from prune_ready.analyze.stats import LEVEL, select
+from prune_ready.results import write_atomic
+
+BAND = "band: 95% CI of the mean over seeds (Student t)"
+MAX_TICKS = 11
+MAX_LINES = 10
+X = f"{LEVEL}_mean"  # the weights remaining of a line's point: the mean over its runs
+
+
+@dataclass(frozen=True)
+class FigureFiles:
+    number: int
+    set_name: str  # "lenet_300_100 on mnist"
+    caption: str  # "Figure 3: test accuracy vs weights remaining (lenet_300_100 on mnist)"
+    png: Path
+    svg: Path
+    slug: str  # what it shows, as in its file name: "test-acc-vs-weights"
+
+
+@dataclass(frozen=True)
+class Lines:
+    """The lines of one plot: one per combination of `keys` (values as in the runs' configs),
+    each with a label and a colour. In a panel, `setting` holds the values of the keys after
+    the init that its lines share, and `title` names them."""
+
+    keys: list[str]
+    labels: dict[tuple, str]
+    colours: dict[tuple, str]
+    setting: dict[str, object] = field(default_factory=dict)
+    title: str = ""
+
+    @classmethod
+    def of(cls, rounds: pd.DataFrame, factors: Sequence[str]) -> "Lines":
+        keys = labels.series_keys(factors)
+        return cls.named(keys, distinct(rounds[keys].itertuples(index=False, name=None)))
+
+    @classmethod
+    def named(cls, keys: list[str], combos: list[tuple]) -> "Lines":
+        """A line per combo: labelled by its init and the keys that vary, in label order."""
+        names = labels.combo_labels(keys, combos)
+        return cls(keys, names, {combo: f"C{i % 10}" for i, combo in enumerate(names)})
+
+    def through_levels(self) -> "Lines":
+        """One line through all values of a key that sets the weights remaining (LEVEL_KEYS),
+        for figures whose x axis is the weights remaining."""
+        keep = [i for i, k in enumerate(self.keys) if k not in labels.LEVEL_KEYS]
+        if len(keep) == len(self.keys):
+            return self
+        combos = distinct(tuple(combo[i] for i in keep) for combo in self.labels)
+        return Lines.named([self.keys[i] for i in keep], combos)
+
+    def without(self, key: str) -> "Lines":
+        """The lines with `key` dropped (a factor drawn along the x axis)."""
+        keep = [i for i, k in enumerate(self.keys) if k != key]
+        combos = distinct(tuple(combo[i] for i in keep) for combo in self.labels)
+        return Lines.named([self.keys[i] for i in keep], combos)
+
+    def panels(self) -> list["Lines"]:
+        """[self] if its lines fit one plot (MAX_LINES), else one Lines per setting of the keys
+        after the init, each line labelled by its init and coloured by it in every panel."""
+        if len(self.labels) <= MAX_LINES:
+            return [self]
+        colour: dict[object, str] = {}
+        for combo in self.labels:
+            colour.setdefault(combo[0], f"C{len(colour) % 10}")
+        settings = distinct(combo[1:] for combo in self.labels)
+        varying = labels.varying_among(self.keys, list(self.labels))
+        panels = []
+        for setting in settings:
+            combos = [c for c in self.labels if key(c[1:]) == key(setting)]
+            where = dict(zip(self.keys[1:], setting, strict=True))
+            panels.append(
+                Lines(
+                    self.keys,
+                    {combo: str(combo[0]) for combo in combos},
+                    {combo: colour[combo[0]] for combo in combos},
+                    where,
+                    labels.setting_label(where, varying),
+                )
+            )
+        return sorted(panels, key=lambda panel: panel.title)
+
+    def each(self, table: pd.DataFrame) -> Iterator[tuple[pd.DataFrame, str, str]]:
+        """(the line's rows of `table`, its colour, its label), in legend order."""
+        for combo, label in self.labels.items():
+            rows = select(table, dict(zip(self.keys, combo, strict=True)))
+            yield rows, self.colours[combo], label
+
+    def rows(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The rows of `table` in this panel's setting (all of them outside panels)."""
+        return select(table, self.setting)
+
+
+def key(combo: tuple) -> tuple[str, ...]:
+    """A combination of config values as text, so that unset (NaN) equals unset."""
+    return tuple(labels.value(v) for v in combo)
+
+
+def distinct(combos: Iterable[tuple]) -> list[tuple]:
+    """`combos` without repeats (unset equal to unset), in first-seen order."""
+    seen: dict[tuple[str, ...], tuple] = {}
+    for combo in combos:
+        seen.setdefault(key(combo), combo)
+    return list(seen.values())
+
+
+def new_figure(
+    titles: Sequence[str] = ("",),
+    columns: int | None = None,
+    sharey: bool | str = True,
+    size: tuple[float, float] | None = None,
+) -> tuple[Figure, list[Axes]]:
+    """A figure of panels, `titles` in row order, `columns` to a row (default: up to three);
+    one untitled panel is a single plot. Its title is set when it is numbered (`number`)."""
+    columns = columns or min(3, len(titles))
+    rows = -(-len(titles) // columns)
+    if size is None:
+        single = len(titles) == 1
+        size = (7.5 if single else 5.5 * columns, 4.6 if rows == 1 else 3.6 * rows + 0.8)
+    fig = Figure(figsize=size, layout="constrained")
+    grid = fig.subplots(rows, columns, squeeze=False, sharey=sharey)
+    axes = list(grid.ravel())
+    for ax in axes[len(titles) :]:
+        ax.remove()
+    for ax, title in zip(axes, titles, strict=False):
+        ax.set_title(title, fontsize=9, loc="left")
+        ax.grid(True, color="0.9", lw=0.6)
+    return fig, axes[: len(titles)]
+
+
+def number(fig: Figure, number: int, title: str, where: str, band: str) -> str:
+    """Title the figure 'Figure <number>: <title> (<where>)' over a line saying what its bands
+    are; returns that first line, the caption."""
+    caption = f"Figure {number}: {title} ({where})"
+    fig.suptitle(f"{caption}\n{band}" if band else caption, fontsize=10, x=0.01, ha="left")
+    return caption
+
+
+def finish(fig: Figure, axes: Sequence[Axes]) -> Figure:
+    """The legend: in the first plot where every plot draws the same lines, else one legend of
+    every line in any panel, beside the panels."""
+    entries: dict[str, Artist] = {}
+    for ax in axes:
+        handles, names = ax.get_legend_handles_labels()
+        for handle, name in zip(handles, names, strict=True):
+            entries.setdefault(name, handle)
+    if all(ax.get_legend_handles_labels()[1] == list(entries) for ax in axes):
+        axes[0].legend(fontsize=8, frameon=False)
+        return fig
+    # the lines (solid) in label order, which is their colour order; then the dashed references
+    order = sorted(entries, key=lambda name: (entries[name].get_linestyle() != "-", name))
+    fig.legend([entries[n] for n in order], order, loc="outside right upper", fontsize=8)
+    return fig
+
+
+def plot_mean(
+    ax: Axes,
+    line: pd.DataFrame,
+    x: str,
+    metric: str,
+    colour: str,
+    label: str,
+    scale: float = 1.0,
+    marker: str | None = "o",
+    ls: str = "-",
+) -> None:
+    """The mean as a line, its CI as a band (absent where a single seed gives no CI)."""
+    line = line.sort_values(x)
+    xs = line[x].to_numpy()
+    ax.plot(
+        xs, scale * line[f"{metric}_mean"], color=colour, label=label, marker=marker, ms=3, ls=ls
+    )
+    low, high = scale * line[f"{metric}_ci_low"], scale * line[f"{metric}_ci_high"]
+    ax.fill_between(xs, low, high, color=colour, alpha=0.18, lw=0)
+
+
+def curves(
+    lines: Lines,
+    table: pd.DataFrame,
+    metrics: dict[str, tuple[str, str]],
+    levels: pd.Series,
+    scale: float = 1.0,
+) -> tuple[Figure, list[tuple[Axes, Lines, str]]]:
+    """The line-with-CI-band figure against the weights remaining: one column per metric of
+    `table` (described: <metric>_mean, _ci_low, _ci_high; column -> (panel title, y label)), one
+    row per panel of `lines`, y axes shared per column; returns the figure and its (axes, panel,
+    metric) for what a figure adds. `levels`: the weights remaining the runs reached (ticks)."""
+    panels = lines.through_levels().panels()
+    titles = [": ".join(filter(None, (p.title, t))) for p in panels for t, _ in metrics.values()]
+    fig, axes = new_figure(titles, len(metrics), "col" if len(metrics) > 1 else True)
+    drawn = []
+    for i, ax in enumerate(axes):
+        panel, metric = panels[i // len(metrics)], list(metrics)[i % len(metrics)]
+        for line, colour, label in panel.each(table):
+            plot_mean(ax, line, X, metric, colour, label, scale)
+        weights_axis(ax, levels)
+        ax.set(ylabel=metrics[metric][1])
+        drawn.append((ax, panel, metric))
+    return fig, drawn
+
+
+def weights_axis(ax: Axes, levels: pd.Series) -> None:
+    """% weights remaining on a log axis, decreasing to the right, ticks at levels reached that
+    are far enough apart not to overlap (fewer in a narrow panel)."""
+    ax.set_xscale("log")
+    ticks = sorted(levels.round(2).unique(), reverse=True)
+    narrow = ax.get_subplotspec().get_gridspec().ncols > 1
+    ax.xaxis.set_major_locator(FixedLocator(spread(ticks, MAX_TICKS // 2 if narrow else MAX_TICKS)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: labels.level(v).rstrip("%")))
+    ax.set_xlim(1.2 * ticks[0], ticks[-1] / 1.2)  # decreasing; the same range in every panel
+    ax.set_xlabel("weights remaining (% of the dense network, log scale)")
+
+
+def spread(ticks: Sequence[float], count: int) -> list[float]:
+    """Of decreasing positive `ticks`, the first and each next at least 1/count of the log
+    range below the last one kept."""
+    gap = (math.log(ticks[0]) - math.log(ticks[-1])) / count
+    kept = [ticks[0]]
+    for tick in ticks[1:]:
+        if math.log(kept[-1]) - math.log(tick) >= gap * (1 - 1e-9):  # rounding
+            kept.append(tick)
+    return kept
+
+
+def save(
+    figure: Figure, number: int, caption: str, where: tuple[str, str], slug: str, out_dir: Path
+) -> FigureFiles:
+    """figure<number>-<model>-<data>-<slug> as PNG (150 dpi) and SVG, each written atomically;
+    the SVG without a date, reproducible."""
+    model, data = where
+    stem = out_dir / f"figure{number}-{model}-{data}-{slug}"
+    paths = stem.with_suffix(".png"), stem.with_suffix(".svg")
+    for path, metadata in zip(paths, ({}, {"Date": None}), strict=True):
+        buffer = io.BytesIO()
+        with rc_context({"svg.hashsalt": stem.name}):  # SVG element ids from the name, not uuid4
+            figure.savefig(buffer, format=path.suffix[1:], dpi=150, metadata=metadata)
+        write_atomic(path, buffer.getvalue())
+    return FigureFiles(number, labels.set_name(model, data), caption, *paths, slug)

@@ -1,0 +1,102 @@
+"""Does a statistic of θ0 predict how well a run survives pruning? (each run's predictors.csv)
+
+For every statistic, Spearman's ρ over runs against the run's robustness: its test accuracy at the
+rounds nearest the sparse `levels` (0.5% and 0.33% weights remaining) and the change from its own
+dense round 0, per model, data set and setting (pruning method ...), with a percentile bootstrap
+CI over runs. Picking the largest |ρ| out of a dozen statistics flatters it, so the runs are
+split by seed: seeds below `choose_below` choose the best statistic, the others (never used to
+choose it) say how well it predicts.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from prune_ready.analyze import labels
+from prune_ready.analyze.stats import CONFIDENCE, LEVEL, nearest_points, variant_keys, with_change
+
+LEVELS = (0.5, 0.33)  # % weights remaining: the robustness measured
+CHOOSE_BELOW = 4  # seeds < 4 choose the predictor, seeds >= 4 confirm it
+BOOTSTRAP = 2000
+COLUMNS = ["round", LEVEL, "target", "statistic", "split", "seeds", "n_runs"]
+COLUMNS += ["rho", "ci_low", "ci_high", "p", "chosen"]
+
+
+def spearman(
+    x: Sequence[float], y: Sequence[float], resamples: int = BOOTSTRAP
+) -> tuple[float, float, float, float]:
+    """(ρ, its two-sided p, CI low, CI high): the CI is the percentile bootstrap over pairs
+    (resampled with replacement, a fixed generator; resamples with a constant side are left
+    out). NaN below 3 pairs or when a side is constant."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return np.nan, np.nan, np.nan, np.nan
+    result = stats.spearmanr(x, y)
+    picks = np.random.default_rng(0).integers(0, len(x), (resamples, len(x)))
+    rx, ry = (stats.rankdata(v[picks], axis=1) for v in (x, y))
+    rx, ry = rx - rx.mean(1, keepdims=True), ry - ry.mean(1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rhos = (rx * ry).sum(1) / np.sqrt((rx**2).sum(1) * (ry**2).sum(1))
+    tail = 100 * (1 - CONFIDENCE) / 2
+    low, high = np.nanpercentile(rhos, [tail, 100 - tail])
+    return float(result.statistic), float(result.pvalue), float(low), float(high)
+
+
+def correlations(
+    rounds: pd.DataFrame,
+    predictors: pd.DataFrame,
+    factors: Sequence[str],
+    levels: Sequence[float] = LEVELS,
+    choose_below: int = CHOOSE_BELOW,
+    metric: str = "test_acc",
+) -> pd.DataFrame:
+    """One row per setting × level × target (`metric`, `change`) × statistic × split (choose,
+    confirm): ρ with CI and p over the split's runs; `chosen` marks, per setting, level and
+    target, the statistic with the largest |ρ| on the choosing seeds (in both splits' rows)."""
+    statistics = [c for c in predictors.columns if c != "run"]
+    setting = [f for f in factors if f not in variant_keys(factors) and f not in labels.LEVEL_KEYS]
+    table = with_change(rounds, metric).merge(predictors, on="run", how="inner")
+    rows = []
+    for key, part in table.groupby(setting, dropna=False, sort=True) if len(table) else []:
+        for at in nearest_points(part, factors, levels).values():
+            point = dict(zip(setting, key, strict=True)) | {"round": at["round"].iloc[0]}
+            point[LEVEL] = at[LEVEL].mean()
+            for target in (metric, "change"):
+                for split, runs in (
+                    ("choose", at[at["seed"] < choose_below]),
+                    ("confirm", at[at["seed"] >= choose_below]),
+                ):
+                    for statistic in statistics:
+                        rho, p, low, high = spearman(runs[statistic], runs[target])
+                        rows.append(
+                            point
+                            | {"target": target, "statistic": statistic, "split": split}
+                            | {"seeds": seed_range(runs["seed"]), "n_runs": len(runs)}
+                            | {"rho": rho, "ci_low": low, "ci_high": high, "p": p}
+                        )
+    result = pd.DataFrame(rows, columns=[*setting, *COLUMNS[:-1]])
+    choosing = result[result["split"] == "choose"].dropna(subset="rho")
+    strength = choosing.assign(strength=choosing["rho"].abs())
+    groups = strength.groupby([*setting, "round", "target"], dropna=False)
+    best = choosing.loc[groups["strength"].idxmax()]
+    keys = [*setting, "round", "target", "statistic"]
+    marked = best[keys].assign(chosen=True)
+    result = result.merge(marked, on=keys, how="left")
+    result["chosen"] = result["chosen"].fillna(False).astype(bool)
+    # where no statistic could be scored on the choosing seeds (too few runs), nothing to say
+    scored = result.groupby([*setting, "round", "target"], dropna=False)["chosen"].transform("any")
+    return result.loc[scored, [*setting, *COLUMNS]].reset_index(drop=True)
+
+
+def seed_range(seeds: pd.Series) -> str:
+    """'0-3' (or '0, 2, 5' when not consecutive; '' without seeds)."""
+    values = sorted(set(seeds))
+    if not values:
+        return ""
+    if values == list(range(values[0], values[-1] + 1)) and len(values) > 1:
+        return f"{values[0]}-{values[-1]}"
+    return ", ".join(map(str, values))

@@ -1,0 +1,198 @@
+"""Typed configs: every node is checked against what it configures before anything runs.
+
+A node with ``_target_`` is checked against the target's signature (a dataclass's fields, a
+class's ``__init__``, a function's parameters, following ``**kwargs`` to the base class): a key
+the target does not take, or a value of the wrong type for its annotation, is refused in one line
+naming the key (``model.lr='abc': expected a float``). Nodes without a target are described by
+the dataclasses below. So each part's typed hparams live in one place, its own signature.
+"""
+
+import dataclasses
+import inspect
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Union
+
+from hydra.utils import get_object
+from omegaconf import DictConfig, OmegaConf
+
+from prune_ready.errors import UserError
+from prune_ready.pruning.steps import Step
+
+
+@dataclass
+class Model:
+    name: str
+    net: Any  # a node with _target_ (the network class)
+    lr: float
+    lth_iterations: int
+    prune_rates: dict[str, float]
+    channels_last: bool = False
+    compile: bool = False
+
+
+@dataclass
+class Train:
+    """The top level of conf/train.yaml."""
+
+    name: str
+    seed: int
+    threads: int | None
+    effective_batch_size: Any  # a record of data.batch_size (whose type is checked there)
+    progress_bar: Any
+    paths: dict[str, str]
+    logger: Any
+    data: Any
+    model: Model
+    init: Any
+    pruning: Any
+    trainer: Any
+
+
+def validate(cfg: DictConfig) -> None:
+    """Raise UserError naming the first key of `cfg` whose name or type is wrong."""
+    try:
+        tree = OmegaConf.to_container(cfg, resolve=True)
+    except Exception as e:  # a bad interpolation, e.g. ${oc.decode:...} of a malformed value
+        raise UserError(f"the config does not resolve: {' '.join(str(e).split())}") from e
+    check(tree, Train, "")
+
+
+def check(value: Any, annotation: Any, key: str) -> None:
+    """Check `value` (at `key`) against `annotation`; recurse into config nodes."""
+    if isinstance(value, Mapping) and "_target_" in value:
+        check_node(value, parameters(value["_target_"], key), key)
+    elif dataclasses.is_dataclass(annotation) and isinstance(value, Mapping):
+        check_node(value, (hints(annotation), False), key)
+    elif isinstance(value, Mapping) and typing.get_origin(annotation) in (dict, Mapping):
+        args = typing.get_args(annotation)
+        for name, item in value.items():  # each entry named: model.prune_rates.fc='abc'
+            check(item, args[1] if len(args) == 2 else Any, f"{key}.{name}")
+    elif not fits(value, annotation):
+        raise UserError(f"{key}={value!r}: expected {describe(annotation)}")
+
+
+def check_node(node: Mapping, params: tuple[dict[str, Any], bool], key: str) -> None:
+    annotations, open_ended = params
+    leaves_first = sorted(node.items(), key=lambda item: isinstance(item[1], Mapping))
+    for name, value in leaves_first:
+        if name.startswith("_"):
+            continue
+        where = f"{key}.{name}" if key else name
+        if name not in annotations:
+            if open_ended:
+                continue
+            known = ", ".join(sorted(annotations))
+            raise UserError(f"{where} is not a setting here: the settings are {known}")
+        check(value, annotations[name], where)
+
+
+def parameters(target: str, key: str) -> tuple[dict[str, Any], bool]:
+    """The annotated parameters of `target`, and whether it takes further keyword arguments."""
+    try:
+        obj = get_object(target)
+    except Exception as e:
+        raise UserError(f"{key}._target_={target!r} cannot be imported: {e}") from e
+    if dataclasses.is_dataclass(obj):
+        fields = {f.name for f in dataclasses.fields(obj) if f.init}
+        return {k: v for k, v in hints(obj).items() if k in fields}, False
+    annotations: dict[str, Any] = {}
+    for owner in inspect.getmro(obj) if inspect.isclass(obj) else [obj]:
+        function = owner.__init__ if inspect.isclass(obj) else owner
+        if inspect.isclass(obj) and "__init__" not in vars(owner):
+            continue
+        signature = inspect.signature(inspect.unwrap(function))
+        found = hints(inspect.unwrap(function))
+        for name, param in signature.parameters.items():
+            if param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
+                annotations.setdefault(name, found.get(name, Any))
+        if not any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+            return annotations, False
+    return annotations, True
+
+
+def hints(obj: Any) -> dict[str, Any]:
+    """Resolved annotations (Any where they cannot be resolved)."""
+    try:
+        return typing.get_type_hints(obj)
+    except Exception:
+        raw = getattr(obj, "__annotations__", {})
+        return {k: v if not isinstance(v, str) else Any for k, v in raw.items()}
+
+
+def fits(value: Any, annotation: Any) -> bool:
+    """Whether a plain config value can stand for `annotation` (unknown kinds are let through)."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if annotation in (Any, inspect.Parameter.empty) or isinstance(annotation, typing.TypeVar):
+        return True
+    if origin in (Union, types.UnionType):
+        return any(fits(value, a) for a in args)
+    if origin is Literal:
+        return value in args
+    if annotation is type(None):
+        return value is None
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is str:
+        return isinstance(value, str)
+    if annotation is Step:
+        try:
+            Step.parse(value)
+        except (ValueError, TypeError):
+            return False
+        return True
+    if origin in (dict, Mapping) or annotation in (dict, Mapping):
+        if not isinstance(value, Mapping):
+            return False
+        return len(args) != 2 or all(fits(v, args[1]) for v in value.values())
+    if origin in (list, tuple) or annotation in (list, tuple):
+        if not isinstance(value, list | tuple):
+            return False
+        return not args or origin is tuple or all(fits(v, args[0]) for v in value)
+    if inspect.isclass(annotation) and annotation.__module__ != "builtins":
+        return value is None or isinstance(value, Mapping)  # an object: configured by a node
+    return True
+
+
+def describe(annotation: Any) -> str:
+    """`annotation` in words, for the error line."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (Union, types.UnionType):
+        choices = [c for a in args for c in literals(a)]
+        others = [describe(a) for a in args if not literals(a)]
+        return " or ".join(
+            ([f"one of {', '.join(map(repr, choices))}"] if choices else []) + others
+        )
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    names = {
+        type(None): "null",
+        bool: "true or false",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        Step: "a length such as 5ep or 500it",
+    }
+    if annotation in names:
+        return names[annotation]
+    if origin in (dict, Mapping) and len(args) == 2:
+        return f"a mapping (each value {describe(args[1])})"
+    if origin in (list, tuple):
+        return "a list"
+    return f"a config node for {getattr(annotation, '__name__', annotation)}"
+
+
+def literals(annotation: Any) -> list[Any]:
+    """The values of a Literal, or of a union of Literals ([] for anything else)."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Literal:
+        return list(args)
+    if origin in (Union, types.UnionType) and all(literals(a) for a in args):
+        return [c for a in args for c in literals(a)]
+    return []
