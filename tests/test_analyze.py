@@ -193,6 +193,23 @@ def test_factors_are_the_fields_that_vary_and_change_results():
     ]
 
 
+def test_a_copy_of_another_factor_is_not_a_factor():
+    configs = pd.DataFrame(
+        {
+            "name": ["s"] * 4,
+            "seed": [0] * 4,
+            "model.name": ["lenet_300_100"] * 4,
+            "data.name": ["mnist"] * 4,
+            "pruning.name": ["imp"] * 4,
+            "init.name": ["kaiming_normal"] * 2 + ["signed_constant"] * 2,
+            "init.scale": [0.5, 1.0, 0.5, 1.0],
+            "init.at_rewind.scale": [None, None, 0.5, 1.0],  # init.scale, where it is set
+        }
+    )
+    assert factor_fields(configs)[-1] == "init.scale"
+    assert "init.at_rewind.scale" not in factor_fields(configs)
+
+
 def test_cli_lists_unfinished_and_failed_runs_then_the_findings(analysed, damaged):
     _, result = analysed
     lines = result.stdout.splitlines()

@@ -237,7 +237,8 @@ def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def factor_fields(configs: pd.DataFrame) -> list[str]:
-    """The config keys that set runs apart (see the module docstring), seed excluded."""
+    """The config keys that set runs apart (see the module docstring), seed excluded; a copy of
+    another factor (equal to it wherever it is set) is left out: it would repeat it in labels."""
     names = [f"{g}.name" for g in GROUPS]
     text = configs.map(repr)  # compares None, NaN (key missing) and mixed types alike
     varying = [
@@ -249,6 +250,12 @@ def factor_fields(configs: pd.DataFrame) -> list[str]:
         and not text[key].equals(text["seed"])
         and text.groupby(names, dropna=False)[key].nunique().max() > 1
     ]
+    for key in reversed(list(varying)):  # e.g. init.at_rewind.scale: init.scale where set
+        present = configs[key].notna()
+        if any(
+            (text[key][present] == text[other][present]).all() for other in varying if other != key
+        ):
+            varying.remove(key)
     study = ["name"] if "name" in varying else []
     return study + names + [key for key in varying if key != "name"]
 
