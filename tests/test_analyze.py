@@ -14,7 +14,9 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from hydra.utils import get_class
 from nbclient import NotebookClient
+from omegaconf import OmegaConf
 from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
@@ -22,6 +24,8 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from prune_ready.analyze import FIGURES, analyze, collect, run_status
 from prune_ready.analyze.__main__ import main
 from prune_ready.analyze.collect import factor_fields
+from prune_ready.analyze.sizes import in_shape
+from prune_ready.compact import compact_sizes
 from prune_ready.results import load_round_masks
 from prune_ready.status import State
 from prune_ready.train import train
@@ -347,6 +351,30 @@ def test_mask_overlap_pairs_finished_runs_at_equal_sparsity(analysed, sweep):
     assert mine.loc["all", "chance_mean"] == pytest.approx(chance, abs=1e-4)
 
 
+def test_sizes_are_the_compacted_networks_of_the_finished_runs_masks(analysed, sweep):
+    out, _ = analysed
+    sizes = pd.read_csv(out / "sizes.csv")
+    assert len(sizes) == 3 * 3 and set(sizes["n"]) == {2}  # lines × rounds; no copies
+    line = sizes[(sizes["init"] == "xavier_normal") & (sizes["init.scale"] == 1.0)]
+    dense = line[line["round"] == 0].iloc[0]
+    assert dense[["inputs", "hidden_units", "params_compact"]].tolist() == [784, 400, 266_610]
+    for round_ in (1, 2):
+        runs = [
+            compact_sizes(
+                load_round_masks(run_dir(sweep, "xavier_normal", s))[round_],
+                "lenet_300_100",
+                (1, 28, 28),
+            )
+            for s in (0, 1)
+        ]
+        got = line[line["round"] == round_].iloc[0]
+        for key in ("inputs", "hidden_units", "weights", "params_sparse", "bytes_sparse"):
+            assert got[key] == pytest.approx((runs[0][key] + runs[1][key]) / 2, abs=1e-9)
+    assert (line["weights"] / line["weights_total"] * 100).tolist() == pytest.approx(
+        line["weights_remaining_pct"].tolist(), abs=1e-3
+    )
+
+
 def test_every_registered_figure_is_drawn_numbered_and_valid(analysed):
     out, _ = analysed
     pngs = sorted((out / "figures").glob("*.png"), key=lambda p: int(p.name[6:].split("-")[0]))
@@ -545,3 +573,10 @@ def test_iteration_schedule_reports_the_early_stop_iteration(make_cfg, tmp_path)
     first = found["lenet_300_100 on mnist"][0]
     assert first.text.startswith("Only xavier_normal was run, so nothing is compared; at 80.0%")
     assert pd.read_csv(tmp_path / "analysis" / "mask_overlap.csv").empty
+
+
+def test_the_analysis_knows_every_data_configs_image_shape():
+    """sizes.IN_SHAPES copies the data modules' in_shape (it must not import Lightning)."""
+    for path in sorted((REPO / "conf" / "data").glob("*.yaml")):
+        cfg = OmegaConf.load(path)
+        assert in_shape(cfg.name) == get_class(cfg._target_).in_shape, path.name

@@ -12,6 +12,7 @@ from prune_ready.analyze.diagnostics import HEALTH, network_health, summarize_di
 from prune_ready.analyze.overlap import ALL, mask_overlap
 from prune_ready.analyze.plots import Lines
 from prune_ready.analyze.prediction import CHOOSE_BELOW, LEVELS, correlations
+from prune_ready.analyze.sizes import compacted_sizes
 from prune_ready.analyze.stats import LEVEL, select
 from prune_ready.errors import UserError
 from prune_ready.status import State
@@ -43,6 +44,7 @@ class Analysis:
     health: pd.DataFrame  # per run × round: the network's diagnostics in a few numbers
     health_summary: pd.DataFrame  # the same per factors × round: n, mean, std, CI
     overlap: pd.DataFrame  # mask Jaccard per kind of pair, round and layer (mask_overlap.csv)
+    sizes: pd.DataFrame  # the compacted network per line and round, from the masks (sizes.csv)
     dose_factor: str | None  # the numeric factor of `dose` (e.g. init.scale), if any
     options: Options = field(default_factory=Options)
 
@@ -184,6 +186,7 @@ def analyse(sweep: Sweep, options: Options | None = None) -> Analysis:
         health=health,
         health_summary=stats.summarize(health, factors, HEALTH),
         overlap=mask_overlap(sweep, rounds, factors),
+        sizes=compacted_sizes(sweep, rounds),
         dose_factor=dose,
         options=options,
     )

@@ -238,9 +238,30 @@ def cost(part: Part) -> Finding | None:
         f"levels); at {sparse} the change ranges from {least['line']} "
         f"{labels.pp(least['diff'], True)} {labels.ci_pp(least['ci_low'], least['ci_high'])} "
         f"to {most['line']} {labels.pp(most['diff'], True)} "
-        f"{labels.ci_pp(most['ci_low'], most['ci_high'])}.",
+        f"{labels.ci_pp(most['ci_low'], most['ci_high'])}." + gain(part, least["line"]),
         "test-acc-vs-weights",
         "dense",
+    )
+
+
+def gain(part: Part, line: str) -> str:
+    """What pruning buys `line` at its sparsest level: its compacted network's size (from the
+    masks, mean over seeds) against its dense one; '' without masks."""
+    sizes = part.table("sizes")
+    sizes = sizes.assign(line=labels.line_labels(sizes, labels.series_keys(part.factors)))
+    mine = sizes[sizes["line"] == line]
+    if mine.empty or mine["round"].nunique() < 2:
+        return ""
+    dense, sparse = mine.loc[mine["round"].idxmin()], mine.loc[mine["round"].idxmax()]
+    return (
+        f" What it buys: at {labels.level(sparse[LEVEL])}, {line}'s tickets compact to "
+        f"{sparse['inputs']:,.0f} of {sparse['inputs_total']:,.0f} inputs and "
+        f"{sparse['hidden_units']:,.0f} of {sparse['hidden_units_total']:,.0f} hidden units: "
+        f"{sparse['params_compact']:,.0f} parameters as dense layers "
+        f"({dense['params_compact'] / sparse['params_compact']:,.1f}x fewer than dense), "
+        f"{sparse['bytes_sparse'] / 1000:,.1f} kB with CSR linear layers "
+        f"({dense['bytes_compact'] / sparse['bytes_sparse']:,.0f}x smaller than dense's "
+        f"{dense['bytes_compact'] / 1000:,.0f} kB; means of {seeds([sparse['n']])})."
     )
 
 

@@ -61,6 +61,7 @@ TABLES = {  # file -> Analysis field
     "rank_agreement.csv": "agreement",
     "diagnostics.csv": "diagnostics",
     "mask_overlap.csv": "overlap",
+    "sizes.csv": "sizes",
 }
 
 

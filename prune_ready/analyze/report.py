@@ -109,6 +109,30 @@ def correlations_table(part: Part) -> pd.DataFrame:
     )
 
 
+def sizes_table(part: Part) -> pd.DataFrame:
+    """Per level and line: what the compacted network keeps, means over the seeds."""
+    table = part.table("sizes").sort_values("round", kind="stable")
+
+    def kept(name: str) -> list[str]:
+        return [
+            f"{k:,.0f} of {n:,.0f}"
+            for k, n in zip(table[name], table[f"{name}_total"], strict=True)
+        ]
+
+    return pd.DataFrame(
+        {
+            "weights remaining": table[LEVEL].map(labels.level),
+            "line": labels.line_labels(table, labels.series_keys(part.factors)),
+            "inputs kept": kept("inputs"),
+            "hidden units kept": kept("hidden_units"),
+            "parameters": table["params_compact"].map("{:,.0f}".format),
+            "bytes (dense layers)": table["bytes_compact"].map("{:,.0f}".format),
+            "bytes (CSR linear layers)": table["bytes_sparse"].map("{:,.0f}".format),
+            "n": table["n"],
+        }
+    )
+
+
 def health_table(part: Part) -> pd.DataFrame:
     health, keys = part.table("health_summary"), labels.series_keys(part.factors)
     dead = wide(health, keys, "dead_hidden_pct", 1)
@@ -140,6 +164,11 @@ TABLES: dict[str, tuple[str, str, Callable[[Part], pd.DataFrame]]] = {
         "θ0 statistics against robustness (Spearman's ρ over runs)",
         "correlations",
         correlations_table,
+    ),
+    "sizes": (
+        "the compacted network (dead units and unread inputs removed) by weights remaining",
+        "sizes",
+        sizes_table,
     ),
     "early_stop": (
         "{early_stop} by weights remaining",
