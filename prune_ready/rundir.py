@@ -42,6 +42,14 @@ RESULT_CHANGING_TRAINER = (
 # Overrides that restate a default: `init.scale=1.0` is the run without the override, so it keeps
 # that run's directory (a sweep init.scale=0.5,1.0,2.0 then reuses the default runs).
 DEFAULTS: dict[str, float | str] = {"init.scale": 1.0, "trainer.precision": "32-true"}
+# Lightning's short precision names and the full ones it turns them into (lightning_fabric's
+# _PRECISION_INPUT_STR_ALIAS_CONVERSION): an alias names the same run as its full form.
+PRECISION_ALIASES = {"64": "64-true", "32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}
+
+
+def canonical_precision(value: int | str | None) -> int | str | None:
+    """Lightning's full name of a precision alias (32 -> '32-true'); other values as they are."""
+    return PRECISION_ALIASES.get(str(value), value)
 
 
 def under(key: str, roots: Iterable[str]) -> bool:
@@ -73,6 +81,8 @@ def run_variant(overrides: Iterable[str]) -> str:
     kept = []
     for override in OverridesParser.create().parse_overrides(list(overrides)):
         key, value = override.key_or_group, override.get_value_element_as_str()
+        if key == "trainer.precision":
+            value = canonical_precision(value)
         if key in NAMED_BY_PATH or left_out_of_path(key) or key.startswith("hydra/"):
             continue
         if restates_default(key, value):

@@ -15,6 +15,7 @@ from pathlib import Path
 import hydra
 import pytorch_lightning as pl
 import torch
+from hydra._internal.utils import get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.types import RunMode
@@ -29,8 +30,14 @@ from prune_ready.errors import Diverged, UserError
 from prune_ready.inits import initialize
 from prune_ready.module import Classifier
 from prune_ready.pruning.callback import Pruning
-from prune_ready.rundir import config_differences, exclusive, remove_new_dirs, run_variant
-from prune_ready.schema import validate
+from prune_ready.rundir import (
+    canonical_precision,
+    config_differences,
+    exclusive,
+    remove_new_dirs,
+    run_variant,
+)
+from prune_ready.schema import check_group_options, validate
 from prune_ready.status import RunStatus, State, run_status
 
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
@@ -58,6 +65,8 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     """
     validate(cfg)  # a wrong key or type: one line, before anything is built
     check_settings(cfg)
+    # an alias (32, bf16) is recorded as the run directory names it: Lightning's own form
+    cfg.trainer.precision = canonical_precision(cfg.trainer.precision)
     torch.set_num_threads(cfg.threads or default_threads(cpu_processes(cfg)))
     log.info("run %s with %d torch threads", run_dir, torch.get_num_threads())
     if cfg.trainer.accelerator == "cpu":
@@ -211,8 +220,19 @@ def earlier_run(cfg: DictConfig, run_dir: Path) -> RunStatus | None:
     return run_status(run_dir, cfg.pruning.rounds)
 
 
+def main() -> None:
+    """The command line: group options are checked against conf/ before Hydra composes."""
+    args, _ = get_args_parser().parse_known_args()
+    if args.config_dir is None:  # another config directory may hold other options
+        try:
+            check_group_options(args.overrides, Path(CONF_DIR))
+        except UserError as e:
+            sys.exit(f"error: {e}")
+    hydra_main()
+
+
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
-def main(cfg: DictConfig) -> None:
+def hydra_main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode is RunMode.MULTIRUN

@@ -83,6 +83,32 @@ def test_trainer_precision_is_a_directory_level(data_root, tmp_path):
     assert sorted(sweep.runs["trainer.precision"]) == ["32-true", "bf16-mixed"]
 
 
+def test_precision_alias_is_the_default_run(data_root, tmp_path):
+    """trainer.precision=32 is Lightning's alias of the default 32-true: the same run, so the
+    same directory (found finished and skipped), not a directory of its own; bf16 likewise."""
+    assert run_variant(["trainer.precision=32"]) == run_variant(["trainer.precision=32-true"]) == ""
+    assert run_variant(["trainer.precision=bf16"]) == "trainer.precision=bf16-mixed/"
+    assert run_variant(["trainer.precision=16"]) == "trainer.precision=16-mixed/"
+    tiny = (
+        "data.train_subset=300",
+        "data.test_subset=500",
+        "pruning.rounds=0",
+        "progress_bar=null",
+    )
+    default, alias = (
+        cli(*tiny, *precision, data_root=data_root, cwd=tmp_path)
+        for precision in ([], ["trainer.precision=32"])
+    )
+    assert default.returncode == alias.returncode == 0, alias.stderr[-3000:]
+    runs = [p.parent for p in tmp_path.glob("outputs/**/config.yaml")]
+    variant = "data.test_subset=500,data.train_subset=300,pruning.rounds=0"
+    assert runs == [
+        tmp_path / f"outputs/default/lenet_300_100-mnist/xavier_normal/imp/{variant}/seed=0"
+    ]
+    assert f"skipped {runs[0]}: finished" in alias.stdout  # the same run, not a new one
+    assert OmegaConf.load(runs[0] / "config.yaml").trainer.precision == "32-true"
+
+
 @pytest.mark.slow
 def test_lenet_reaches_paper_accuracy_in_five_epochs(data_root, tmp_path):
     """Dense LeNet-300-100, 5 epochs on all 55,000 images: mean test accuracy over 3 seeds.
