@@ -45,8 +45,7 @@ def analyze(
     files = write_tables(analysis, out)
     figures = draw_figures(analysis, out / "figures")
     files += [path for f in figures for path in (f.png, f.svg)]
-    table = runs_csv(paths)
-    sources = [str(table)] if table else [str(p) for p in expand(paths)]
+    sources = [str(p) for p in ([paths] if isinstance(paths, str | Path) else paths)]
     files += write_documents(analysis, sources, figures, found, out)
     return analysis, found, files
 
