@@ -10,7 +10,7 @@ import pytest
 
 from prune_ready.analyze import FIGURES, Part, analyse, draw
 from prune_ready.analyze.figures import CLIP_PP
-from prune_ready.analyze.plots import MAX_LINES, Lines, save, spread
+from prune_ready.analyze.plots import MAX_LINES, Lines, finish, save, spread
 from prune_ready.analyze.report import panels_note
 from prune_ready.analyze.stats import LEVEL
 from tests.constructed import sweep_of
@@ -192,3 +192,18 @@ def test_each_registry_entry_is_complete():
 def test_lines_without_a_factor_merge_its_values():
     lines = Lines.named(["init", "init.scale"], [("a", 0.5), ("a", 1.0), ("b", 1.0)])
     assert list(lines.without("init.scale").labels.values()) == ["a", "b"]
+
+
+def test_one_legend_beside_panels_that_draw_different_lines_and_errorbars():
+    """Panels with different lines get one legend of all of them, solid lines first, dashed
+    references last; an errorbar's handle counts as the line it draws."""
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2)
+    a.errorbar([0, 1], [0, 1], yerr=[0.1, 0.1], label="z bars")
+    b.plot([0, 1], [1, 0], label="b line")
+    b.plot([0, 1], [0.5, 0.5], ls="--", label="a reference")
+    finish(fig, [a, b])
+    names = [t.get_text() for t in fig.legends[0].get_texts()]
+    plt.close(fig)
+    assert names == ["b line", "z bars", "a reference"]

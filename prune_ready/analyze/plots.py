@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
@@ -173,9 +174,15 @@ def finish(fig: Figure, axes: Sequence[Axes]) -> Figure:
         axes[0].legend(fontsize=8, frameon=False)
         return fig
     # the lines (solid) in label order, which is their colour order; then the dashed references
-    order = sorted(entries, key=lambda name: (entries[name].get_linestyle() != "-", name))
+    order = sorted(entries, key=lambda name: (linestyle(entries[name]) != "-", name))
     fig.legend([entries[n] for n in order], order, loc="outside right upper", fontsize=8)
     return fig
+
+
+def linestyle(handle: Artist) -> str:
+    """A legend handle's line style; an errorbar's is its data line's (solid where it has none)."""
+    line = handle.lines[0] if isinstance(handle, ErrorbarContainer) else handle
+    return line.get_linestyle() if hasattr(line, "get_linestyle") else "-"
 
 
 def plot_mean(
