@@ -2,6 +2,7 @@
 MAX_LINES lines, the summary figure against the differences table, the clipped accuracy axis,
 the dose response. Every registered figure on a real sweep: test_analyze.py."""
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from prune_ready.analyze import FIGURES, Part, analyse, draw
+from prune_ready.analyze.analysis import Options
 from prune_ready.analyze.figures import CLIP_PP
 from prune_ready.analyze.plots import MAX_LINES, Lines, finish, save, spread
 from prune_ready.analyze.report import panels_note
@@ -207,3 +209,28 @@ def test_one_legend_beside_panels_that_draw_different_lines_and_errorbars():
     names = [t.get_text() for t in fig.legends[0].get_texts()]
     plt.close(fig)
     assert names == ["b line", "z bars", "a reference"]
+
+
+def test_predictors_figure_has_panels_per_setting(tmp_path):
+    """Two pruning methods at one level: a panel per method and target, not one panel mixing
+    both methods' ρ for the same statistic."""
+    rows = [
+        {
+            "run": f"{pruning}/{init}/seed={seed}",
+            **{"model": "lenet_300_100", "data": "mnist", "init": init, "pruning": pruning},
+            **{"seed": seed, "round": round_, LEVEL: level, "test_acc": acc + 0.003 * seed},
+        }
+        for pruning in ("gmp", "rigl")
+        for init in ("kaiming_normal", "xavier_normal")
+        for seed in (0, 1, 4, 5)
+        for round_, (level, acc) in enumerate([(100.0, 0.97), (1.19, 0.90)])
+    ]
+    sweep = sweep_of(pd.DataFrame(rows), ["model", "data", "init", "pruning"], tmp_path)
+    runs = sweep.runs["run"]
+    statistics = {"s1": np.arange(len(runs)), "s2": np.arange(len(runs)) % 3}
+    sweep = dataclasses.replace(sweep, predictors=pd.DataFrame({"run": runs, **statistics}))
+    part = analyse(sweep, Options(robustness_levels=(1.19,))).parts()[0]
+    figure = next(spec for spec in FIGURES if spec.slug == "predictors").draw(part)
+    titles = sorted(ax.get_title(loc="left") for ax in figure.axes)
+    assert len(set(titles)) == len(titles)
+    assert {t.split(":")[0] for t in titles} == {"pruning=gmp", "pruning=rigl"}

@@ -163,10 +163,20 @@ def predictors(part: Part) -> Figure:
     chose (hollow) and on those that confirm (filled); the chosen statistic in bold."""
     table = part.table("correlations")
     statistics = list(dict.fromkeys(table["statistic"]))
-    groups = list(table.groupby([LEVEL, "target"], sort=False))
+    settings = [
+        c for c in table.columns[: table.columns.get_loc("round")] if c not in labels.SET_KEYS
+    ]
+    settings = [k for k in settings if table[k].nunique(dropna=False) > 1]  # e.g. pruning
+    groups = list(table.groupby([*settings, LEVEL, "target"], sort=False, dropna=False))
     titles = [
-        f"{'test accuracy' if t == 'test_acc' else 'change from dense'} at {labels.level(v)}"
-        for (v, t), _ in groups
+        (
+            f"{labels.setting_label(dict(zip(settings, key[:-2], strict=True)), settings)}: "
+            if settings
+            else ""
+        )
+        + f"{'test accuracy' if key[-1] == 'test_acc' else 'change from dense'} at "
+        + labels.level(key[-2])
+        for key, _ in groups
     ]
     fig, axes = new_figure(
         titles, min(2, len(titles)), True, (11, 1.2 + 0.32 * len(statistics) * -(-len(titles) // 2))
