@@ -46,6 +46,7 @@ from tqdm import tqdm
 from prune_ready import results
 from prune_ready.compact import compact_sizes
 from prune_ready.compact_net import DENSE, SPARSE, choose_kernels, parameter_count
+from prune_ready.data import add_data_root
 from prune_ready.errors import UserError
 from prune_ready.export import Run, check_exact, load_run, loader, reference_logits, serialise
 from prune_ready.pruning.masks import prunable_layers
@@ -274,11 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min-time", type=float, default=0.2, help="seconds per timing")
     parser.add_argument("--csv", type=Path, help="write the table here")
     parser.add_argument("--figure", type=Path, help="draw throughput and size here (.png, .pdf)")
-    parser.add_argument(
-        "--data-root",
-        default=os.environ.get("PRUNE_READY_DATA"),
-        help="the data folder (default: $PRUNE_READY_DATA, else the run's own data.root)",
-    )
+    add_data_root(parser)
     args = parser.parse_args(argv)
     try:
         cpus = len(os.sched_getaffinity(0))

@@ -19,7 +19,6 @@ import argparse
 import importlib.util
 import io
 import json
-import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -36,7 +35,7 @@ from tqdm import tqdm
 from prune_ready import results
 from prune_ready.compact import Structure, compact_sizes, structure
 from prune_ready.compact_net import DENSE, SPARSE, CompactNet, build, choose_kernels
-from prune_ready.data import normalise
+from prune_ready.data import add_data_root, normalise
 from prune_ready.errors import UserError
 
 FORMATS = {"torchscript": ".pt", "exported": ".pt2", "onnx": ".onnx"}
@@ -326,11 +325,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--tune-batch", type=int, default=64, help="batch size for auto")
     parser.add_argument("--out", type=Path, help="output folder (default: RUN/export)")
-    parser.add_argument(
-        "--data-root",
-        default=os.environ.get("PRUNE_READY_DATA"),
-        help="the data folder (default: $PRUNE_READY_DATA, else the run's own data.root)",
-    )
+    add_data_root(parser)
     args = parser.parse_args(argv)
     try:
         check_format(args.format, args.kernels)

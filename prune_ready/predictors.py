@@ -21,7 +21,6 @@ data.InMemoryData.fixed_batch), so runs differ only in θ0:
 
 import argparse
 import math
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +34,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from prune_ready import results
+from prune_ready.data import add_data_root
 from prune_ready.errors import UserError
 from prune_ready.inits import initialize
 from prune_ready.pruning import masks, methods
@@ -140,11 +140,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("paths", nargs="+", help="sweep directories (outputs/<study>)")
     parser.add_argument("--force", action="store_true", help="recompute existing files too")
-    parser.add_argument(
-        "--data-root",
-        default=os.environ.get("PRUNE_READY_DATA"),
-        help="the data folder (default: $PRUNE_READY_DATA, else each run's own data.root)",
-    )
+    add_data_root(parser, "each run's")
     args = parser.parse_args(argv)
     try:
         runs = find_run_dirs(args.paths)
