@@ -14,7 +14,10 @@ GRIDS = {
         "imp_seed",
     ),
     "seed_study_smoke": ({"+setup": ["lenet_mnist", "conv6_cifar10_jpeg"]}, "imp_seed"),
-    "lth_lenet": ({"pruning.control": ["none", "reinit"], "seed": ["0", "1", "2"]}, "lth"),
+    "lth_lenet": (
+        {"pruning.control": ["none", "reinit", "random_prune"], "seed": ["0", "1", "2"]},
+        "lth",
+    ),
     "lth_lenet_smoke": ({"pruning.control": ["none", "reinit"]}, "lth"),
     "init_study_lenet": ({"seed": ["0", "1", "2"]}, "imp_seed"),
     "init_study_conv6": ({"seed": ["0", "1", "2"]}, "imp_seed"),
