@@ -264,6 +264,21 @@ def test_differences_are_paired_by_seed_and_holm_adjusted_per_level():
     assert b["welch_ci_high"] == pytest.approx(-0.045 + 3.055713 * math.sqrt(0.000175), abs=1e-6)
 
 
+def test_a_tickets_controls_are_lines_compared_with_it_paired_by_seed():
+    # paired_table's a, b, c as one init's ticket and its reinit and random_prune branches
+    table = paired_table()
+    control = table.pop("init").map({"a": "none", "b": "reinit", "c": "random_prune"})
+    table = table.assign(init="xavier_normal", **{"pruning.control": control})
+    rows = differences(table, [*FACTORS, "pruning.control"]).set_index("line")
+    ticket, reinit = "xavier_normal, pruning.control=none", "xavier_normal, pruning.control=reinit"
+    assert set(rows["reference"]) == {ticket}
+    assert (rows.loc[reinit, "test"], rows.loc[reinit, "n_pairs"]) == ("paired", 3)
+    assert rows.loc[reinit, "diff"] == pytest.approx(-0.05)
+    assert rows.loc[reinit, "p_holm"] == pytest.approx(0.013072, abs=1e-6)
+    random = rows.loc["xavier_normal, pruning.control=random_prune"]
+    assert random["p_holm"] == pytest.approx(2 * 0.0011869, abs=1e-6)
+
+
 def test_a_named_reference_replaces_the_best_and_an_unknown_one_is_refused(tmp_path):
     table = differences(paired_table(), FACTORS, reference="b").set_index("line")
     assert set(table["reference"]) == {"b"} and table.loc["a", "diff"] == pytest.approx(0.05)

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from prune_ready.analyze import labels
-from prune_ready.analyze.stats import CONFIDENCE, LEVEL, nearest_points, variant_keys, with_change
+from prune_ready.analyze.stats import CONFIDENCE, LEVEL, init_keys, nearest_points, with_change
 
 LEVELS = (0.5, 0.33)  # % weights remaining: the robustness measured
 CHOOSE_BELOW = 4  # seeds < 4 choose the predictor, seeds >= 4 confirm it
@@ -58,7 +58,7 @@ def correlations(
     confirm): ρ with CI and p over the split's runs; `chosen` marks, per setting, level and
     target, the statistic with the largest |ρ| on the choosing seeds (in both splits' rows)."""
     statistics = [c for c in predictors.columns if c != "run"]
-    setting = [f for f in factors if f not in variant_keys(factors) and f not in labels.LEVEL_KEYS]
+    setting = [f for f in factors if f not in init_keys(factors) and f not in labels.LEVEL_KEYS]
     table = with_change(rounds, metric).merge(predictors, on="run", how="inner")
     rows = []
     for key, part in table.groupby(setting, dropna=False, sort=True) if len(table) else []:

@@ -204,9 +204,15 @@ def compare_inits(
     )
 
 
-def variant_keys(factors: Sequence[str]) -> list[str]:
+def init_keys(factors: Sequence[str]) -> list[str]:
     """The factors that make an init what it is: its name and its init.* settings (init.scale)."""
     return [f for f in factors if f == "init" or f.startswith("init.")]
+
+
+def variant_keys(factors: Sequence[str]) -> list[str]:
+    """The factors that tell the lines compared apart: the init's and the mask control (a
+    ticket's reinit and random_prune branches are compared with it, paired by seed)."""
+    return [*init_keys(factors), *(f for f in factors if f == "pruning.control")]
 
 
 def differences(
