@@ -1,7 +1,9 @@
 """The comparisons FINDINGS.md quotes that the generic analysis does not make, from the committed
 runs.csv files: python results/compare.py (run from the repository root).
 
-- LTH: winning ticket minus random re-init at each level (Welch, 3 + 3 seeds).
+- LTH: winning ticket minus its controls (random re-init of its masks, random masks with its
+  per-layer counts) at each level, paired by seed; the re-init control against the earlier one
+  that re-ran its own pruning trajectory (Welch, 3 + 3 seeds).
 - Pairs of inits that draw the same random numbers, paired by seed (the same data order too):
   xavier_* minus kaiming_* (θ0 equal up to a per-layer factor: on LeNet xavier_* = kaiming_* x
   0.850, 0.866, 0.953), and each custom init minus the standard init it starts from (the same
@@ -21,6 +23,7 @@ import pandas as pd
 from prune_ready.analyze import compare_inits, paired, welch
 
 RESULTS = Path(__file__).parent
+CONTROL, CONTROLS = "pruning.control", ("none", "reinit", "random_prune")
 STANDARD = ("xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform")
 FAMILIES = (("xavier_uniform", "kaiming_uniform"), ("xavier_normal", "kaiming_normal"))
 SCALES = (("xavier_normal", "xavier_uniform"), ("kaiming_normal", "kaiming_uniform"))
@@ -66,16 +69,31 @@ def paired_inits(table: pd.DataFrame, round_: int, init: str, base: str) -> str:
 
 
 def lth() -> None:
+    """Ticket minus each control, paired by seed (a control branches from its seed's ticket and
+    trains its masks; round 0, the dense round they share, is left out); and the re-init control
+    minus the earlier one, which re-ran its own pruning trajectory (Welch: other masks)."""
     table = runs("lth_lenet")
-    print("## lth_lenet: ticket - reinit (Welch)")
-    for round_, level in levels(table):
+    earlier = runs("lth_lenet_own_trajectory")
+    print("## lth_lenet: ticket - control (paired by seed); reinit - earlier reinit (Welch)")
+    for round_, level in levels(table)[1:]:
         cells = []
         for metric in ("test_acc_at_early_stop", "early_stop_iteration"):
-            ticket = accuracies(table, round_, metric, **{"pruning.control": "none"})
-            reinit = accuracies(table, round_, metric, **{"pruning.control": "reinit"})
-            d = welch(ticket, reinit)
-            cells.append(pp(d) if metric.startswith("test") else f"{d.diff:+.0f} it (p={d.p:.3f})")
-        print(f"{level:6.2f}%  acc {cells[0]}  early stop {cells[1]}")
+            control = {c: accuracies(table, round_, metric, **{CONTROL: c}) for c in CONTROLS}
+            before = accuracies(earlier, round_, metric, **{CONTROL: "reinit"})
+            diffs = [paired(control["none"], control[c]) for c in CONTROLS[1:]]
+            diffs.append(welch(control["reinit"], before))
+            for name, d in zip(
+                ("ticket - reinit", "ticket - random", "reinit - earlier"), diffs, strict=True
+            ):
+                cells.append(
+                    f"{name} {pp(d) if metric.startswith('test') else f'{d.diff:+.0f} it'}"
+                )
+        print(
+            f"{level:6.2f}%  acc: "
+            + " | ".join(cells[:3])
+            + "  early stop: "
+            + " | ".join(cells[3:])
+        )
 
 
 def same_draws(study: str) -> None:
