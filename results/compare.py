@@ -80,20 +80,17 @@ def lth() -> None:
         for metric in ("test_acc_at_early_stop", "early_stop_iteration"):
             control = {c: accuracies(table, round_, metric, **{CONTROL: c}) for c in CONTROLS}
             before = accuracies(earlier, round_, metric, **{CONTROL: "reinit"})
-            diffs = [paired(control["none"], control[c]) for c in CONTROLS[1:]]
-            diffs.append(welch(control["reinit"], before))
-            for name, d in zip(
-                ("ticket - reinit", "ticket - random", "reinit - earlier"), diffs, strict=True
-            ):
-                cells.append(
-                    f"{name} {pp(d) if metric.startswith('test') else f'{d.diff:+.0f} it'}"
-                )
-        print(
-            f"{level:6.2f}%  acc: "
-            + " | ".join(cells[:3])
-            + "  early stop: "
-            + " | ".join(cells[3:])
-        )
+            diffs = {
+                "ticket - reinit": paired(control["none"], control["reinit"]),
+                "ticket - random": paired(control["none"], control["random_prune"]),
+                "reinit - earlier": welch(control["reinit"], before),
+            }
+            shown = {
+                k: pp(d) if metric.startswith("test") else f"{d.diff:+.0f} it"
+                for k, d in diffs.items()
+            }
+            cells.append(" | ".join(f"{name} {text}" for name, text in shown.items()))
+        print(f"{level:6.2f}%  acc: {cells[0]}  early stop: {cells[1]}")
 
 
 def same_draws(study: str) -> None:

@@ -36,6 +36,7 @@ from prune_ready.analyze.plots import (
     save,
     weights_axis,
 )
+from prune_ready.analyze.prediction import setting_keys
 from prune_ready.analyze.stats import ALPHA, LEVEL, describe, variant_keys
 
 CLIP_PP = 5  # accuracy axes span at most this far below the best line's lowest point
@@ -163,10 +164,11 @@ def predictors(part: Part) -> Figure:
     chose (hollow) and on those that confirm (filled); the chosen statistic in bold."""
     table = part.table("correlations")
     statistics = list(dict.fromkeys(table["statistic"]))
-    settings = [
-        c for c in table.columns[: table.columns.get_loc("round")] if c not in labels.SET_KEYS
+    settings = [  # those that vary, e.g. the pruning method
+        k
+        for k in setting_keys(part.factors)
+        if k not in labels.SET_KEYS and table[k].nunique(dropna=False) > 1
     ]
-    settings = [k for k in settings if table[k].nunique(dropna=False) > 1]  # e.g. pruning
     groups = list(table.groupby([*settings, LEVEL, "target"], sort=False, dropna=False))
     titles = [
         (

@@ -377,7 +377,7 @@ def diagnosis(part: Part) -> Finding | None:
         f"against {ratio[worst]:.2f}×"
     )
     runs = part.rounds[labels.line_labels(part.rounds, keys) == best]
-    where = {k: runs[k].iloc[0] for k in keys[1:]} | {"round": round_}  # the best line's init.*
+    where = {k: runs[k].iloc[0] for k in keys[1:]} | {"round": round_}  # its init.*, control
     jaccard = select(part.pooled_overlap, where).set_index("comparison")["jaccard_mean"]
     if {SAME_INIT, SAME_SEED} <= set(jaccard.index):
         text += (

@@ -46,6 +46,12 @@ def spearman(
     return float(result.statistic), float(result.pvalue), float(low), float(high)
 
 
+def setting_keys(factors: Sequence[str]) -> list[str]:
+    """The factors a predictor is scored within: model, data, pruning method, control, ... but
+    not the init's (its runs differ in θ0) nor a target density (one of its levels)."""
+    return [f for f in factors if f not in init_keys(factors) and f not in labels.LEVEL_KEYS]
+
+
 def correlations(
     rounds: pd.DataFrame,
     predictors: pd.DataFrame,
@@ -58,7 +64,7 @@ def correlations(
     confirm): ρ with CI and p over the split's runs; `chosen` marks, per setting, level and
     target, the statistic with the largest |ρ| on the choosing seeds (in both splits' rows)."""
     statistics = [c for c in predictors.columns if c != "run"]
-    setting = [f for f in factors if f not in init_keys(factors) and f not in labels.LEVEL_KEYS]
+    setting = setting_keys(factors)
     table = with_change(rounds, metric).merge(predictors, on="run", how="inner")
     rows = []
     for key, part in table.groupby(setting, dropna=False, sort=True) if len(table) else []:
