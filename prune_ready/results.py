@@ -26,6 +26,7 @@ MASK = "mask.pt"
 ROUND_MASKS = "round_masks.pt"
 ROUND_WEIGHTS = "round_weights.pt"  # every round's trained weights at its end (survivors only)
 DIAGNOSTICS = "diagnostics.csv"
+MACHINE = "machine.json"  # where each start of the run trained (prune_ready.machine)
 CHECKPOINT = "checkpoint.ckpt"  # the last completed round's training state, while unfinished
 FAILED = "FAILED"  # present when the run failed; its text says why
 

@@ -4,6 +4,7 @@ This module only wires the configured parts together: data, network, init, the
 prune-and-rewind callback and the Trainer. Everything else lives in the parts themselves.
 """
 
+import json
 import logging
 import os
 import shutil
@@ -25,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
-from prune_ready import results
+from prune_ready import machine, results
 from prune_ready.errors import Diverged, UserError
 from prune_ready.inits import initialize
 from prune_ready.module import Classifier
@@ -109,7 +110,24 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         else:
             shutil.rmtree(run_dir / "tb", ignore_errors=True)  # new, or killed in round 0
         results.write_text_atomic(run_dir / results.CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
+        record_machine(run_dir, str(cfg.trainer.accelerator), status.rounds_done if status else 0)
         return fit(run_dir, *parts)
+
+
+def record_machine(run_dir: Path, accelerator: str, from_round: int) -> None:
+    """Add where this start of the run trains to its machine.json (see prune_ready.machine)."""
+    path = run_dir / results.MACHINE
+    record = machine.describe(torch.get_num_threads(), accelerator)
+    records = machine.append(path, record, from_round)
+    if len({r["key"] for r in records}) > 1:
+        log.warning(
+            "%s resumes on another kind of machine (%s) than it started on: its rounds from "
+            "round %d on sum in another order, and the analysis pairs it with no other run",
+            run_dir,
+            record["cpu_id"],
+            from_round,
+        )
+    results.write_text_atomic(path, json.dumps(records, indent=1) + "\n")
 
 
 def check_settings(cfg: DictConfig) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from prune_ready import results
+from prune_ready import machine, results
 from tests.helpers import TINY, cli, cli_env, read_csv
 
 QUICK = [
@@ -75,7 +75,8 @@ def test_killed_run_resumes_to_identical_results(data_root, tmp_path, args, kill
     kill_when(args, data_root, interrupted, rows=kill_at)  # in round 1: round 0 is checkpointed
     killed = only_run(interrupted)
     assert (killed / results.CHECKPOINT).exists()
-    assert len(read_csv(killed / results.ROUNDS)) >= 1
+    rounds_done = len(read_csv(killed / results.ROUNDS))
+    assert rounds_done >= 1
     resumed = cli(*args, data_root=data_root, cwd=interrupted)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming" in resumed.stdout
@@ -92,6 +93,13 @@ def test_killed_run_resumes_to_identical_results(data_root, tmp_path, args, kill
         torch.load(b / results.ROUND_MASKS)["rounds"][3]["fc1"],
     )
     assert not (b / results.CHECKPOINT).exists()  # finished: the checkpoint is removed
+    # each start records where it trained: the reference once, the killed run twice
+    (first,) = machine.read(a / results.MACHINE)
+    started, resumed_at = machine.read(b / results.MACHINE)
+    assert first["from_round"] == started["from_round"] == 0
+    assert resumed_at["from_round"] == rounds_done  # the first round the resume trains
+    assert first["key"] == started["key"] == resumed_at["key"] == machine.key(first)
+    assert machine.run_key([first]) == machine.run_key([started, resumed_at]) == first["key"]
 
 
 def test_run_killed_in_round_zero_starts_again(data_root, tmp_path):
