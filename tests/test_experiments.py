@@ -6,6 +6,7 @@ import pytest
 from hydra.utils import instantiate
 
 from prune_ready.pruning.masks import count_to_prune, layer_kinds, prunable_layers
+from prune_ready.pruning.targets import compounded
 from tests.helpers import cli
 
 GRIDS = {
@@ -47,6 +48,18 @@ GRIDS = {
         {"pruning": ["snip", "grasp", "synflow", "random_layerwise"], "seed": ["0", "1", "2"]},
         "snip",
     ),
+    "init_study_conv6_long": (
+        {"seed": ["0", "1", "2"], "init": ["kaiming_normal", "xavier_normal"]},
+        "imp",
+    ),
+    "init_scale_conv6_long": (
+        {"seed": ["0", "1", "2"], "init": ["kaiming_normal"], "init.scale": ["0.5"]},
+        "imp",
+    ),
+    "methods_conv6_long_pai": (
+        {"seed": ["0", "1", "2"], "pruning": ["snip", "synflow"]},
+        "snip",
+    ),
 }
 
 
@@ -58,6 +71,8 @@ STUDY = {  # presets that write into one study
     "methods_lenet_pai": "methods_lenet",
     "methods_lenet_imp": "methods_lenet",
     "methods_conv6_pai": "methods_conv6",
+    "init_scale_conv6_long": "init_study_conv6_long",
+    "methods_conv6_long_pai": "methods_conv6_long",
 }
 
 
@@ -128,6 +143,29 @@ def test_conv6_pai_matches_the_conv6_init_study(make_cfg):
     params = make_cfg("+experiment=methods_conv6_pai", return_hydra=True).hydra.sweeper.params
     densities = [float(d) for d in str(params["pruning.target.density"]).split(",")]
     assert densities == [levels[2], levels[5]]
+
+
+def test_long_conv6_study_reaches_its_levels(make_cfg):
+    """init_study_conv6_long's 4 steps of 4 compounded paper steps reach 46.7, 22.1, 10.6 and
+    5.17% of Conv-6's weights; its PaI runs prune to the last level and train one IMP round."""
+    imp = make_cfg("+experiment=init_study_conv6_long")
+    pai = make_cfg("+experiment=methods_conv6_long_pai")
+    assert (imp.data.train_subset, imp.data.val_size, imp.data.test_subset) == (None, 5000, None)
+    assert pai.pruning.round_length == imp.pruning.round_length == "4000it"
+    assert pai.pruning.eval_every == imp.pruning.eval_every == "500it"
+    assert pai.data == imp.data and pai.trainer.precision == imp.trainer.precision
+    net = instantiate(imp.model.net)
+    kinds = layer_kinds(net)
+    alive = {name: layer.weight.numel() for name, layer in prunable_layers(net).items()}
+    total, levels = sum(alive.values()), []
+    rates = {
+        kind: compounded(r, imp.pruning.target.steps) for kind, r in imp.model.prune_rates.items()
+    }
+    for _ in range(imp.pruning.rounds):
+        alive = {n: a - count_to_prune(rates[kinds[n]], a) for n, a in alive.items()}
+        levels.append(round(100 * sum(alive.values()) / total, 1))
+    assert levels == [46.7, 22.1, 10.6, 5.2]
+    assert pai.pruning.target.density == round(sum(alive.values()) / total, 6)
 
 
 @pytest.mark.slow
