@@ -11,6 +11,7 @@ Minimum detectable difference (80% power, α=0.05): (t(0.975, df) + t(0.8, df)) 
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -393,5 +394,77 @@ def test_findings_say_the_numbers_their_test_and_where_they_are_shown(tmp_path):
     assert cost.figure == "test-acc-vs-weights" and cost.table == "dense"
     # from each run's own round 0: a 0, b (-0.036, -0.045, -0.054, -0.04), c (-0.098, -0.087, -0.099)
     assert (
-        "at 10.0% the change ranges from a +0.00 pp [95% CI 0.00, 0.00] to c -9.5 pp" in cost.text
+        "at 10.0% the change ranges from a +0.00 pp [not testable: no spread] to c -9.5 pp"
+        in cost.text
     )
+
+
+def test_fewer_than_three_pairs_or_seeds_is_not_a_test():
+    # two pairs: scipy would give t = 0.03/(0.01/√2) with 1 df, p = 0.2048; two seeds a line:
+    # Welch would test (0.90, 0.92) against B; both are reported, untested, with the reason
+    d = paired([0.90, 0.94], [0.88, 0.89])
+    assert d.diff == pytest.approx(0.035) and not d.testable
+    assert d.note == "not testable: fewer than 3 pairs (2)"
+    assert all(math.isnan(v) for v in (d.low, d.high, d.p, d.mdd))
+    w = welch([0.90, 0.92], B)
+    assert w.diff == pytest.approx(0.91 - 0.875) and math.isnan(w.p) and math.isnan(w.low)
+    assert w.note == "not testable: fewer than 3 seeds in a line (2 and 4)"
+
+
+def test_no_spread_is_not_a_test_though_scipy_finds_p_near_zero():
+    # the case: 500 test images make accuracies steps of 0.002; three pairs that each
+    # differ by 0.034 differ by float rounding only, and scipy calls that p ~ 1e-15
+    before = np.array([0.966, 0.970, 0.958])
+    after = before - 0.034
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy: "catastrophic cancellation"
+        assert stats.ttest_1samp(after - before, 0.0).pvalue < 1e-10
+    d = paired(after, before)
+    assert d.diff == pytest.approx(-0.034) and math.isnan(d.p) and math.isnan(d.low)
+    assert d.note == "not testable: no spread (every pair differs by the same amount)"
+    w = welch([0.9, 0.9, 0.9], [0.8, 0.8, 0.8, 0.8])
+    assert math.isnan(w.p) and w.note.startswith("not testable: no spread")
+    # one constant line beside a spread one has a standard error: Welch tests it, as scipy does
+    w = welch([0.9, 0.9, 0.9], B)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = stats.ttest_ind([0.9] * 3, B, equal_var=False).pvalue
+    assert w.testable and w.p == pytest.approx(expected)
+
+
+def test_holm_counts_only_the_testable_comparisons_and_tables_say_why():
+    # paired_table() with c's seeds 1 and 2 renamed: c shares only seed 0 with a, and has 3
+    # seeds, so Welch is used and tested; then b alone is paired: b - a over seeds 0-2 as before
+    table = paired_table()
+    table.loc[(table["init"] == "c") & (table["seed"] > 0), "seed"] += 10
+    rows = differences(table, FACTORS).set_index("line")
+    assert rows.loc["c", "test"] == "welch" and rows.loc["c", "note"] == ""
+    # now c has two seeds shared with nobody and a third run dropped: fewer than 3 in a line
+    table = table[~((table["init"] == "c") & (table["seed"] == 12))]
+    rows = differences(table, FACTORS).set_index("line")
+    c, b = rows.loc["c"], rows.loc["b"]
+    assert c["note"] == "not testable: fewer than 3 seeds in a line (2 and 3)"
+    assert math.isnan(c["p"]) and math.isnan(c["p_holm"]) and math.isnan(c["mdd"])
+    assert b["note"] == "" and b["p_holm"] == pytest.approx(b["p"]) == pytest.approx(
+        0.013072, abs=1e-6
+    )
+    two = paired_table()
+    two = two[two["seed"] < 2]
+    assert set(compare_inits(two, FACTORS)["note"]) == {
+        "not testable: fewer than 3 seeds in a line (2 and 2)"
+    }
+    dense = pd.concat([two.assign(round=0, weights_remaining_pct=100.0), two])
+    assert set(versus_dense(dense, FACTORS)["note"]) == {"not testable: fewer than 3 pairs (2)"}
+
+
+def test_findings_of_two_seeds_call_nothing_significant(tmp_path):
+    table = paired_table()
+    table = table[table["seed"] < 2]
+    dense = table.assign(round=0, weights_remaining_pct=100.0)
+    dense["test_acc"] = [0.900, 0.910, 0.898, 0.906, 0.899, 0.912]  # a, b, c × seeds 0, 1
+    sweep = sweep_of(pd.concat([dense, table]), FACTORS, tmp_path)
+    (part,) = analyse(sweep).parts()
+    text = " ".join(f.text for f in findings(part))
+    assert "none of the 2 comparisons there is testable (fewer than 3 pairs)" in text
+    assert "significantly" not in text.replace("0 fall significantly", "")
+    assert "p=" not in text and "[95% CI" not in text

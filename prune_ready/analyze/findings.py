@@ -14,7 +14,7 @@ that show it; and what the results do not cover.
 6. (room permitting) the diagnostics of the best and the worst line at the sparsest level.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,7 +22,7 @@ import pandas as pd
 from prune_ready.analyze import labels
 from prune_ready.analyze.analysis import Analysis, Part
 from prune_ready.analyze.overlap import SAME_INIT, SAME_SEED
-from prune_ready.analyze.stats import ALPHA, LEVEL, paired, select, variant_keys
+from prune_ready.analyze.stats import ALPHA, LEVEL, paired, reason, select, variant_keys
 
 MOST = 5  # findings per model and data set
 SMALL = 0.01  # a difference of accuracies the findings call small: 1 percentage point
@@ -107,8 +107,7 @@ def agreement(part: Part) -> Finding | None:
             f"{labels.pp(SMALL)}",
             f"Already at {labels.level(worst[LEVEL])} weights remaining every line differs from "
             f"{reference_words(part, 'there')} by more than {labels.pp(SMALL)}, the most "
-            f"{worst['line']}: {labels.pp(worst['diff'], True)} "
-            f"{labels.ci_pp(worst['ci_low'], worst['ci_high'])} ({how}).",
+            f"{worst['line']}: {labels.pp(worst['diff'], True)} {interval(worst)} ({how}).",
             "differences",
             "differences",
         )
@@ -117,24 +116,31 @@ def agreement(part: Part) -> Finding | None:
     close = gaps.index[: int((gaps <= SMALL).cumprod().sum())]
     rows = rest[rest[LEVEL].isin(close)]
     gap = rows.loc[rows["diff"].abs().idxmax()]
-    significant = rows[rows["p_holm"] < ALPHA]
+    significant, tested = rows[rows["p_holm"] < ALPHA], rows[rows["note"] == ""]
     down, every = labels.level(close[-1]), "every line" if apart.empty else "every other line"
     text = (
         f"Down to {down} weights remaining {every} stays within "
         f"{labels.pp(abs(gap['diff']))} of {reference_words(part)}: the largest gap is "
         f"{gap['line']} at {labels.level(gap[LEVEL])}, {labels.pp(gap['diff'], True)} "
-        f"{labels.ci_pp(gap['ci_low'], gap['ci_high'])}; {count(len(significant), len(rows))} "
-        f"there {'is' if len(significant) == 1 else 'are'} significant ({how}), and the median "
-        f"minimum detectable difference (80% power) is {labels.pp(rows['mdd'].median())}"
+        f"{interval(gap)}; "
     )
+    if tested.empty:
+        text += f"none of the {len(rows)} comparisons there is testable ({reasons(rows)})"
+    else:
+        text += (
+            f"{count(len(significant), len(tested), 'testable comparison')} there "
+            f"{'is' if len(significant) == 1 else 'are'} significant ({how}), and the median "
+            f"minimum detectable difference (80% power) is {labels.pp(tested['mdd'].median())}"
+            + not_tested(rows)
+        )
     if len(close) < len(gaps):
         text += f"; at {labels.level(gaps.index[len(close)])} the gap grows to " + labels.pp(
             gaps.iloc[len(close)]
         )
     if len(apart):
         off = [
-            f"{r.line} ({labels.pp(r.diff, True)} {labels.ci_pp(r.ci_low, r.ci_high)})"
-            for r in apart.itertuples()
+            f"{r['line']} ({labels.pp(r['diff'], True)} {interval(r)})"
+            for r in apart.to_dict("records")
         ]
         text += f"; {' and '.join(off)} {'is' if len(off) == 1 else 'are'} further off from the densest level on"
     reference = part.analysis.options.reference or "the best"
@@ -145,6 +151,32 @@ def agreement(part: Part) -> Finding | None:
         text + ".",
         "differences",
         "differences",
+    )
+
+
+def ci_text(low: float, high: float, note: str) -> str:
+    """'[95% CI a, b]', or, for a difference that was not tested, why ('[not testable: no
+    spread]'; the detail stays in the table)."""
+    return f"[not testable: {reason(note)}]" if note else labels.ci_pp(low, high)
+
+
+def interval(row: Mapping[str, object]) -> str:
+    """ci_text of a differences.csv or dense.csv row."""
+    return ci_text(row["ci_low"], row["ci_high"], row["note"])
+
+
+def reasons(rows: pd.DataFrame) -> str:
+    """Why the untestable differences among `rows` are not testable: 'fewer than 3 pairs; ...'."""
+    return "; ".join(sorted({reason(n) for n in rows["note"] if n}))
+
+
+def not_tested(rows: pd.DataFrame, noun: str = "comparison") -> str:
+    """'; 2 of 6 comparisons are not testable (fewer than 3 pairs)', or '' where all were."""
+    k = int((rows["note"] != "").sum())
+    if not k:
+        return ""
+    return (
+        f"; {count(k, len(rows), noun)} {'is' if k == 1 else 'are'} not testable ({reasons(rows)})"
     )
 
 
@@ -176,13 +208,14 @@ def sparsest(part: Part) -> Finding | None:
         if len(behind):
             clause += (
                 f" (the furthest {worst['line']}, {labels.pp(worst['diff'], True)} "
-                f"{labels.ci_pp(worst['ci_low'], worst['ci_high'])})"
+                f"{interval(worst)})"
             )
-        clause += (
+        clause += not_tested(at) + (
             f"; the nearest, {runner['line']}, is {labels.pp(runner['diff'], True)} "
-            f"{labels.ci_pp(runner['ci_low'], runner['ci_high'])}, with an MDD of "
-            f"{labels.pp(runner['mdd'])}"
+            f"{interval(runner)}"
         )
+        if not runner["note"]:
+            clause += f", with an MDD of {labels.pp(runner['mdd'])}"
         clauses.append(clause)
         takeaways.append(
             f"{where}at {labels.level(first[LEVEL])}, {first['reference']} is best; "
@@ -210,11 +243,23 @@ def cost(part: Part) -> Finding | None:
     if table.empty:
         return None
     table = table.assign(line=labels.line_labels(table, labels.series_keys(part.factors)))
-    loses = (table["ci_high"] < 0).groupby(table[LEVEL]).any().sort_index(ascending=False)
+    tested = table[table["note"] == ""]
+    loses = (tested["ci_high"] < 0).groupby(tested[LEVEL]).any().sort_index(ascending=False)
     kept = loses.index[: int((~loses).cumprod().sum())]
     at = table[table[LEVEL] == table[LEVEL].min()]
     least, most = at.loc[at["diff"].idxmax()], at.loc[at["diff"].idxmin()]
     sparse = labels.level(at[LEVEL].iloc[0])
+    span = f"between {labels.pp(most['diff'], True)} and {labels.pp(least['diff'], True)}"
+    if tested.empty:
+        return Finding(
+            f"At {sparse} the lines change from dense by {span} (not testable)",
+            f"None of the {len(table)} changes from each line's own dense round 0 is testable "
+            f"({reasons(table)}); at {sparse} they range from {least['line']} "
+            f"{labels.pp(least['diff'], True)} to {most['line']} {labels.pp(most['diff'], True)}."
+            + gain(part, least["line"]),
+            "test-acc-vs-weights",
+            "dense",
+        )
     if len(kept) == len(loses):
         keep = f"No line loses significantly to its own dense round 0 at any level down to {sparse}"
     elif len(kept):
@@ -226,7 +271,6 @@ def cost(part: Part) -> Finding | None:
             f"From the first pruned level, {labels.level(loses.index[0])}, on, some line loses "
             "significantly to its own dense round 0"
         )
-    span = f"between {labels.pp(most['diff'], True)} and {labels.pp(least['diff'], True)}"
     return Finding(
         (
             f"No significant loss to dense down to {labels.level(kept[-1])}"
@@ -235,10 +279,9 @@ def cost(part: Part) -> Finding | None:
         )
         + f"; at {sparse} the lines change by {span}",
         f"{keep} (paired by seed, {seeds(table['n'])}, 95% t CIs, not corrected for the many "
-        f"levels); at {sparse} the change ranges from {least['line']} "
-        f"{labels.pp(least['diff'], True)} {labels.ci_pp(least['ci_low'], least['ci_high'])} "
-        f"to {most['line']} {labels.pp(most['diff'], True)} "
-        f"{labels.ci_pp(most['ci_low'], most['ci_high'])}." + gain(part, least["line"]),
+        f"levels{not_tested(table, 'change')}); at {sparse} the change ranges from "
+        f"{least['line']} {labels.pp(least['diff'], True)} {interval(least)} to {most['line']} "
+        f"{labels.pp(most['diff'], True)} {interval(most)}." + gain(part, least["line"]),
         "test-acc-vs-weights",
         "dense",
     )
@@ -288,9 +331,9 @@ def dose(part: Part) -> Finding | None:
         clauses.append(
             f"at {level} weights remaining, {name} does best at {factor}={best[factor]:g} "
             f"({labels.acc(best['test_acc_mean'])}); {factor}={worst[factor]:g} differs from it "
-            f"by {labels.pp(gaps[0].diff, True)} {labels.ci_pp(gaps[0].low, gaps[0].high)} "
+            f"by {labels.pp(gaps[0].diff, True)} {ci_text(gaps[0].low, gaps[0].high, gaps[0].note)} "
             f"there and by {labels.pp(gaps[1].diff, True)} "
-            f"{labels.ci_pp(gaps[1].low, gaps[1].high)} in the dense round 0"
+            f"{ci_text(gaps[1].low, gaps[1].high, gaps[1].note)} in the dense round 0"
         )
         titles.append(
             f"{name}: {factor}={best[factor]:g} does best at {level}; "

@@ -16,7 +16,7 @@ from prune_ready.analyze.figures import FIGURES, PAIRS
 from prune_ready.analyze.findings import Finding, limits
 from prune_ready.analyze.overlap import ALL, WINDOW
 from prune_ready.analyze.plots import MAX_LINES, FigureFiles
-from prune_ready.analyze.stats import ALPHA, CONFIDENCE, LEVEL, POWER, select
+from prune_ready.analyze.stats import ALPHA, CONFIDENCE, LEVEL, MIN_N, POWER, reason, select
 from prune_ready.status import RunStatus, State
 
 METHOD = (
@@ -28,7 +28,9 @@ METHOD = (
     "the figures) is compared with {reference}: paired by seed where both ran the same seeds (the "
     "same seed gives the same data order, and inits of one family the same random draws), else "
     "by Welch's t-test; the p values are Holm-adjusted across the comparisons at that level "
-    "(significant: p<{alpha}). The minimum detectable difference (MDD) is the true difference "
+    "(significant: p<{alpha}) over the testable ones: fewer than {min_n} pairs (paired) or seeds "
+    "in a line (Welch), or no spread (every pair differs by the same amount), is no test, and "
+    "such a difference is shown without CI or p, marked not testable. The minimum detectable difference (MDD) is the true difference "
     "such a test would find with {power:.0%} power: (t(1-α/2, df) + t({power}, df)) · SE, from "
     "the observed spread and n (paired: df = n-1, SE = sd of the differences / √n). Changes "
     "from the dense baseline pair each run's round with its own round 0. `comparisons.csv` keeps "
@@ -56,13 +58,21 @@ def differences_table(part: Part) -> pd.DataFrame:
             "reference": table["reference"],
             "difference (pp) [95% CI]": spans(table, "diff", "ci_low", "ci_high"),
             "test": [f"{t} (n={n})" for t, n in zip(table["test"], table["n_pairs"], strict=True)],
-            "p (Holm)": table["p_holm"].map(labels.p_value),
+            "p (Holm)": p_cells(table["p_holm"], table["note"]),
             "MDD (pp)": table["mdd"].map(lambda v: labels.points(v)),
             "Welch: difference [CI]": spans(table, "welch_diff", "welch_ci_low", "welch_ci_high"),
-            "Welch: p (Holm)": table["welch_p_holm"].map(labels.p_value),
+            "Welch: p (Holm)": p_cells(table["welch_p_holm"], table["welch_note"]),
             "Welch: MDD": table["welch_mdd"].map(lambda v: labels.points(v)),
         }
     )
+
+
+def p_cells(p: pd.Series, notes: pd.Series) -> list[str]:
+    """Each p value, or why there is none ('not testable: fewer than 3 pairs')."""
+    return [
+        f"not testable: {reason(n)}" if n else labels.p_value(v)
+        for v, n in zip(p, notes, strict=True)
+    ]
 
 
 def spans(table: pd.DataFrame, diff: str, low: str, high: str) -> list[str]:
@@ -253,6 +263,7 @@ def report_blocks(
                 reference=words.get("reference", "the best line at that level"),
                 alpha=ALPHA,
                 power=POWER,
+                min_n=MIN_N,
                 choose=options.choose_below,
                 window=WINDOW,
             )
@@ -392,7 +403,7 @@ def dense_table(dense: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
                 f"{labels.points(r.diff, True)} {interval(r.ci_low, r.ci_high)}"
                 for r in dense.itertuples()
             ],
-            "p (paired t)": dense["p"].map(labels.p_value),
+            "p (paired t)": p_cells(dense["p"], dense["note"]),
             "n": dense["n"],
         }
     )
