@@ -5,8 +5,9 @@ t(0.975, 2) = 4.302653 (tables). b = (0.86, 0.87, 0.88, 0.89): mean 0.875, var 0
 Welch a - b: se² = 0.0004/3 + (0.0005/3)/4 = 0.000175, t = 0.045/√0.000175 = 3.401680,
 df = se⁴ / ((0.0004/3)²/2 + ((0.0005/3)/4)²/3) = 3.234719, two-sided p = 0.037815,
 CI 0.045 ± t(0.975, 3.234719) · √0.000175 = 0.045 ± 3.055713 · 0.0132288.
-Minimum detectable difference (80% power, α=0.05): (t(0.975, df) + t(0.8, df)) · SE; Welch a - b:
-(3.055713 + 0.967349) · 0.0132288 = 0.053220; t(0.8, 2) = 1.060660.
+Minimum detectable difference (80% power, α=0.05): λ · SE, λ the noncentrality at which the
+two-sided t-test has 80% power (statsmodels' TTestPower/TTestIndPower solve the same);
+t(0.8, 2) = 1.060660 for the approximation it replaces.
 """
 
 import itertools
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from statsmodels.stats.power import TTestIndPower, TTestPower
 
 from prune_ready.analyze import (
     Options,
@@ -219,12 +221,23 @@ def test_dense_table_labels_lines_whose_factor_some_runs_lack():
     ]
 
 
-def test_mdd_is_the_sum_of_two_t_quantiles_times_the_standard_error():
-    # paired differences 0.01, 0.03, 0.02: SE = 0.01/√3, df 2
-    assert paired([0.90, 0.92, 0.94], [0.89, 0.89, 0.92]).mdd == pytest.approx(
-        (T_975_2 + 1.060660) * 0.01 / math.sqrt(3), abs=1e-6
-    )
-    assert welch(A, B).mdd == pytest.approx((3.055713 + 0.967349) * math.sqrt(0.000175), abs=1e-6)
+def test_mdd_is_the_exact_noncentral_t_answer_as_statsmodels_solves_it():
+    # paired differences 0.01, 0.03, 0.02: s_d = 0.01, n = 3; statsmodels' effect size d (in
+    # units of s_d) at 80% power is the MDD / s_d
+    d = TTestPower().solve_power(nobs=3, alpha=0.05, power=0.8, alternative="two-sided")
+    got = paired([0.90, 0.92, 0.94], [0.89, 0.89, 0.92]).mdd
+    assert got == pytest.approx(d * 0.01, rel=1e-6)
+    # the t-quantile approximation (4.302653 + 1.060660) · 0.01/√3 is 5.1% smaller
+    assert 1 - (T_975_2 + 1.060660) * 0.01 / math.sqrt(3) / got == pytest.approx(0.0513, abs=1e-4)
+    # Welch with equal n and equal spread has df = 2n - 2, the pooled test's: statsmodels'
+    # two-sample d at n = 3 a line, times s = 0.02, for a = A and A - 0.05
+    d = TTestIndPower().solve_power(nobs1=3, ratio=1.0, alpha=0.05, power=0.8)
+    assert welch(A, np.subtract(A, 0.05)).mdd == pytest.approx(d * 0.02, rel=1e-6)
+    # unequal Welch (df 3.234719, se √0.000175): a test of that MDD has 80% power, by nct
+    se, df, crit = math.sqrt(0.000175), 3.234719, 3.055713
+    nc = welch(A, B).mdd / se
+    power = stats.nct.sf(crit, df, nc) + stats.nct.sf(crit, df, -nc)
+    assert power == pytest.approx(0.8, abs=1e-5)
     assert mdd(1.0, 1e6) == pytest.approx(1.959964 + 0.841621, abs=1e-5)  # the normal limit
     assert math.isnan(paired([0.9], [0.8]).mdd)
 
@@ -257,7 +270,7 @@ def test_differences_are_paired_by_seed_and_holm_adjusted_per_level():
     assert c["p"] == pytest.approx(0.0011869, abs=1e-7)
     assert c["p_holm"] == pytest.approx(2 * 0.0011869, abs=1e-6)
     assert b["p_holm"] == pytest.approx(0.013072, abs=1e-6)
-    assert b["mdd"] == pytest.approx((T_975_2 + 1.060660) * 0.01 / math.sqrt(3), abs=1e-6)
+    assert b["mdd"] == pytest.approx(mdd(0.01 / math.sqrt(3), 2))
     # beside it, Welch's over all of each line's seeds: b - a = -(a - b) of the module docstring
     assert b["welch_diff"] == pytest.approx(-0.045) and b["welch_p"] == pytest.approx(
         0.037815, abs=1e-6
@@ -390,7 +403,8 @@ def test_findings_say_the_numbers_their_test_and_where_they_are_shown(tmp_path):
         "At 10.0% weights remaining (the sparsest), a reaches 92.0%; 0 of 2 other lines are "
         "within 1.0 pp of it and 2 fall significantly behind (the furthest c, -9.7 pp"
     )
-    assert "the nearest, b, is -5.0 pp [95% CI -7.5, -2.5], with an MDD of 3.1 pp" in second.text
+    # MDD: λ(2 df) = 5.653489 times 1 pp / √3
+    assert "the nearest, b, is -5.0 pp [95% CI -7.5, -2.5], with an MDD of 3.3 pp" in second.text
     assert cost.figure == "test-acc-vs-weights" and cost.table == "dense"
     # from each run's own round 0: a 0, b (-0.036, -0.045, -0.054, -0.04), c (-0.098, -0.087, -0.099)
     assert (
