@@ -354,6 +354,27 @@ def test_spearman_rho_p_and_a_bootstrap_ci_over_pairs():
     assert math.isnan(spearman([1, 2], [2, 1])[0]) and math.isnan(spearman([1, 1, 1], [1, 2, 3])[0])
 
 
+def test_the_bootstrap_resamples_seeds_and_takes_all_runs_of_each():
+    # two inits x four seeds with ties: each resample draws 4 seeds and keeps both their runs;
+    # the same resamples written out, one by one, through scipy's spearmanr
+    x = [1.0, 2.0, 2.0, 4.0, 5.0, 1.0, 7.0, 8.0]
+    y = [0.3, 0.1, 0.4, 0.4, 0.6, 0.2, 0.9, 0.7]
+    seeds = [0, 1, 2, 3, 0, 1, 2, 3]
+    rho, _, low, high = spearman(x, y, seeds)
+    assert rho == pytest.approx(stats.spearmanr(x, y).statistic)
+    picks = np.random.default_rng(0).integers(0, 4, (2000, 4))
+    rhos = []
+    for drawn in picks:
+        rows = [i for seed in drawn for i in range(8) if seeds[i] == seed]
+        xs, ys = np.take(x, rows), np.take(y, rows)
+        if np.ptp(xs) > 0 and np.ptp(ys) > 0:
+            rhos.append(stats.spearmanr(xs, ys).statistic)
+    assert (low, high) == pytest.approx(tuple(np.percentile(rhos, [2.5, 97.5])), abs=1e-12)
+    # resampling runs as if independent gives another (here narrower) interval
+    _, _, run_low, run_high = spearman(x, y)
+    assert run_high - run_low < high - low
+
+
 def test_the_predictor_is_chosen_on_some_seeds_and_tested_on_the_others():
     """8 seeds of one init at 100% and 0.33%; `good` orders seeds 0-3 by accuracy exactly (and
     seeds 4-7 backwards), `flat` barely; the choice must come from seeds 0-3 alone."""

@@ -39,7 +39,7 @@ METHOD = (
     "the earlier best-vs-each Welch comparisons (with `init.*` settings as separate groups). "
     "Predictors: Spearman's ρ over runs between each θ0 statistic (`predictors.csv` of the runs) "
     "and the accuracy (or its change from dense) at the sparse levels, with a 95% percentile "
-    "bootstrap CI over runs; the best statistic is chosen on seeds below {choose} and tested on "
+    "bootstrap CI over seeds (all runs of a drawn seed); the best statistic is chosen on seeds below {choose} and tested on "
     "the others. Mask overlap pairs runs up to {window} seeds apart."
 )
 NO_DIAGNOSTICS = (
