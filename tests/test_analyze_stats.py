@@ -37,8 +37,8 @@ from prune_ready.analyze import (
     versus_dense,
     welch,
 )
-from prune_ready.analyze.findings import findings
-from prune_ready.analyze.stats import nearest_points
+from prune_ready.analyze.findings import findings, limits
+from prune_ready.analyze.stats import nearest_points, smallest_tau_p
 from prune_ready.errors import UserError
 from tests.constructed import sweep_of
 
@@ -203,6 +203,14 @@ def test_rank_agreement_is_kendall_tau_between_settings_at_matching_levels():
     grasp = got.loc[("pruning=grasp", "pruning=imp")]
     assert grasp["tau"] == pytest.approx(-1.0) and grasp["round_b"] == 8
     assert grasp["p"] == pytest.approx(2 / 24)  # exact: 1 of 24 orders, two-sided
+    assert list(got["min_p"]) == pytest.approx([2 / 24] * 2)  # 4 inits reach no further
+
+
+def test_tau_over_four_inits_cannot_reach_p_below_0_05():
+    # the exact null distribution of tau over k items has 2 of k! orders at |tau| = 1
+    assert smallest_tau_p(4) == pytest.approx(2 / 24) and smallest_tau_p(4) > 0.05
+    assert smallest_tau_p(3) == pytest.approx(2 / 6)
+    assert smallest_tau_p(5) == pytest.approx(2 / 120) and smallest_tau_p(5) < 0.05
 
 
 def test_dense_table_labels_lines_whose_factor_some_runs_lack():
@@ -503,3 +511,14 @@ def test_findings_of_two_seeds_call_nothing_significant(tmp_path):
     assert "none of the 2 comparisons there is testable (fewer than 3 pairs)" in text
     assert "significantly" not in text.replace("0 fall significantly", "")
     assert "p=" not in text and "[95% CI" not in text
+
+
+def test_the_limits_say_where_tau_cannot_be_significant(tmp_path):
+    table = paired_table()
+    both = pd.concat([table, table.assign(pruning="snip", run=table["run"] + "/snip")])
+    analysis = analyse(sweep_of(both, FACTORS, tmp_path))
+    assert list(analysis.agreement["min_p"]) == pytest.approx([2 / 6])  # 3 inits
+    assert (
+        "Kendall's τ over 3 inits cannot reach p<0.05 (its smallest p, for identical orders, is "
+        "0.333)" in " ".join(limits(analysis))
+    )

@@ -455,6 +455,16 @@ def limits(analysis: Analysis) -> list[str]:
         "setting, as in the runs' config.yaml.",
         "Causes: the θ0 statistics and diagnostics are correlations over runs, not experiments.",
     ]
+    unreachable = analysis.agreement[analysis.agreement["min_p"] >= ALPHA]
+    if len(unreachable):
+        k = int(unreachable["n_inits"].max())
+        out.append(
+            f"Whether the inits' ranking carries over between settings, where {k} or fewer inits "
+            f"are ranked ({len(unreachable)} of {len(analysis.agreement)} pairs of settings in "
+            f"rank_agreement.csv): Kendall's τ over {k} inits cannot reach p<{ALPHA} (its "
+            f"smallest p, for identical orders, is {unreachable['min_p'].min():.3f}), so none of "
+            "those is significant whatever the orders."
+        )
     left = sweep.count("unfinished") + sweep.count("failed")
     if left:
         out.append(f"{left} unfinished or failed runs: they are listed, not analysed.")

@@ -449,11 +449,14 @@ def rank_agreement(
     Settings are the factors other than model, data and init (e.g. pruning method and density).
     For every pair of (setting, round) points of one model and data set whose levels agree within
     `tolerance` (relative), over the inits both ran (at least 3): Kendall's tau between their
-    mean `metric`s, with its two-sided p (tau 1: same order; 0: unrelated; -1: reversed).
+    mean `metric`s, with its two-sided p (tau 1: same order; 0: unrelated; -1: reversed) and
+    `min_p`, the p of a perfect agreement over that many inits (exact: 2/k! without ties), the
+    smallest p it could reach: over k <= 4 inits (1/12 at k = 4) no tau is significant at 0.05,
+    whatever the orders, so 'none significant' there says nothing.
     """
     settings = [f for f in factors if f not in ("model", "data", "init")]
     columns = ["model", "data", "setting_a", "round_a", "level_a", "setting_b", "round_b"]
-    columns += ["level_b", "n_inits", "order_a", "order_b", "tau", "p"]
+    columns += ["level_b", "n_inits", "order_a", "order_b", "tau", "p", "min_p"]
     rows = []
     for (model, data), part in summary.groupby(["model", "data"], sort=True):
         points = []
@@ -475,8 +478,16 @@ def rank_agreement(
             tau = stats.kendalltau(means_a[inits], means_b[inits])
             pair = [model, data, setting_a, round_a, level_a, setting_b, round_b, level_b]
             orders = [order(means_a[inits]), order(means_b[inits])]
-            rows.append([*pair, len(inits), *orders, tau.statistic, tau.pvalue])
+            best = smallest_tau_p(len(inits))
+            rows.append([*pair, len(inits), *orders, tau.statistic, tau.pvalue, best])
     return pd.DataFrame(rows, columns=columns)
+
+
+@functools.lru_cache(maxsize=64)
+def smallest_tau_p(k: int) -> float:
+    """The two-sided p of Kendall's tau for two identical orders of k items (scipy's method for
+    k items without ties): no tau over k items has a smaller p."""
+    return float(stats.kendalltau(range(k), range(k)).pvalue)
 
 
 def order(means: pd.Series) -> str:
