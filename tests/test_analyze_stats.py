@@ -378,6 +378,9 @@ def test_the_bootstrap_resamples_seeds_and_takes_all_runs_of_each():
         if np.ptp(xs) > 0 and np.ptp(ys) > 0:
             rhos.append(stats.spearmanr(xs, ys).statistic)
     assert (low, high) == pytest.approx(tuple(np.percentile(rhos, [2.5, 97.5])), abs=1e-12)
+    # two seeds make three distinct resamples: no CI, ρ and p as before
+    two = spearman(x, y, [0, 1] * 4)
+    assert two[0] == pytest.approx(rho) and math.isnan(two[2]) and math.isnan(two[3])
     # resampling runs as if independent gives another (here narrower) interval
     _, _, run_low, run_high = spearman(x, y)
     assert run_high - run_low < high - low

@@ -194,7 +194,8 @@ def predictors(part: Part) -> Figure:
             ax.errorbar(
                 at["rho"],
                 y,
-                xerr=[at["rho"] - at["ci_low"], at["ci_high"] - at["rho"]],
+                # a percentile interval need not hold the estimate: its bar then ends at ρ
+                xerr=np.clip([at["rho"] - at["ci_low"], at["ci_high"] - at["rho"]], 0, None),
                 fmt="o",
                 mfc=fill,
                 color="C0",
@@ -368,7 +369,7 @@ FIGURES = (
         "seeds that chose the best statistic (hollow) and on the seeds kept to confirm it "
         "(filled); the chosen statistic is in bold",
         "correlations",
-        "bars: 95% percentile bootstrap CI over runs",
+        "bars: 95% percentile bootstrap CI over seeds (all runs of each seed drawn)",
     ),
     Spec(
         "test-acc-vs-epoch",

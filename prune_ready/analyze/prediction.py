@@ -15,7 +15,14 @@ import pandas as pd
 from scipy import stats
 
 from prune_ready.analyze import labels
-from prune_ready.analyze.stats import CONFIDENCE, LEVEL, init_keys, nearest_points, with_change
+from prune_ready.analyze.stats import (
+    CONFIDENCE,
+    LEVEL,
+    MIN_N,
+    init_keys,
+    nearest_points,
+    with_change,
+)
 
 LEVELS = (0.5, 0.33)  # % weights remaining: the robustness measured
 CHOOSE_BELOW = 4  # seeds < 4 choose the predictor, seeds >= 4 confirm it
@@ -34,7 +41,8 @@ def spearman(
     the runs of one seed (several inits, which share the seed's data order and draws) are not
     independent, so a resample draws seeds with replacement (a fixed generator) and takes every
     run of each drawn seed; without `seeds`, every pair is its own seed. Resamples with a
-    constant side are left out. NaN below 3 pairs or when a side is constant."""
+    constant side are left out. NaN below 3 pairs or when a side is constant; the CI NaN below
+    MIN_N seeds (two seeds make three distinct resamples, not a distribution)."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     groups = np.arange(len(x)) if seeds is None else np.asarray(seeds)
     keep = np.isfinite(x) & np.isfinite(y)
@@ -43,6 +51,8 @@ def spearman(
         return np.nan, np.nan, np.nan, np.nan
     result = stats.spearmanr(x, y)
     names, seed_of = np.unique(groups, return_inverse=True)
+    if len(names) < MIN_N:
+        return float(result.statistic), float(result.pvalue), np.nan, np.nan
     picks = np.random.default_rng(0).integers(0, len(names), (resamples, len(names)))
     draws = np.stack([np.bincount(row, minlength=len(names)) for row in picks])
     weights = draws[:, seed_of]  # how often each run is in each resample
