@@ -37,8 +37,8 @@ from prune_ready.analyze import (
     versus_dense,
     welch,
 )
-from prune_ready.analyze.findings import findings, limits
-from prune_ready.analyze.stats import nearest_points, smallest_tau_p
+from prune_ready.analyze.findings import Omitted, assess, findings, limits, what_it_buys
+from prune_ready.analyze.stats import LEVEL, nearest_points, smallest_tau_p
 from prune_ready.errors import UserError
 from tests.constructed import sweep_of
 
@@ -415,17 +415,19 @@ def test_the_predictor_is_chosen_on_some_seeds_and_tested_on_the_others():
 
 
 def test_findings_say_the_numbers_their_test_and_where_they_are_shown(tmp_path):
-    """paired_table() (10% weights remaining) after a dense round 0 of the same runs, where a is
-    best and b - a = (-0.004, -0.005, -0.006) (mean -0.50 pp), c - a = (-0.002, -0.003, -0.001)."""
-    table = paired_table()
+    """paired_table() (10% weights remaining, round 2) after a dense round 0 of the same runs and
+    a round 1 at 50% with the same accuracies, where a is best and b - a = (-0.004, -0.005,
+    -0.006) (mean -0.50 pp), c - a = (-0.002, -0.003, -0.001)."""
+    table = paired_table().assign(round=2)
     dense = table.assign(round=0, weights_remaining_pct=100.0)
     dense["test_acc"] = [0.90, 0.92, 0.94, 0.896, 0.915, 0.934, 0.93, 0.898, 0.917, 0.939]
-    sweep = sweep_of(pd.concat([dense, table]), FACTORS, tmp_path)
+    half = dense.assign(round=1, weights_remaining_pct=50.0)
+    sweep = sweep_of(pd.concat([dense, half, table]), FACTORS, tmp_path)
     (part,) = analyse(sweep).parts()
     found = findings(part)
     first, second, cost = found[:3]
     assert first.text.startswith(
-        "Down to 100.0% weights remaining every line stays within 0.50 pp of the best line at "
+        "Down to 50.0% weights remaining every line stays within 0.50 pp of the best line at "
         "each level: the largest gap is b at 100.0%, -0.50 pp"
     )
     assert "(paired by seed, 3 seeds, Holm over each level's comparisons)" in first.text
@@ -442,6 +444,43 @@ def test_findings_say_the_numbers_their_test_and_where_they_are_shown(tmp_path):
     assert (
         "at 10.0% the change ranges from a +0.00 pp [not testable: no spread] to c -9.5 pp"
         in cost.text
+    )
+
+
+def test_lines_close_only_before_pruning_make_no_agreement_finding(tmp_path):
+    # paired_table() at 10% after a dense round where all lines are within 0.5 pp: "down to
+    # 100% of the weights" says nothing; the sparsest finding comes first, the appendix says why
+    table = paired_table()
+    dense = table.assign(round=0, weights_remaining_pct=100.0)
+    dense["test_acc"] = [0.90, 0.92, 0.94, 0.896, 0.915, 0.934, 0.93, 0.898, 0.917, 0.939]
+    (part,) = analyse(sweep_of(pd.concat([dense, table]), FACTORS, tmp_path)).parts()
+    found, left = assess(part)
+    assert found[0].text.startswith("At 10.0% weights remaining (the sparsest)")
+    assert not any("Down to" in f.title for f in found)
+    assert left == [
+        Omitted(
+            "how far down the lines stay within 1.0 pp of the best",
+            "only at the densest level, 100.0%; from 10.0% on the gap is 9.7 pp",
+        )
+    ]
+
+
+def test_the_size_saving_is_said_only_where_it_is_one():
+    dense = {"params_compact": 266_610, "bytes_compact": 1_066_440, LEVEL: 100.0}
+    same = {"params_compact": 266_610, "bytes_sparse": 1_040_000, LEVEL: 64.0, "n": 2}
+    same |= {"inputs": 784, "inputs_total": 784, "hidden_units": 400, "hidden_units_total": 400}
+    assert what_it_buys("a", dense, same) == ""  # 1.0x and 1.03x: nothing bought
+    sparse = same | {"params_compact": 26_661, "bytes_sparse": 106_644}
+    assert "26,661 parameters as dense layers (10.0x fewer than dense)" in what_it_buys(
+        "a", dense, sparse
+    )
+    assert "106.6 kB with CSR linear layers (10.0x smaller than dense's 1,066 kB)" in (
+        what_it_buys("a", dense, sparse)
+    )
+    # fewer parameters, but CSR's indices outweigh them: only the saving is said
+    csr = sparse | {"bytes_sparse": 1_060_000}
+    assert "CSR" not in what_it_buys("a", dense, csr) and "10.0x fewer" in what_it_buys(
+        "a", dense, csr
     )
 
 
@@ -504,14 +543,15 @@ def test_holm_counts_only_the_testable_comparisons_and_tables_say_why():
 
 
 def test_findings_of_two_seeds_call_nothing_significant(tmp_path):
-    table = paired_table()
+    table = paired_table().assign(round=2)
     table = table[table["seed"] < 2]
     dense = table.assign(round=0, weights_remaining_pct=100.0)
     dense["test_acc"] = [0.900, 0.910, 0.898, 0.906, 0.899, 0.912]  # a, b, c × seeds 0, 1
-    sweep = sweep_of(pd.concat([dense, table]), FACTORS, tmp_path)
+    half = dense.assign(round=1, weights_remaining_pct=50.0)
+    sweep = sweep_of(pd.concat([dense, half, table]), FACTORS, tmp_path)
     (part,) = analyse(sweep).parts()
     text = " ".join(f.text for f in findings(part))
-    assert "none of the 2 comparisons there is testable (fewer than 3 pairs)" in text
+    assert "none of the 4 comparisons there is testable (fewer than 3 pairs)" in text
     assert "significantly" not in text.replace("0 fall significantly", "")
     assert "p=" not in text and "[95% CI" not in text
 

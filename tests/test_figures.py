@@ -4,6 +4,7 @@ the dose response. Every registered figure on a real sweep: test_analyze.py."""
 
 import dataclasses
 import itertools
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -11,11 +12,14 @@ import pytest
 
 from prune_ready.analyze import FIGURES, Part, analyse, draw
 from prune_ready.analyze.analysis import Options
-from prune_ready.analyze.figures import CLIP_PP
+from prune_ready.analyze.figures import CLIP_PP, MISSING, left_out
+from prune_ready.analyze.findings import omitted
+from prune_ready.analyze.pipeline import analyze as analyze_sweep
 from prune_ready.analyze.plots import MAX_LINES, Lines, finish, save, spread
 from prune_ready.analyze.report import panels_note
 from prune_ready.analyze.stats import LEVEL
 from tests.constructed import sweep_of
+from tests.test_analyze_unchanged import FIXTURE
 
 INITS = ["kaiming_normal", "kaiming_uniform", "xavier_normal", "xavier_uniform"]
 IMP_LEVELS = [100.0, 50.0, 25.0]  # rounds 0, 1, 2 of IMP
@@ -28,6 +32,7 @@ def rounds_table() -> pd.DataFrame:
     rows = []
     for (i, init), seed in itertools.product(enumerate(INITS), [0, 1]):
         run = {"model": "lenet_300_100", "data": "mnist", "init": init, "seed": seed}
+        run["early_stop_epoch"] = 1 + seed  # not flat: the early-stop figure is drawn
         for r, level in enumerate(IMP_LEVELS):
             rows.append(
                 run
@@ -234,3 +239,46 @@ def test_predictors_figure_has_panels_per_setting(tmp_path):
     titles = sorted(ax.get_title(loc="left") for ax in figure.axes)
     assert len(set(titles)) == len(titles)
     assert {t.split(":")[0] for t in titles} == {"pruning=gmp", "pruning=rigl"}
+
+
+def small_sweep(tmp_path):
+    """The fixture's 12 real runs with seed 2 removed: 4 lines × seeds 0-1, as a new user's first
+    sweep (2 rounds of 1 epoch on 300 images, 500 test images)."""
+    root = tmp_path / "runs"
+    shutil.copytree(FIXTURE / "runs", root)
+    for run in root.rglob("seed=2"):
+        shutil.rmtree(run)
+    return root
+
+
+def test_a_small_sweep_leaves_out_what_has_nothing_to_say_and_says_why(tmp_path):
+    out = tmp_path / "out"
+    analysis, found, _ = analyze_sweep([small_sweep(tmp_path)], out)
+    (part,) = analysis.parts()
+    # every run stops at epoch 1 of its 1-epoch rounds; no hidden unit dies at 64% of the weights
+    assert set(part.rounds["early_stop_epoch"]) == {1}
+    assert part.table("health")["dead_hidden_pct"].max() == 0
+    why = {spec.slug: reason for spec, reason in left_out(part)}
+    assert why == {
+        "early-stop": "every run's early-stop epoch is 1 in every round",
+        "dead-units": "no run has a dead hidden unit at any level",
+        "mask-overlap": MISSING["pooled_overlap"],
+    }
+    drawn = {p.name.split("-", 1)[1] for p in (out / "figures").glob("*.png")}
+    assert not any("early-stop" in name or "dead-units" in name for name in drawn)
+    assert len(drawn) == len(FIGURES) - 3
+    # the predictor has no seeds >= 4 to confirm it on; both lines leave 0.0% units dead
+    titles = " ".join(f.title for f in found[part.name])
+    assert "untested" not in titles and "dead units" not in titles
+    assert [o.what for o in omitted(part)] == [
+        "the θ0 predictor of robustness at 64.1%",
+        "the dead units of the best and the least accurate line",
+    ]
+    md = (out / "report.md").read_text()
+    appendix = md[md.index("Left out for lenet_300_100 on mnist, and why:") :]
+    assert (
+        "- The figure of early-stop epoch vs weights remaining: every run's early-stop" in appendix
+    )
+    assert "- The finding on the θ0 predictor of robustness at 64.1%: no seed at or above 4" in (
+        appendix
+    )

@@ -3,7 +3,9 @@ and tests them. A new figure is one function here and one entry in FIGURES.
 
 An entry's `needs` names the table it draws from (a Part's): where that table is empty (runs from
 before diagnostics.csv, no numeric factor, no predictors.csv ...) the figure is left out and the
-numbers close up. Titles and captions may name {early_stop}, {reference} and {dose}.
+numbers close up; so is a figure whose `nothing` says it would show nothing (a flat early stop,
+no dead unit anywhere). `left_out` says which and why, for the report's appendix. Titles and
+captions may name {early_stop}, {reference} and {dose}.
 """
 
 import itertools
@@ -310,6 +312,38 @@ def mask_overlap(part: Part) -> Figure:
     return finish(fig, axes)
 
 
+def something(part: Part) -> str:
+    """A figure that always has something to show once its table has rows: no reason to leave
+    it out."""
+    return ""
+
+
+def flat_early_stop(part: Part) -> str:
+    """Why the early-stop figure would be flat lines ('' where it is not)."""
+    values = part.rounds[part.early_stop].dropna().unique()
+    if len(values) > 1:
+        return ""
+    name = labels.early_stop(part.early_stop)
+    return f"every run's {name} is {values[0]:g} in every round" if len(values) else f"no {name}"
+
+
+def no_dead_units(part: Part) -> str:
+    """Why the dead-units figure would be empty ('' where some run has a dead unit)."""
+    dead = part.table("health")["dead_hidden_pct"]
+    return "no run has a dead hidden unit at any level" if (dead.fillna(0) == 0).all() else ""
+
+
+MISSING = {  # a Spec's `needs` -> why a part's table can be empty
+    "rounds": "no finished round",
+    "differences": "one line only: nothing to compare",
+    "dose": "no numeric factor (e.g. init.scale) with 2 or more values",
+    "correlations": "no predictors.csv, or too few runs to score a statistic",
+    "epochs": "no training curves (metrics.csv; an analysis of a runs.csv has none)",
+    "health": "no diagnostics.csv (runs from before it, or an analysis of a runs.csv)",
+    "pooled_overlap": "no round_masks.pt to compare (or fewer than two runs to pair)",
+}
+
+
 @dataclass(frozen=True)
 class Spec:
     """One figure: its file name's slug, title, drawing, the Part table it needs and what the
@@ -321,6 +355,11 @@ class Spec:
     caption: str
     needs: str = "rounds"
     band: str = BAND
+    nothing: Callable[[Part], str] = something  # why it would show nothing; '' if it would not
+
+    def left_out(self, part: Part) -> str:
+        """Why `part` gets no such figure ('' where it gets one)."""
+        return self.nothing(part) if part.has(self.needs) else MISSING[self.needs]
 
     def words(self, part: Part) -> dict[str, str]:
         reference = part.analysis.options.reference
@@ -384,6 +423,7 @@ FIGURES = (
         "{early_stop} vs weights remaining",
         early_stop,
         "shows the {early_stop}: when, within each round, validation loss was lowest",
+        nothing=flat_early_stop,
     ),
     Spec(
         "dead-units",
@@ -392,6 +432,7 @@ FIGURES = (
         "counts the hidden units left dead: no surviving incoming weight, or no surviving "
         "weight of the next layer reading them (all layers but the output layer)",
         "health",
+        nothing=no_dead_units,
     ),
     Spec(
         "weight-scale",
@@ -427,7 +468,7 @@ def draw(part: Part, first: int = 1) -> list[tuple[Spec, Figure, str]]:
     (entry, figure, caption)."""
     drawn = []
     for spec in FIGURES:
-        if part.has(spec.needs):
+        if not spec.left_out(part):
             words = spec.words(part)
             figure = spec.draw(part)
             caption = number(
@@ -435,6 +476,11 @@ def draw(part: Part, first: int = 1) -> list[tuple[Spec, Figure, str]]:
             )
             drawn.append((spec, figure, caption))
     return drawn
+
+
+def left_out(part: Part) -> list[tuple[Spec, str]]:
+    """The figures of FIGURES that `part` does not get, and why."""
+    return [(spec, why) for spec in FIGURES if (why := spec.left_out(part))]
 
 
 def save_all(part: Part, first: int, out_dir: Path) -> list[FigureFiles]:

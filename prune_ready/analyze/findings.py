@@ -12,6 +12,12 @@ that show it; and what the results do not cover.
    value costs, paired by seed, sparse against dense;
 5. the θ0 statistic chosen on some seeds as the best predictor of robustness, tested on others;
 6. (room permitting) the diagnostics of the best and the worst line at the sparsest level.
+
+A finding with nothing to say is left out, and `omitted` says which and why (the report's
+appendix lists them): lines within 1 pp of the best only before the first pruned level; a
+predictor with no seeds to confirm it on; the same share of dead units in the best and the worst
+line. The size the compacted network saves is left out of the cost finding where it is under
+SHRINK (a "1.0x fewer" says nothing).
 """
 
 from collections.abc import Mapping, Sequence
@@ -26,6 +32,7 @@ from prune_ready.analyze.stats import ALPHA, LEVEL, paired, reason, select, vari
 
 MOST = 5  # findings per model and data set
 SMALL = 0.01  # a difference of accuracies the findings call small: 1 percentage point
+SHRINK = 1.05  # a compacted network less than this many times smaller than dense: not smaller
 
 
 @dataclass(frozen=True)
@@ -36,18 +43,30 @@ class Finding:
     table: str | None = None  # the analysis table that holds its numbers (report.TABLES)
 
 
-def findings(part: Part) -> list[Finding]:
-    """Up to MOST findings of one model and data set, in the order above."""
+@dataclass(frozen=True)
+class Omitted:
+    what: str  # the finding (or the part of one) left out
+    why: str  # why it has nothing to say
+
+
+def assess(part: Part) -> tuple[list[Finding], list[Omitted]]:
+    """Up to MOST findings of one model and data set, in the order above, and those left out for
+    having nothing to say (findings that do not apply, e.g. a dose without a numeric factor, are
+    in neither)."""
+    left: list[Omitted] = []
     found = [
-        single(part),
-        agreement(part),
-        sparsest(part),
-        cost(part),
-        dose(part),
-        prediction(part),
-        diagnosis(part),
+        finder(part, left)
+        for finder in (single, agreement, sparsest, cost, dose, prediction, diagnosis)
     ]
-    return [f for f in found if f is not None][:MOST]
+    return [f for f in found if f is not None][:MOST], left
+
+
+def findings(part: Part) -> list[Finding]:
+    return assess(part)[0]
+
+
+def omitted(part: Part) -> list[Omitted]:
+    return assess(part)[1]
 
 
 def seeds(counts: Sequence[int]) -> str:
@@ -73,7 +92,7 @@ def reference_words(part: Part, where: str = "at each level") -> str:
     return reference if reference else f"the best line {where}"
 
 
-def single(part: Part) -> Finding | None:
+def single(part: Part, left: list[Omitted]) -> Finding | None:
     """Where one line was run, nothing is compared: how accurate it is at the sparsest level."""
     summary = part.table("summary")
     if len(part.lines.labels) > 1 or summary.empty:
@@ -90,7 +109,7 @@ def single(part: Part) -> Finding | None:
     )
 
 
-def agreement(part: Part) -> Finding | None:
+def agreement(part: Part, left: list[Omitted]) -> Finding | None:
     """How far down every line stays within SMALL of the reference (leaving out, and naming, the
     lines already further off at the densest level), and what was significant there: a small
     difference can be significant with consistent seeds, or a large one not."""
@@ -114,6 +133,16 @@ def agreement(part: Part) -> Finding | None:
     rest = table[~table["line"].isin(apart["line"])]
     gaps = rest["diff"].abs().groupby(rest[LEVEL]).max().sort_index(ascending=False)
     close = gaps.index[: int((gaps <= SMALL).cumprod().sum())]
+    if len(close) < 2:
+        left.append(
+            Omitted(
+                f"how far down the lines stay within {labels.pp(SMALL)} of the best",
+                f"only at the densest level, {labels.level(gaps.index[0])}; from "
+                f"{labels.level(gaps.index[1]) if len(gaps) > 1 else 'there'} on the gap is "
+                f"{labels.pp(gaps.iloc[min(1, len(gaps) - 1)])}",
+            )
+        )
+        return None
     rows = rest[rest[LEVEL].isin(close)]
     gap = rows.loc[rows["diff"].abs().idxmax()]
     significant, tested = rows[rows["p_holm"] < ALPHA], rows[rows["note"] == ""]
@@ -185,7 +214,7 @@ def count(k: int, n: int, noun: str = "comparison") -> str:
     return f"{k} of {n} {noun}{'s' if n != 1 else ''}"
 
 
-def sparsest(part: Part) -> Finding | None:
+def sparsest(part: Part, left: list[Omitted]) -> Finding | None:
     table = part.table("differences")
     if table.empty:
         return None
@@ -217,9 +246,14 @@ def sparsest(part: Part) -> Finding | None:
         if not runner["note"]:
             clause += f", with an MDD of {labels.pp(runner['mdd'])}"
         clauses.append(clause)
+        tested = int((at["note"] == "").sum())
         takeaways.append(
             f"{where}at {labels.level(first[LEVEL])}, {first['reference']} is best; "
-            f"{count(len(behind), len(at), 'line')} significantly behind"
+            + (
+                f"{count(len(behind), tested, 'testable line')} significantly behind"
+                if tested
+                else "the differences are not testable"
+            )
         )
     text = "; ".join(clauses)
     return Finding(
@@ -238,7 +272,7 @@ def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def cost(part: Part) -> Finding | None:
+def cost(part: Part, left: list[Omitted]) -> Finding | None:
     table = part.table("dense")
     if table.empty:
         return None
@@ -256,7 +290,7 @@ def cost(part: Part) -> Finding | None:
             f"None of the {len(table)} changes from each line's own dense round 0 is testable "
             f"({reasons(table)}); at {sparse} they range from {least['line']} "
             f"{labels.pp(least['diff'], True)} to {most['line']} {labels.pp(most['diff'], True)}."
-            + gain(part, least["line"]),
+            + gain(part, least["line"], left),
             "test-acc-vs-weights",
             "dense",
         )
@@ -281,13 +315,13 @@ def cost(part: Part) -> Finding | None:
         f"{keep} (paired by seed, {seeds(table['n'])}, 95% t CIs, not corrected for the many "
         f"levels{not_tested(table, 'change')}); at {sparse} the change ranges from "
         f"{least['line']} {labels.pp(least['diff'], True)} {interval(least)} to {most['line']} "
-        f"{labels.pp(most['diff'], True)} {interval(most)}." + gain(part, least["line"]),
+        f"{labels.pp(most['diff'], True)} {interval(most)}." + gain(part, least["line"], left),
         "test-acc-vs-weights",
         "dense",
     )
 
 
-def gain(part: Part, line: str) -> str:
+def gain(part: Part, line: str, left: list[Omitted]) -> str:
     """What pruning buys `line` at its sparsest level: its compacted network's size (from the
     masks, mean over seeds) against its dense one; '' without masks."""
     sizes = part.table("sizes")
@@ -296,19 +330,46 @@ def gain(part: Part, line: str) -> str:
     if mine.empty or mine["round"].nunique() < 2:
         return ""
     dense, sparse = mine.loc[mine["round"].idxmin()], mine.loc[mine["round"].idxmax()]
+    text = what_it_buys(line, dense, sparse)
+    if not text:
+        left.append(
+            Omitted(
+                f"what pruning buys {line} in size",
+                f"its compacted network at {labels.level(sparse[LEVEL])} is less than "
+                f"{SHRINK:g}x smaller than dense, as dense layers and with CSR linear layers",
+            )
+        )
+    return text
+
+
+def what_it_buys(line: str, dense: Mapping[str, float], sparse: Mapping[str, float]) -> str:
+    """' What it buys: ...' from a sizes.csv row of the dense and of the sparsest round: the
+    units and inputs kept, the parameters as dense layers and the bytes with CSR linear layers,
+    each saving said only where it is at least SHRINK-fold; '' where neither is."""
+    fewer = dense["params_compact"] / sparse["params_compact"]
+    smaller = dense["bytes_compact"] / sparse["bytes_sparse"]
+    if fewer < SHRINK and smaller < SHRINK:
+        return ""
+    parts = []
+    if fewer >= SHRINK:
+        parts.append(
+            f"{sparse['params_compact']:,.0f} parameters as dense layers ({fewer:,.1f}x fewer "
+            "than dense)"
+        )
+    if smaller >= SHRINK:
+        parts.append(
+            f"{sparse['bytes_sparse'] / 1000:,.1f} kB with CSR linear layers ({smaller:,.1f}x "
+            f"smaller than dense's {dense['bytes_compact'] / 1000:,.0f} kB)"
+        )
     return (
         f" What it buys: at {labels.level(sparse[LEVEL])}, {line}'s tickets compact to "
         f"{sparse['inputs']:,.0f} of {sparse['inputs_total']:,.0f} inputs and "
         f"{sparse['hidden_units']:,.0f} of {sparse['hidden_units_total']:,.0f} hidden units: "
-        f"{sparse['params_compact']:,.0f} parameters as dense layers "
-        f"({dense['params_compact'] / sparse['params_compact']:,.1f}x fewer than dense), "
-        f"{sparse['bytes_sparse'] / 1000:,.1f} kB with CSR linear layers "
-        f"({dense['bytes_compact'] / sparse['bytes_sparse']:,.0f}x smaller than dense's "
-        f"{dense['bytes_compact'] / 1000:,.0f} kB; means of {seeds([sparse['n']])})."
+        f"{', '.join(parts)} (means of {seeds([sparse['n']])})."
     )
 
 
-def dose(part: Part) -> Finding | None:
+def dose(part: Part, left: list[Omitted]) -> Finding | None:
     factor, table = part.analysis.dose_factor, part.table("dose")
     if factor is None or table.empty:
         return None
@@ -358,7 +419,7 @@ def paired_gap(rounds: pd.DataFrame, factor: str, a: float, b: float, round_: in
     return paired(x[shared], y[shared])
 
 
-def prediction(part: Part) -> Finding | None:
+def prediction(part: Part, left: list[Omitted]) -> Finding | None:
     table = part.table("correlations")
     chosen = table[table["chosen"]]
     if chosen.empty:
@@ -388,6 +449,15 @@ def prediction(part: Part) -> Finding | None:
             verdicts.append("confirmed" if holds else "not confirmed")
         clauses.append(clause)
     level = labels.level(at[LEVEL].iloc[0])
+    if set(verdicts) == {"untested"}:
+        left.append(
+            Omitted(
+                f"the θ0 predictor of robustness at {level}",
+                f"no seed at or above {part.analysis.options.choose_below} to test the statistic "
+                "chosen on the others: untested",
+            )
+        )
+        return None
     names = " and ".join(dict.fromkeys(at["statistic"]))
     return Finding(
         f"θ0 predictor of robustness at {level} ({names}): {', '.join(dict.fromkeys(verdicts))}",
@@ -398,7 +468,7 @@ def prediction(part: Part) -> Finding | None:
     )
 
 
-def diagnosis(part: Part) -> Finding | None:
+def diagnosis(part: Part, left: list[Omitted]) -> Finding | None:
     """The dead units and weight scale of the best and the least accurate line at the sparsest
     level compared, and how much their masks overlap."""
     table, health = part.table("differences"), part.table("health_summary")
@@ -413,6 +483,14 @@ def diagnosis(part: Part) -> Finding | None:
     if best not in rows.index or worst not in rows.index:
         return None
     dead, ratio = rows["dead_hidden_pct_mean"], rows["rms_ratio_mean"]
+    if f"{dead[best]:.1f}" == f"{dead[worst]:.1f}":
+        left.append(
+            Omitted(
+                "the dead units of the best and the least accurate line",
+                f"both leave {dead[best]:.1f}% of hidden units dead at the sparsest level",
+            )
+        )
+        return None
     text = (
         f"At {labels.level(at[LEVEL].iloc[0])} weights remaining (means over seeds), {best} "
         f"leaves {dead[best]:.1f}% of hidden units dead against {dead[worst]:.1f}% for {worst}; "

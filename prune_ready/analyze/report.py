@@ -13,7 +13,8 @@ from prune_ready.analyze.analysis import Analysis, Part
 from prune_ready.analyze.collect import Sweep
 from prune_ready.analyze.document import Block, Bullets, Heading, Image, Paragraph, Table
 from prune_ready.analyze.figures import FIGURES, PAIRS
-from prune_ready.analyze.findings import Finding, limits
+from prune_ready.analyze.figures import left_out as figures_left_out
+from prune_ready.analyze.findings import Finding, limits, omitted
 from prune_ready.analyze.overlap import ALL, WINDOW
 from prune_ready.analyze.plots import MAX_LINES, FigureFiles
 from prune_ready.analyze.stats import ALPHA, CONFIDENCE, LEVEL, MIN_N, POWER, reason, select
@@ -41,10 +42,6 @@ METHOD = (
     "and the accuracy (or its change from dense) at the sparse levels, with a 95% percentile "
     "bootstrap CI over seeds (all runs of a drawn seed); the best statistic is chosen on seeds below {choose} and tested on "
     "the others. Mask overlap pairs runs up to {window} seeds apart."
-)
-NO_DIAGNOSTICS = (
-    "There is no `diagnostics.csv` or `round_masks.pt` to read (runs from before prune_ready "
-    "wrote them, or an analysis of a `runs.csv`), so there are no diagnostic figures."
 )
 
 
@@ -249,8 +246,7 @@ def report_blocks(
         captions = [caption for caption, _ in part_tables[part.name].values()]
         appendix.append(Paragraph(listing([ref(c) for c in captions]) + " give the numbers."))
         appendix += [Table(caption, table) for caption, table in part_tables[part.name].values()]
-        if not any(f.slug in ("dead-units", "mask-overlap") for f in mine):
-            appendix.append(Paragraph(NO_DIAGNOSTICS))
+        appendix += left_out_blocks(part)
     blocks += [Heading("What these results do not cover"), Bullets(limits(analysis))]
     early_stop = labels.early_stop(sweep.early_stop)
     options = analysis.options
@@ -275,6 +271,19 @@ def report_blocks(
     if len(left_out):
         blocks.append(Table(left_caption, not_finished(left_out)))
     return blocks + appendix
+
+
+def left_out_blocks(part: Part) -> list[Block]:
+    """What `part`'s findings and figures leave out, and why: findings with nothing to say and
+    figures without data or with nothing to show (none: no blocks)."""
+    items = [f"The finding on {o.what}: {o.why}." for o in omitted(part)]
+    items += [
+        f"The figure of {spec.title.format(**spec.words(part))}: {why}."
+        for spec, why in figures_left_out(part)
+    ]
+    if not items:
+        return []
+    return [Paragraph(f"Left out for {part.name}, and why:"), Bullets(items)]
 
 
 def numbered_tables(part: Part, tables: "TableCounter") -> dict[str, tuple[str, pd.DataFrame]]:
