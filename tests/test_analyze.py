@@ -396,9 +396,9 @@ def test_every_registered_figure_is_drawn_numbered_and_valid(analysed, drawn):
     assert {"differences", "test-acc-vs-weights", "weight-scale", "mask-overlap"} <= {
         spec.slug for spec in drawn
     }
-    pngs = sorted((out / "figures").glob("*.png"), key=lambda p: int(p.name[6:].split("-")[0]))
+    pngs = sorted((out / "figures").glob("*.png"))  # zero-padded numbers sort by name
     assert [p.name for p in pngs] == [
-        f"figure{k}-lenet_300_100-mnist-{spec.slug}.png" for k, spec in enumerate(drawn, 1)
+        f"figure{k:02d}-lenet_300_100-mnist-{spec.slug}.png" for k, spec in enumerate(drawn, 1)
     ]
     for png in pngs:
         assert png.read_bytes()[:8] == PNG_SIGNATURE

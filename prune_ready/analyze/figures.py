@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import colors
+from matplotlib import colormaps, colors
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -28,6 +28,8 @@ from prune_ready.analyze.diagnostics import HEALTH
 from prune_ready.analyze.overlap import NEITHER, SAME_INIT, SAME_SEED
 from prune_ready.analyze.plots import (
     BAND,
+    FEW,
+    FEW_BAND,
     FigureFiles,
     Lines,
     curves,
@@ -42,6 +44,8 @@ from prune_ready.analyze.prediction import setting_keys
 from prune_ready.analyze.stats import ALPHA, LEVEL, describe, variant_keys
 
 CLIP_PP = 5  # accuracy axes span at most this far below the best line's lowest point
+HEAT = colormaps["RdBu"]  # the differences heatmap: red behind the reference, blue ahead
+PALE = 0.3  # a non-significant difference's colour, as a fraction of its full strength
 PAIR_BAND = "band: 95% t CI over pairs of runs (pairs share runs, so descriptive only)"
 PAIRS = {  # kind of pair -> colour, legend
     SAME_INIT: ("C0", "same init, different seeds"),
@@ -59,7 +63,9 @@ def cell_style(mark: str) -> dict:
 def differences(part: Part) -> Figure:
     """A heatmap per setting: lines × levels, coloured by the line's difference from the
     reference (pp, symmetric log colour scale so that 0.5 pp shows beside a collapse), written
-    as 'diff ± CI half-width', '*' and bold where significant after Holm."""
+    as 'diff ± CI half-width', '*' and bold where significant after Holm. The colour says the
+    test too: a difference not significant is drawn at PALE of its colour's strength (a -0.5 ±
+    1.3 must not look like a significant -0.75), one not testable also hatched."""
     table = part.table("differences")
     names = sorted(set(labels.line_labels(part.rounds, variant_keys(part.factors))))
     parts = part.settings(table)
@@ -72,21 +78,26 @@ def differences(part: Part) -> Figure:
         points = rows.groupby(LEVEL, sort=False)["round"].first().sort_index(ascending=False)
         cells = rows.set_index(["line", LEVEL])
         image = np.full((len(names), len(points)), np.nan)
+        significant = np.zeros(image.shape, dtype=bool)
+        untestable = np.zeros(image.shape, dtype=bool)
         for (i, name), (j, level) in itertools.product(enumerate(names), enumerate(points.index)):
             reference = rows.loc[rows[LEVEL] == level, ["reference", "reference_mean"]].iloc[0]
             if (name, level) in cells.index:
                 row = cells.loc[(name, level)]
                 image[i, j] = 100 * row["diff"]
                 mark = "*" if row["p_holm"] < ALPHA else ""
+                significant[i, j], untestable[i, j] = bool(mark), bool(row["note"])
                 half = (row["ci_high"] - row["ci_low"]) / 2
-                text = f"{mark}{labels.points(row['diff'], True)}\n±{labels.points(half)}"
-                text = text.replace("n/a", "–")
-                dark = abs(norm(image[i, j]) - 0.5) > 0.35
+                spread = "not testable" if row["note"] else f"±{labels.points(half)}"
+                text = f"{mark}{labels.points(row['diff'], True)}\n{spread}"
+                dark = bool(mark) and abs(norm(image[i, j]) - 0.5) > 0.35
                 ax.text(j, i, text, color="white" if dark else "black", **cell_style(mark))
             elif reference["reference"] == name:
                 ax.text(j, i, f"ref\n{100 * reference['reference_mean']:.1f}%", **cell_style("*"))
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=1.2, ec="black"))
-        mesh = ax.imshow(image, cmap="RdBu", norm=norm, aspect="auto")
+        mesh = ax.imshow(image, cmap=HEAT, norm=norm, aspect="auto")
+        for i, j in zip(*np.nonzero(~significant & ~np.isnan(image)), strict=True):
+            veil(ax, i, j, untestable[i, j])
         ax.set_xticks(range(len(points)), [labels.level(v) for v in points.index], fontsize=7)
         ax.set_yticks(range(len(names)), names, fontsize=7.5)
         ax.set_xlabel("weights remaining (round's mean over runs)")
@@ -99,6 +110,15 @@ def differences(part: Part) -> Figure:
     bar.ax.tick_params(labelsize=8)
     bar.set_label("line − reference (percentage points)", fontsize=9)
     return fig
+
+
+def veil(ax: Axes, i: int, j: int, hatched: bool) -> None:
+    """Cell (row i, column j) of a heatmap pale: white at 1 - PALE opacity over its colour leaves
+    PALE of the colour's strength; hatched as well where the difference was not testable."""
+    cell = (j - 0.5, i - 0.5)
+    ax.add_patch(Rectangle(cell, 1, 1, fc="white", alpha=1 - PALE, lw=0))
+    if hatched:
+        ax.add_patch(Rectangle(cell, 1, 1, fill=False, hatch="///", ec="0.75", lw=0))
 
 
 def clip(ax: Axes, panel: Lines, table: pd.DataFrame, metric: str, scale: float) -> None:
@@ -380,7 +400,8 @@ FIGURES = (
         "ran the same seeds, else Welch); * and bold: significant after Holm's correction over the "
         "comparisons at that level (α=0.05); 'ref' marks the reference and its accuracy",
         "differences",
-        "cells: difference ± CI half-width (pp); * significant (paired t or Welch, Holm, α=0.05)",
+        "cells: difference ± CI half-width (pp); * and full colour: significant (Holm, α=0.05); "
+        "pale: not; hatched: not testable",
     ),
     Spec(
         "test-acc-vs-weights",
@@ -471,8 +492,11 @@ def draw(part: Part, first: int = 1) -> list[tuple[Spec, Figure, str]]:
         if not spec.left_out(part):
             words = spec.words(part)
             figure = spec.draw(part)
+            band = spec.band
+            if band == BAND and part.table("summary")["n"].min() <= FEW:
+                band += FEW_BAND
             caption = number(
-                figure, first + len(drawn), spec.title.format(**words), part.name, spec.band
+                figure, first + len(drawn), spec.title.format(**words), part.name, band
             )
             drawn.append((spec, figure, caption))
     return drawn
