@@ -537,9 +537,9 @@ def limits(analysis: Analysis) -> list[str]:
     if len(unreachable):
         k = int(unreachable["n_inits"].max())
         out.append(
-            f"Whether the inits' ranking carries over between settings, where {k} or fewer inits "
-            f"are ranked ({len(unreachable)} of {len(analysis.agreement)} pairs of settings in "
-            f"rank_agreement.csv): Kendall's τ over {k} inits cannot reach p<{ALPHA} (its "
+            f"Whether the init ranking carries over, where {k} or fewer inits are ranked: "
+            f"{len(unreachable)} of {len(analysis.agreement)} pairs of settings in "
+            f"rank_agreement.csv; Kendall's τ over {k} inits cannot reach p<{ALPHA} (its "
             f"smallest p, for identical orders, is {unreachable['min_p'].min():.3f}), so none of "
             "those is significant whatever the orders."
         )
