@@ -415,11 +415,15 @@ def test_every_registered_figure_is_drawn_numbered_and_valid(analysed, drawn):
 def test_report_opens_with_the_findings_and_refers_to_every_figure_and_table(analysed, drawn):
     out, _ = analysed
     md = (out / "report.md").read_text()
-    heading = md.index("## lenet_300_100 on mnist")
-    assert md.index("1. **", heading) < md.index("![Figure 1:")  # the answer before any figure
-    findings = [line for line in md[heading : md.index("![Figure 1:")].splitlines()[1:] if line]
+    section = md[md.index("## lenet_300_100 on mnist") :]
+    # the first screen: the answer chart, then one short line per finding, then their numbers
+    chart = section.index("![Figure")
+    assert "-test-acc-vs-weights.png)" in section[chart : section.index("\n", chart)]
+    assert chart < section.index("1. **") < section.index("**Table 1: the findings' numbers")
+    top = section[: section.index("**Table 1:")]
+    findings = [line for line in top.splitlines() if re.match(r"\d\. \*\*", line)]
     assert 3 <= len(findings) <= 5 and all(
-        re.search(r"\(Figure \d+; Table \d+\)$", f) for f in findings
+        re.fullmatch(r"\d\. \*\*[^*]{10,150}\*\* \(Figure \d+; Table \d+\)", f) for f in findings
     )
     for k, spec in enumerate(drawn, 1):
         assert md.count(f"Figure {k}: ") == 2  # image alt text + caption

@@ -1,5 +1,5 @@
-"""What the report says, answer first: per model and data set its findings and the figures that
-show them; what the results do not cover; then an appendix with the method, the runs, the other
+"""What the report says, answer first: per model and data set the answer chart (ANSWER), one
+line per finding, a table of the findings' numbers and the figures that show them; what the results do not cover; then an appendix with the method, the runs, the other
 figures and every table. Every figure and table is numbered and referred to from the text.
 """
 
@@ -43,6 +43,11 @@ METHOD = (
     "bootstrap CI over seeds (all runs of a drawn seed); the best statistic is chosen on seeds below {choose} and tested on "
     "the others. Mask overlap pairs runs up to {window} seeds apart."
 )
+
+
+# The chart a part's section opens with, the first of these it draws: accuracy vs weights
+# remaining per init answers the question at a glance; the heatmap where that is missing.
+ANSWER = ("test-acc-vs-weights", "differences")
 
 
 def differences_table(part: Part) -> pd.DataFrame:
@@ -209,6 +214,7 @@ def report_blocks(
     """The whole report, top to bottom; figure paths relative to `out_dir`, where it is written."""
     sweep, parts = analysis.sweep, analysis.parts()
     tables = TableCounter()
+    numbers_captions = {p.name: tables.add(f"the findings' numbers ({p.name})") for p in parts}
     runs_caption = tables.add("runs per configuration, by status")
     left_out = sweep.runs[sweep.runs["status"] != State.FINISHED]
     left_caption = tables.add("runs left out (unfinished or failed)") if len(left_out) else ""
@@ -221,8 +227,10 @@ def report_blocks(
             f"{sweep.count(State.UNFINISHED)} unfinished, {sweep.count(State.FAILED)} failed "
             f"({ref(runs_caption)}"
             + (f"; {ref(left_caption)} lists those left out" if left_caption else "")
-            + "). The findings first, each with the figure and table that show it; how the "
-            "numbers were made is in the appendix."
+            + "). The answer first: a chart, one line per finding (with the figure and table "
+            "that show it) and a table of the findings' numbers ("
+            + listing([ref(c) for c in numbers_captions.values()])
+            + "); how the numbers were made is in the appendix."
         ),
     ]
     appendix: list[Block] = []
@@ -230,17 +238,20 @@ def report_blocks(
         mine = [f for f in figures if f.set_name == part.name]
         numbers = {f.slug: ref(f.caption) for f in mine}
         refs = {key: ref(caption) for key, (caption, _) in part_tables[part.name].items()}
-        items = [
-            f"**{f.title}.** {f.text} ("
-            + "; ".join(filter(None, (numbers.get(f.figure or ""), refs.get(f.table or ""))))
-            + ")"
+        where = [
+            "; ".join(filter(None, (numbers.get(f.figure or ""), refs.get(f.table or ""))))
             for f in found[part.name]
         ]
+        items = [f"**{f.title}** ({w})" for f, w in zip(found[part.name], where, strict=True)]
         cited = [numbers[f.figure] for f in found[part.name] if f.figure in numbers]
         last = max((int(n.split()[-1]) for n in cited), default=0)
         shown = [f for f in mine if f.number <= last]
-        blocks += [Heading(part.name), Bullets(items, ordered=True)]
-        blocks += figure_blocks(part, shown, out_dir)
+        answer = next((f for slug in ANSWER for f in shown if f.slug == slug), None)
+        first = figure_blocks(part, [answer], out_dir) if answer else []
+        blocks += [Heading(part.name), *first[:1], Bullets(items, ordered=True)]
+        if found[part.name]:
+            blocks.append(Table(numbers_captions[part.name], numbers_table(found[part.name])))
+        blocks += first[1:] + figure_blocks(part, [f for f in shown if f != answer], out_dir)
         appendix += [Heading(f"{part.name}: the other figures and the tables", 3)]
         appendix += figure_blocks(part, [f for f in mine if f.number > last], out_dir)
         captions = [caption for caption, _ in part_tables[part.name].values()]
@@ -271,6 +282,16 @@ def report_blocks(
     if len(left_out):
         blocks.append(Table(left_caption, not_finished(left_out)))
     return blocks + appendix
+
+
+def numbers_table(found: Sequence[Finding]) -> pd.DataFrame:
+    """The findings' full sentences (numbers, CIs, tests), below their one-line takeaways."""
+    return pd.DataFrame(
+        {
+            "finding": [f"{i}. {f.title}" for i, f in enumerate(found, 1)],
+            "the numbers and how they were tested": [f.text for f in found],
+        }
+    )
 
 
 def left_out_blocks(part: Part) -> list[Block]:
