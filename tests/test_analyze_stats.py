@@ -5,17 +5,20 @@ t(0.975, 2) = 4.302653 (tables). b = (0.86, 0.87, 0.88, 0.89): mean 0.875, var 0
 Welch a - b: se² = 0.0004/3 + (0.0005/3)/4 = 0.000175, t = 0.045/√0.000175 = 3.401680,
 df = se⁴ / ((0.0004/3)²/2 + ((0.0005/3)/4)²/3) = 3.234719, two-sided p = 0.037815,
 CI 0.045 ± t(0.975, 3.234719) · √0.000175 = 0.045 ± 3.055713 · 0.0132288.
-Minimum detectable difference (80% power, α=0.05): (t(0.975, df) + t(0.8, df)) · SE; Welch a - b:
-(3.055713 + 0.967349) · 0.0132288 = 0.053220; t(0.8, 2) = 1.060660.
+Minimum detectable difference (80% power, α=0.05): λ · SE, λ the noncentrality at which the
+two-sided t-test has 80% power (statsmodels' TTestPower/TTestIndPower solve the same);
+t(0.8, 2) = 1.060660 for the approximation it replaces.
 """
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from statsmodels.stats.power import TTestIndPower, TTestPower
 
 from prune_ready.analyze import (
     Options,
@@ -34,8 +37,8 @@ from prune_ready.analyze import (
     versus_dense,
     welch,
 )
-from prune_ready.analyze.findings import findings
-from prune_ready.analyze.stats import nearest_points
+from prune_ready.analyze.findings import Omitted, assess, findings, limits, what_it_buys
+from prune_ready.analyze.stats import LEVEL, nearest_points, smallest_tau_p
 from prune_ready.errors import UserError
 from tests.constructed import sweep_of
 
@@ -200,6 +203,14 @@ def test_rank_agreement_is_kendall_tau_between_settings_at_matching_levels():
     grasp = got.loc[("pruning=grasp", "pruning=imp")]
     assert grasp["tau"] == pytest.approx(-1.0) and grasp["round_b"] == 8
     assert grasp["p"] == pytest.approx(2 / 24)  # exact: 1 of 24 orders, two-sided
+    assert list(got["min_p"]) == pytest.approx([2 / 24] * 2)  # 4 inits reach no further
+
+
+def test_tau_over_four_inits_cannot_reach_p_below_0_05():
+    # the exact null distribution of tau over k items has 2 of k! orders at |tau| = 1
+    assert smallest_tau_p(4) == pytest.approx(2 / 24) and smallest_tau_p(4) > 0.05
+    assert smallest_tau_p(3) == pytest.approx(2 / 6)
+    assert smallest_tau_p(5) == pytest.approx(2 / 120) and smallest_tau_p(5) < 0.05
 
 
 def test_dense_table_labels_lines_whose_factor_some_runs_lack():
@@ -218,12 +229,23 @@ def test_dense_table_labels_lines_whose_factor_some_runs_lack():
     ]
 
 
-def test_mdd_is_the_sum_of_two_t_quantiles_times_the_standard_error():
-    # paired differences 0.01, 0.03, 0.02: SE = 0.01/√3, df 2
-    assert paired([0.90, 0.92, 0.94], [0.89, 0.89, 0.92]).mdd == pytest.approx(
-        (T_975_2 + 1.060660) * 0.01 / math.sqrt(3), abs=1e-6
-    )
-    assert welch(A, B).mdd == pytest.approx((3.055713 + 0.967349) * math.sqrt(0.000175), abs=1e-6)
+def test_mdd_is_the_exact_noncentral_t_answer_as_statsmodels_solves_it():
+    # paired differences 0.01, 0.03, 0.02: s_d = 0.01, n = 3; statsmodels' effect size d (in
+    # units of s_d) at 80% power is the MDD / s_d
+    d = TTestPower().solve_power(nobs=3, alpha=0.05, power=0.8, alternative="two-sided")
+    got = paired([0.90, 0.92, 0.94], [0.89, 0.89, 0.92]).mdd
+    assert got == pytest.approx(d * 0.01, rel=1e-6)
+    # the t-quantile approximation (4.302653 + 1.060660) · 0.01/√3 is 5.1% smaller
+    assert 1 - (T_975_2 + 1.060660) * 0.01 / math.sqrt(3) / got == pytest.approx(0.0513, abs=1e-4)
+    # Welch with equal n and equal spread has df = 2n - 2, the pooled test's: statsmodels'
+    # two-sample d at n = 3 a line, times s = 0.02, for a = A and A - 0.05
+    d = TTestIndPower().solve_power(nobs1=3, ratio=1.0, alpha=0.05, power=0.8)
+    assert welch(A, np.subtract(A, 0.05)).mdd == pytest.approx(d * 0.02, rel=1e-6)
+    # unequal Welch (df 3.234719, se √0.000175): a test of that MDD has 80% power, by nct
+    se, df, crit = math.sqrt(0.000175), 3.234719, 3.055713
+    nc = welch(A, B).mdd / se
+    power = stats.nct.sf(crit, df, nc) + stats.nct.sf(crit, df, -nc)
+    assert power == pytest.approx(0.8, abs=1e-5)
     assert mdd(1.0, 1e6) == pytest.approx(1.959964 + 0.841621, abs=1e-5)  # the normal limit
     assert math.isnan(paired([0.9], [0.8]).mdd)
 
@@ -256,7 +278,7 @@ def test_differences_are_paired_by_seed_and_holm_adjusted_per_level():
     assert c["p"] == pytest.approx(0.0011869, abs=1e-7)
     assert c["p_holm"] == pytest.approx(2 * 0.0011869, abs=1e-6)
     assert b["p_holm"] == pytest.approx(0.013072, abs=1e-6)
-    assert b["mdd"] == pytest.approx((T_975_2 + 1.060660) * 0.01 / math.sqrt(3), abs=1e-6)
+    assert b["mdd"] == pytest.approx(mdd(0.01 / math.sqrt(3), 2))
     # beside it, Welch's over all of each line's seeds: b - a = -(a - b) of the module docstring
     assert b["welch_diff"] == pytest.approx(-0.045) and b["welch_p"] == pytest.approx(
         0.037815, abs=1e-6
@@ -340,6 +362,30 @@ def test_spearman_rho_p_and_a_bootstrap_ci_over_pairs():
     assert math.isnan(spearman([1, 2], [2, 1])[0]) and math.isnan(spearman([1, 1, 1], [1, 2, 3])[0])
 
 
+def test_the_bootstrap_resamples_seeds_and_takes_all_runs_of_each():
+    # two inits x four seeds with ties: each resample draws 4 seeds and keeps both their runs;
+    # the same resamples written out, one by one, through scipy's spearmanr
+    x = [1.0, 2.0, 2.0, 4.0, 5.0, 1.0, 7.0, 8.0]
+    y = [0.3, 0.1, 0.4, 0.4, 0.6, 0.2, 0.9, 0.7]
+    seeds = [0, 1, 2, 3, 0, 1, 2, 3]
+    rho, _, low, high = spearman(x, y, seeds)
+    assert rho == pytest.approx(stats.spearmanr(x, y).statistic)
+    picks = np.random.default_rng(0).integers(0, 4, (2000, 4))
+    rhos = []
+    for drawn in picks:
+        rows = [i for seed in drawn for i in range(8) if seeds[i] == seed]
+        xs, ys = np.take(x, rows), np.take(y, rows)
+        if np.ptp(xs) > 0 and np.ptp(ys) > 0:
+            rhos.append(stats.spearmanr(xs, ys).statistic)
+    assert (low, high) == pytest.approx(tuple(np.percentile(rhos, [2.5, 97.5])), abs=1e-12)
+    # two seeds make three distinct resamples: no CI, ρ and p as before
+    two = spearman(x, y, [0, 1] * 4)
+    assert two[0] == pytest.approx(rho) and math.isnan(two[2]) and math.isnan(two[3])
+    # resampling runs as if independent gives another (here narrower) interval
+    _, _, run_low, run_high = spearman(x, y)
+    assert run_high - run_low < high - low
+
+
 def test_the_predictor_is_chosen_on_some_seeds_and_tested_on_the_others():
     """8 seeds of one init at 100% and 0.33%; `good` orders seeds 0-3 by accuracy exactly (and
     seeds 4-7 backwards), `flat` barely; the choice must come from seeds 0-3 alone."""
@@ -369,17 +415,19 @@ def test_the_predictor_is_chosen_on_some_seeds_and_tested_on_the_others():
 
 
 def test_findings_say_the_numbers_their_test_and_where_they_are_shown(tmp_path):
-    """paired_table() (10% weights remaining) after a dense round 0 of the same runs, where a is
-    best and b - a = (-0.004, -0.005, -0.006) (mean -0.50 pp), c - a = (-0.002, -0.003, -0.001)."""
-    table = paired_table()
+    """paired_table() (10% weights remaining, round 2) after a dense round 0 of the same runs and
+    a round 1 at 50% with the same accuracies, where a is best and b - a = (-0.004, -0.005,
+    -0.006) (mean -0.50 pp), c - a = (-0.002, -0.003, -0.001)."""
+    table = paired_table().assign(round=2)
     dense = table.assign(round=0, weights_remaining_pct=100.0)
     dense["test_acc"] = [0.90, 0.92, 0.94, 0.896, 0.915, 0.934, 0.93, 0.898, 0.917, 0.939]
-    sweep = sweep_of(pd.concat([dense, table]), FACTORS, tmp_path)
+    half = dense.assign(round=1, weights_remaining_pct=50.0)
+    sweep = sweep_of(pd.concat([dense, half, table]), FACTORS, tmp_path)
     (part,) = analyse(sweep).parts()
     found = findings(part)
     first, second, cost = found[:3]
     assert first.text.startswith(
-        "Down to 100.0% weights remaining every line stays within 0.50 pp of the best line at "
+        "Down to 50.0% weights remaining every line stays within 0.50 pp of the best line at "
         "each level: the largest gap is b at 100.0%, -0.50 pp"
     )
     assert "(paired by seed, 3 seeds, Holm over each level's comparisons)" in first.text
@@ -389,9 +437,131 @@ def test_findings_say_the_numbers_their_test_and_where_they_are_shown(tmp_path):
         "At 10.0% weights remaining (the sparsest), a reaches 92.0%; 0 of 2 other lines are "
         "within 1.0 pp of it and 2 fall significantly behind (the furthest c, -9.7 pp"
     )
-    assert "the nearest, b, is -5.0 pp [95% CI -7.5, -2.5], with an MDD of 3.1 pp" in second.text
+    # MDD: λ(2 df) = 5.653489 times 1 pp / √3
+    assert "the nearest, b, is -5.0 pp [95% CI -7.5, -2.5], with an MDD of 3.3 pp" in second.text
     assert cost.figure == "test-acc-vs-weights" and cost.table == "dense"
     # from each run's own round 0: a 0, b (-0.036, -0.045, -0.054, -0.04), c (-0.098, -0.087, -0.099)
     assert (
-        "at 10.0% the change ranges from a +0.00 pp [95% CI 0.00, 0.00] to c -9.5 pp" in cost.text
+        "at 10.0% the change ranges from a +0.00 pp [not testable: no spread] to c -9.5 pp"
+        in cost.text
+    )
+
+
+def test_lines_close_only_before_pruning_make_no_agreement_finding(tmp_path):
+    # paired_table() at 10% after a dense round where all lines are within 0.5 pp: "down to
+    # 100% of the weights" says nothing; the sparsest finding comes first, the appendix says why
+    table = paired_table()
+    dense = table.assign(round=0, weights_remaining_pct=100.0)
+    dense["test_acc"] = [0.90, 0.92, 0.94, 0.896, 0.915, 0.934, 0.93, 0.898, 0.917, 0.939]
+    (part,) = analyse(sweep_of(pd.concat([dense, table]), FACTORS, tmp_path)).parts()
+    found, left = assess(part)
+    assert found[0].text.startswith("At 10.0% weights remaining (the sparsest)")
+    assert not any("Down to" in f.title for f in found)
+    assert left == [
+        Omitted(
+            "how far down the lines stay within 1.0 pp of the best",
+            "only at the densest level, 100.0%; from 10.0% on the gap is 9.7 pp",
+        )
+    ]
+
+
+def test_the_size_saving_is_said_only_where_it_is_one():
+    dense = {"params_compact": 266_610, "bytes_compact": 1_066_440, LEVEL: 100.0}
+    same = {"params_compact": 266_610, "bytes_sparse": 1_040_000, LEVEL: 64.0, "n": 2}
+    same |= {"inputs": 784, "inputs_total": 784, "hidden_units": 400, "hidden_units_total": 400}
+    assert what_it_buys("a", dense, same) == ""  # 1.0x and 1.03x: nothing bought
+    sparse = same | {"params_compact": 26_661, "bytes_sparse": 106_644}
+    assert "26,661 parameters as dense layers (10.0x fewer than dense)" in what_it_buys(
+        "a", dense, sparse
+    )
+    assert "106.6 kB with CSR linear layers (10.0x smaller than dense's 1,066 kB)" in (
+        what_it_buys("a", dense, sparse)
+    )
+    # fewer parameters, but CSR's indices outweigh them: only the saving is said
+    csr = sparse | {"bytes_sparse": 1_060_000}
+    assert "CSR" not in what_it_buys("a", dense, csr) and "10.0x fewer" in what_it_buys(
+        "a", dense, csr
+    )
+
+
+def test_fewer_than_three_pairs_or_seeds_is_not_a_test():
+    # two pairs: scipy would give t = 0.03/(0.01/√2) with 1 df, p = 0.2048; two seeds a line:
+    # Welch would test (0.90, 0.92) against B; both are reported, untested, with the reason
+    d = paired([0.90, 0.94], [0.88, 0.89])
+    assert d.diff == pytest.approx(0.035) and not d.testable
+    assert d.note == "not testable: fewer than 3 pairs (2)"
+    assert all(math.isnan(v) for v in (d.low, d.high, d.p, d.mdd))
+    w = welch([0.90, 0.92], B)
+    assert w.diff == pytest.approx(0.91 - 0.875) and math.isnan(w.p) and math.isnan(w.low)
+    assert w.note == "not testable: fewer than 3 seeds in a line (2 and 4)"
+
+
+def test_no_spread_is_not_a_test_though_scipy_finds_p_near_zero():
+    # the issue's case: 500 test images make accuracies steps of 0.002; three pairs that each
+    # differ by 0.034 differ by float rounding only, and scipy calls that p ~ 1e-15
+    before = np.array([0.966, 0.970, 0.958])
+    after = before - 0.034
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy: "catastrophic cancellation"
+        assert stats.ttest_1samp(after - before, 0.0).pvalue < 1e-10
+    d = paired(after, before)
+    assert d.diff == pytest.approx(-0.034) and math.isnan(d.p) and math.isnan(d.low)
+    assert d.note == "not testable: no spread (every pair differs by the same amount)"
+    w = welch([0.9, 0.9, 0.9], [0.8, 0.8, 0.8, 0.8])
+    assert math.isnan(w.p) and w.note.startswith("not testable: no spread")
+    # one constant line beside a spread one has a standard error: Welch tests it, as scipy does
+    w = welch([0.9, 0.9, 0.9], B)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = stats.ttest_ind([0.9] * 3, B, equal_var=False).pvalue
+    assert w.testable and w.p == pytest.approx(expected)
+
+
+def test_holm_counts_only_the_testable_comparisons_and_tables_say_why():
+    # paired_table() with c's seeds 1 and 2 renamed: c shares only seed 0 with a, and has 3
+    # seeds, so Welch is used and tested; then b alone is paired: b - a over seeds 0-2 as before
+    table = paired_table()
+    table.loc[(table["init"] == "c") & (table["seed"] > 0), "seed"] += 10
+    rows = differences(table, FACTORS).set_index("line")
+    assert rows.loc["c", "test"] == "welch" and rows.loc["c", "note"] == ""
+    # now c has two seeds shared with nobody and a third run dropped: fewer than 3 in a line
+    table = table[~((table["init"] == "c") & (table["seed"] == 12))]
+    rows = differences(table, FACTORS).set_index("line")
+    c, b = rows.loc["c"], rows.loc["b"]
+    assert c["note"] == "not testable: fewer than 3 seeds in a line (2 and 3)"
+    assert math.isnan(c["p"]) and math.isnan(c["p_holm"]) and math.isnan(c["mdd"])
+    assert b["note"] == "" and b["p_holm"] == pytest.approx(b["p"]) == pytest.approx(
+        0.013072, abs=1e-6
+    )
+    two = paired_table()
+    two = two[two["seed"] < 2]
+    assert set(compare_inits(two, FACTORS)["note"]) == {
+        "not testable: fewer than 3 seeds in a line (2 and 2)"
+    }
+    dense = pd.concat([two.assign(round=0, weights_remaining_pct=100.0), two])
+    assert set(versus_dense(dense, FACTORS)["note"]) == {"not testable: fewer than 3 pairs (2)"}
+
+
+def test_findings_of_two_seeds_call_nothing_significant(tmp_path):
+    table = paired_table().assign(round=2)
+    table = table[table["seed"] < 2]
+    dense = table.assign(round=0, weights_remaining_pct=100.0)
+    dense["test_acc"] = [0.900, 0.910, 0.898, 0.906, 0.899, 0.912]  # a, b, c × seeds 0, 1
+    half = dense.assign(round=1, weights_remaining_pct=50.0)
+    sweep = sweep_of(pd.concat([dense, half, table]), FACTORS, tmp_path)
+    (part,) = analyse(sweep).parts()
+    text = " ".join(f.text for f in findings(part))
+    assert "none of the 4 comparisons there is testable (fewer than 3 pairs)" in text
+    assert "significantly" not in text.replace("0 fall significantly", "")
+    assert "p=" not in text and "[95% CI" not in text
+
+
+def test_the_limits_say_where_tau_cannot_be_significant(tmp_path):
+    table = paired_table()
+    both = pd.concat([table, table.assign(pruning="snip", run=table["run"] + "/snip")])
+    analysis = analyse(sweep_of(both, FACTORS, tmp_path))
+    assert list(analysis.agreement["min_p"]) == pytest.approx([2 / 6])  # 3 inits
+    assert (
+        "Kendall's τ over 3 inits cannot reach p<0.05 (its smallest p, for identical orders, is "
+        "0.333)" in " ".join(limits(analysis))
     )

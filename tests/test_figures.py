@@ -4,18 +4,25 @@ the dose response. Every registered figure on a real sweep: test_analyze.py."""
 
 import dataclasses
 import itertools
+import shutil
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib import colors
+from matplotlib.container import ErrorbarContainer
 
 from prune_ready.analyze import FIGURES, Part, analyse, draw
 from prune_ready.analyze.analysis import Options
-from prune_ready.analyze.figures import CLIP_PP
-from prune_ready.analyze.plots import MAX_LINES, Lines, finish, save, spread
+from prune_ready.analyze.figures import CLIP_PP, HEAT, MISSING, PALE, left_out
+from prune_ready.analyze.findings import omitted
+from prune_ready.analyze.pipeline import analyze as analyze_sweep
+from prune_ready.analyze.plots import MAX_LINES, Lines, finish, plot_mean, save, spread
 from prune_ready.analyze.report import panels_note
 from prune_ready.analyze.stats import LEVEL
 from tests.constructed import sweep_of
+from tests.test_analyze_unchanged import FIXTURE
 
 INITS = ["kaiming_normal", "kaiming_uniform", "xavier_normal", "xavier_uniform"]
 IMP_LEVELS = [100.0, 50.0, 25.0]  # rounds 0, 1, 2 of IMP
@@ -28,6 +35,7 @@ def rounds_table() -> pd.DataFrame:
     rows = []
     for (i, init), seed in itertools.product(enumerate(INITS), [0, 1]):
         run = {"model": "lenet_300_100", "data": "mnist", "init": init, "seed": seed}
+        run["early_stop_epoch"] = 1 + seed  # not flat: the early-stop figure is drawn
         for r, level in enumerate(IMP_LEVELS):
             rows.append(
                 run
@@ -234,3 +242,97 @@ def test_predictors_figure_has_panels_per_setting(tmp_path):
     titles = sorted(ax.get_title(loc="left") for ax in figure.axes)
     assert len(set(titles)) == len(titles)
     assert {t.split(":")[0] for t in titles} == {"pruning=gmp", "pruning=rigl"}
+
+
+def small_sweep(tmp_path):
+    """The fixture's 12 real runs with seed 2 removed: 4 lines × seeds 0-1, as a new user's first
+    sweep (2 rounds of 1 epoch on 300 images, 500 test images)."""
+    root = tmp_path / "runs"
+    shutil.copytree(FIXTURE / "runs", root)
+    for run in root.rglob("seed=2"):
+        shutil.rmtree(run)
+    return root
+
+
+def test_a_small_sweep_leaves_out_what_has_nothing_to_say_and_says_why(tmp_path):
+    out = tmp_path / "out"
+    analysis, found, _ = analyze_sweep([small_sweep(tmp_path)], out)
+    (part,) = analysis.parts()
+    # every run stops at epoch 1 of its 1-epoch rounds; no hidden unit dies at 64% of the weights
+    assert set(part.rounds["early_stop_epoch"]) == {1}
+    assert part.table("health")["dead_hidden_pct"].max() == 0
+    why = {spec.slug: reason for spec, reason in left_out(part)}
+    assert why == {
+        "early-stop": "every run's early-stop epoch is 1 in every round",
+        "dead-units": "no run has a dead hidden unit at any level",
+        "mask-overlap": MISSING["pooled_overlap"],
+    }
+    drawn = {p.name.split("-", 1)[1] for p in (out / "figures").glob("*.png")}
+    assert not any("early-stop" in name or "dead-units" in name for name in drawn)
+    assert len(drawn) == len(FIGURES) - 3
+    # the predictor has no seeds >= 4 to confirm it on; both lines leave 0.0% units dead
+    titles = " ".join(f.title for f in found[part.name])
+    assert "untested" not in titles and "dead units" not in titles
+    assert [o.what for o in omitted(part)] == [
+        "the θ0 predictor of robustness at 64.1%",
+        "the dead units of the best and the least accurate line",
+    ]
+    md = (out / "report.md").read_text()
+    appendix = md[md.index("Left out for lenet_300_100 on mnist, and why:") :]
+    assert (
+        "- The figure of early-stop epoch vs weights remaining: every run's early-stop" in appendix
+    )
+    assert "- The finding on the θ0 predictor of robustness at 64.1%: no seed at or above 4" in (
+        appendix
+    )
+
+
+def test_heatmap_cells_are_pale_unless_significant_and_hatched_if_untestable(tmp_path):
+    # IMP's 4 inits with a third seed and noise from round 1 on: 4 differences significant;
+    # not testable: round 0's 3 (constant differences: no spread), kaiming_normal at round 1
+    # (the same noise as the reference's) and at round 2 (its seed 2 dropped: 2 pairs)
+    imp = rounds_table().query("pruning == 'imp'")
+    third = imp[imp["seed"] == 0].assign(seed=2, run=lambda t: t["run"] + "/2")
+    table = pd.concat([imp, third], ignore_index=True)
+    init = table["init"].map(INITS.index)
+    table["test_acc"] += 0.004 * ((init + 1) * (table["seed"] + 1) % 3) * (table["round"] > 0)
+    table = table[~((table["init"] == INITS[0]) & (table["seed"] == 2) & (table["round"] == 2))]
+    part = part_of(table, ["model", "data", "init", "pruning"], tmp_path)
+    rows = part.table("differences")
+    significant = int((rows["p_holm"] < 0.05).sum())
+    untestable = int((rows["note"] != "").sum())
+    assert (significant, untestable, len(rows)) == (4, 5, 9)
+    ax = figure(part, "differences").axes[0]
+    veils = [p for p in ax.patches if p.get_facecolor()[:3] == (1.0, 1.0, 1.0) and p.fill]
+    hatched = [p for p in ax.patches if p.get_hatch() == "///"]
+    assert len(veils) == len(rows) - significant and len(hatched) == untestable
+    assert all(v.get_alpha() == pytest.approx(1 - PALE) for v in veils)
+    # white at 1 - PALE over a colour c leaves 1 - PALE·(1 - c): PALE of its strength
+    c = np.array(colors.to_rgb(HEAT(0.1)))
+    over = (1 - PALE) * 1.0 + PALE * c
+    assert 1 - over == pytest.approx(PALE * (1 - c))
+
+
+def test_a_sweep_of_two_seeds_hatches_every_difference(tmp_path):
+    imp = rounds_table().query("pruning == 'imp'")
+    part = part_of(imp, ["model", "data", "init", "pruning"], tmp_path)
+    fig = figure(part, "differences")
+    hatched = [p for p in fig.axes[0].patches if p.get_hatch() == "///"]
+    assert len(hatched) == len(part.table("differences")) == 3 * 3
+
+
+def test_two_seeds_draw_their_range_not_a_t_band():
+    # two seeds at 0.90 and 0.92: mean 0.91, std 0.01·√2; the bar runs from 90 to 92 (%)
+    table = pd.DataFrame(
+        {"x": [1.0, 2.0], "n": [2, 3], "m_mean": [0.91, 0.91], "m_std": [0.02 / 2**0.5, 0.01]}
+        | {"m_ci_low": [0.91 - 0.1271, 0.885], "m_ci_high": [0.91 + 0.1271, 0.935]}
+    )
+    fig, ax = plt.subplots()
+    plot_mean(ax, table, "x", "m", "C0", "line", 100)
+    (bar,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    (segment,) = bar.lines[2][0].get_segments()
+    assert segment[:, 0] == pytest.approx([1.0, 1.0]) and segment[:, 1] == pytest.approx([90, 92])
+    (band,) = ax.collections[:1]
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(88.5) and ys.max() == pytest.approx(93.5)  # n = 3: t band
+    plt.close(fig)

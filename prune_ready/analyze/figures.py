@@ -3,7 +3,9 @@ and tests them. A new figure is one function here and one entry in FIGURES.
 
 An entry's `needs` names the table it draws from (a Part's): where that table is empty (runs from
 before diagnostics.csv, no numeric factor, no predictors.csv ...) the figure is left out and the
-numbers close up. Titles and captions may name {early_stop}, {reference} and {dose}.
+numbers close up; so is a figure whose `nothing` says it would show nothing (a flat early stop,
+no dead unit anywhere). `left_out` says which and why, for the report's appendix. Titles and
+captions may name {early_stop}, {reference} and {dose}.
 """
 
 import itertools
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import colors
+from matplotlib import colormaps, colors
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -26,6 +28,8 @@ from prune_ready.analyze.diagnostics import HEALTH
 from prune_ready.analyze.overlap import NEITHER, SAME_INIT, SAME_SEED
 from prune_ready.analyze.plots import (
     BAND,
+    FEW,
+    FEW_BAND,
     FigureFiles,
     Lines,
     curves,
@@ -40,6 +44,8 @@ from prune_ready.analyze.prediction import setting_keys
 from prune_ready.analyze.stats import ALPHA, LEVEL, describe, variant_keys
 
 CLIP_PP = 5  # accuracy axes span at most this far below the best line's lowest point
+HEAT = colormaps["RdBu"]  # the differences heatmap: red behind the reference, blue ahead
+PALE = 0.3  # a non-significant difference's colour, as a fraction of its full strength
 PAIR_BAND = "band: 95% t CI over pairs of runs (pairs share runs, so descriptive only)"
 PAIRS = {  # kind of pair -> colour, legend
     SAME_INIT: ("C0", "same init, different seeds"),
@@ -57,7 +63,9 @@ def cell_style(mark: str) -> dict:
 def differences(part: Part) -> Figure:
     """A heatmap per setting: lines × levels, coloured by the line's difference from the
     reference (pp, symmetric log colour scale so that 0.5 pp shows beside a collapse), written
-    as 'diff ± CI half-width', '*' and bold where significant after Holm."""
+    as 'diff ± CI half-width', '*' and bold where significant after Holm. The colour says the
+    test too: a difference not significant is drawn at PALE of its colour's strength (a -0.5 ±
+    1.3 must not look like a significant -0.75), one not testable also hatched."""
     table = part.table("differences")
     names = sorted(set(labels.line_labels(part.rounds, variant_keys(part.factors))))
     parts = part.settings(table)
@@ -70,21 +78,26 @@ def differences(part: Part) -> Figure:
         points = rows.groupby(LEVEL, sort=False)["round"].first().sort_index(ascending=False)
         cells = rows.set_index(["line", LEVEL])
         image = np.full((len(names), len(points)), np.nan)
+        significant = np.zeros(image.shape, dtype=bool)
+        untestable = np.zeros(image.shape, dtype=bool)
         for (i, name), (j, level) in itertools.product(enumerate(names), enumerate(points.index)):
             reference = rows.loc[rows[LEVEL] == level, ["reference", "reference_mean"]].iloc[0]
             if (name, level) in cells.index:
                 row = cells.loc[(name, level)]
                 image[i, j] = 100 * row["diff"]
                 mark = "*" if row["p_holm"] < ALPHA else ""
+                significant[i, j], untestable[i, j] = bool(mark), bool(row["note"])
                 half = (row["ci_high"] - row["ci_low"]) / 2
-                text = f"{mark}{labels.points(row['diff'], True)}\n±{labels.points(half)}"
-                text = text.replace("n/a", "–")
-                dark = abs(norm(image[i, j]) - 0.5) > 0.35
+                spread = "not testable" if row["note"] else f"±{labels.points(half)}"
+                text = f"{mark}{labels.points(row['diff'], True)}\n{spread}"
+                dark = bool(mark) and abs(norm(image[i, j]) - 0.5) > 0.35
                 ax.text(j, i, text, color="white" if dark else "black", **cell_style(mark))
             elif reference["reference"] == name:
                 ax.text(j, i, f"ref\n{100 * reference['reference_mean']:.1f}%", **cell_style("*"))
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=1.2, ec="black"))
-        mesh = ax.imshow(image, cmap="RdBu", norm=norm, aspect="auto")
+        mesh = ax.imshow(image, cmap=HEAT, norm=norm, aspect="auto")
+        for i, j in zip(*np.nonzero(~significant & ~np.isnan(image)), strict=True):
+            veil(ax, i, j, untestable[i, j])
         ax.set_xticks(range(len(points)), [labels.level(v) for v in points.index], fontsize=7)
         ax.set_yticks(range(len(names)), names, fontsize=7.5)
         ax.set_xlabel("weights remaining (round's mean over runs)")
@@ -97,6 +110,15 @@ def differences(part: Part) -> Figure:
     bar.ax.tick_params(labelsize=8)
     bar.set_label("line − reference (percentage points)", fontsize=9)
     return fig
+
+
+def veil(ax: Axes, i: int, j: int, hatched: bool) -> None:
+    """Cell (row i, column j) of a heatmap pale: white at 1 - PALE opacity over its colour leaves
+    PALE of the colour's strength; hatched as well where the difference was not testable."""
+    cell = (j - 0.5, i - 0.5)
+    ax.add_patch(Rectangle(cell, 1, 1, fc="white", alpha=1 - PALE, lw=0))
+    if hatched:
+        ax.add_patch(Rectangle(cell, 1, 1, fill=False, hatch="///", ec="0.75", lw=0))
 
 
 def clip(ax: Axes, panel: Lines, table: pd.DataFrame, metric: str, scale: float) -> None:
@@ -194,7 +216,8 @@ def predictors(part: Part) -> Figure:
             ax.errorbar(
                 at["rho"],
                 y,
-                xerr=[at["rho"] - at["ci_low"], at["ci_high"] - at["rho"]],
+                # a percentile interval need not hold the estimate: its bar then ends at ρ
+                xerr=np.clip([at["rho"] - at["ci_low"], at["ci_high"] - at["rho"]], 0, None),
                 fmt="o",
                 mfc=fill,
                 color="C0",
@@ -309,6 +332,38 @@ def mask_overlap(part: Part) -> Figure:
     return finish(fig, axes)
 
 
+def something(part: Part) -> str:
+    """A figure that always has something to show once its table has rows: no reason to leave
+    it out."""
+    return ""
+
+
+def flat_early_stop(part: Part) -> str:
+    """Why the early-stop figure would be flat lines ('' where it is not)."""
+    values = part.rounds[part.early_stop].dropna().unique()
+    if len(values) > 1:
+        return ""
+    name = labels.early_stop(part.early_stop)
+    return f"every run's {name} is {values[0]:g} in every round" if len(values) else f"no {name}"
+
+
+def no_dead_units(part: Part) -> str:
+    """Why the dead-units figure would be empty ('' where some run has a dead unit)."""
+    dead = part.table("health")["dead_hidden_pct"]
+    return "no run has a dead hidden unit at any level" if (dead.fillna(0) == 0).all() else ""
+
+
+MISSING = {  # a Spec's `needs` -> why a part's table can be empty
+    "rounds": "no finished round",
+    "differences": "one line only: nothing to compare",
+    "dose": "no numeric factor (e.g. init.scale) with 2 or more values",
+    "correlations": "no predictors.csv, or too few runs to score a statistic",
+    "epochs": "no training curves (metrics.csv; an analysis of a runs.csv has none)",
+    "health": "no diagnostics.csv (runs from before it, or an analysis of a runs.csv)",
+    "pooled_overlap": "no round_masks.pt to compare (or fewer than two runs to pair)",
+}
+
+
 @dataclass(frozen=True)
 class Spec:
     """One figure: its file name's slug, title, drawing, the Part table it needs and what the
@@ -320,6 +375,11 @@ class Spec:
     caption: str
     needs: str = "rounds"
     band: str = BAND
+    nothing: Callable[[Part], str] = something  # why it would show nothing; '' if it would not
+
+    def left_out(self, part: Part) -> str:
+        """Why `part` gets no such figure ('' where it gets one)."""
+        return self.nothing(part) if part.has(self.needs) else MISSING[self.needs]
 
     def words(self, part: Part) -> dict[str, str]:
         reference = part.analysis.options.reference
@@ -340,7 +400,8 @@ FIGURES = (
         "ran the same seeds, else Welch); * and bold: significant after Holm's correction over the "
         "comparisons at that level (α=0.05); 'ref' marks the reference and its accuracy",
         "differences",
-        "cells: difference ± CI half-width (pp); * significant (paired t or Welch, Holm, α=0.05)",
+        "cells: difference ± CI half-width (pp); * and full colour: significant (Holm, α=0.05); "
+        "pale: not; hatched: not testable",
     ),
     Spec(
         "test-acc-vs-weights",
@@ -368,7 +429,7 @@ FIGURES = (
         "seeds that chose the best statistic (hollow) and on the seeds kept to confirm it "
         "(filled); the chosen statistic is in bold",
         "correlations",
-        "bars: 95% percentile bootstrap CI over runs",
+        "bars: 95% percentile bootstrap CI over seeds (all runs of each seed drawn)",
     ),
     Spec(
         "test-acc-vs-epoch",
@@ -383,6 +444,7 @@ FIGURES = (
         "{early_stop} vs weights remaining",
         early_stop,
         "shows the {early_stop}: when, within each round, validation loss was lowest",
+        nothing=flat_early_stop,
     ),
     Spec(
         "dead-units",
@@ -391,6 +453,7 @@ FIGURES = (
         "counts the hidden units left dead: no surviving incoming weight, or no surviving "
         "weight of the next layer reading them (all layers but the output layer)",
         "health",
+        nothing=no_dead_units,
     ),
     Spec(
         "weight-scale",
@@ -426,14 +489,22 @@ def draw(part: Part, first: int = 1) -> list[tuple[Spec, Figure, str]]:
     (entry, figure, caption)."""
     drawn = []
     for spec in FIGURES:
-        if part.has(spec.needs):
+        if not spec.left_out(part):
             words = spec.words(part)
             figure = spec.draw(part)
+            band = spec.band
+            if band == BAND and part.table("summary")["n"].min() <= FEW:
+                band += FEW_BAND
             caption = number(
-                figure, first + len(drawn), spec.title.format(**words), part.name, spec.band
+                figure, first + len(drawn), spec.title.format(**words), part.name, band
             )
             drawn.append((spec, figure, caption))
     return drawn
+
+
+def left_out(part: Part) -> list[tuple[Spec, str]]:
+    """The figures of FIGURES that `part` does not get, and why."""
+    return [(spec, why) for spec in FIGURES if (why := spec.left_out(part))]
 
 
 def save_all(part: Part, first: int, out_dir: Path) -> list[FigureFiles]:

@@ -12,9 +12,15 @@ that show it; and what the results do not cover.
    value costs, paired by seed, sparse against dense;
 5. the θ0 statistic chosen on some seeds as the best predictor of robustness, tested on others;
 6. (room permitting) the diagnostics of the best and the worst line at the sparsest level.
+
+A finding with nothing to say is left out, and `omitted` says which and why (the report's
+appendix lists them): lines within 1 pp of the best only before the first pruned level; a
+predictor with no seeds to confirm it on; the same share of dead units in the best and the worst
+line. The size the compacted network saves is left out of the cost finding where it is under
+SHRINK (a "1.0x fewer" says nothing).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,10 +28,11 @@ import pandas as pd
 from prune_ready.analyze import labels
 from prune_ready.analyze.analysis import Analysis, Part
 from prune_ready.analyze.overlap import SAME_INIT, SAME_SEED
-from prune_ready.analyze.stats import ALPHA, LEVEL, paired, select, variant_keys
+from prune_ready.analyze.stats import ALPHA, LEVEL, paired, reason, select, variant_keys
 
 MOST = 5  # findings per model and data set
 SMALL = 0.01  # a difference of accuracies the findings call small: 1 percentage point
+SHRINK = 1.05  # a compacted network less than this many times smaller than dense: not smaller
 
 
 @dataclass(frozen=True)
@@ -36,18 +43,30 @@ class Finding:
     table: str | None = None  # the analysis table that holds its numbers (report.TABLES)
 
 
-def findings(part: Part) -> list[Finding]:
-    """Up to MOST findings of one model and data set, in the order above."""
+@dataclass(frozen=True)
+class Omitted:
+    what: str  # the finding (or the part of one) left out
+    why: str  # why it has nothing to say
+
+
+def assess(part: Part) -> tuple[list[Finding], list[Omitted]]:
+    """Up to MOST findings of one model and data set, in the order above, and those left out for
+    having nothing to say (findings that do not apply, e.g. a dose without a numeric factor, are
+    in neither)."""
+    left: list[Omitted] = []
     found = [
-        single(part),
-        agreement(part),
-        sparsest(part),
-        cost(part),
-        dose(part),
-        prediction(part),
-        diagnosis(part),
+        finder(part, left)
+        for finder in (single, agreement, sparsest, cost, dose, prediction, diagnosis)
     ]
-    return [f for f in found if f is not None][:MOST]
+    return [f for f in found if f is not None][:MOST], left
+
+
+def findings(part: Part) -> list[Finding]:
+    return assess(part)[0]
+
+
+def omitted(part: Part) -> list[Omitted]:
+    return assess(part)[1]
 
 
 def seeds(counts: Sequence[int]) -> str:
@@ -73,7 +92,7 @@ def reference_words(part: Part, where: str = "at each level") -> str:
     return reference if reference else f"the best line {where}"
 
 
-def single(part: Part) -> Finding | None:
+def single(part: Part, left: list[Omitted]) -> Finding | None:
     """Where one line was run, nothing is compared: how accurate it is at the sparsest level."""
     summary = part.table("summary")
     if len(part.lines.labels) > 1 or summary.empty:
@@ -90,7 +109,7 @@ def single(part: Part) -> Finding | None:
     )
 
 
-def agreement(part: Part) -> Finding | None:
+def agreement(part: Part, left: list[Omitted]) -> Finding | None:
     """How far down every line stays within SMALL of the reference (leaving out, and naming, the
     lines already further off at the densest level), and what was significant there: a small
     difference can be significant with consistent seeds, or a large one not."""
@@ -107,34 +126,50 @@ def agreement(part: Part) -> Finding | None:
             f"{labels.pp(SMALL)}",
             f"Already at {labels.level(worst[LEVEL])} weights remaining every line differs from "
             f"{reference_words(part, 'there')} by more than {labels.pp(SMALL)}, the most "
-            f"{worst['line']}: {labels.pp(worst['diff'], True)} "
-            f"{labels.ci_pp(worst['ci_low'], worst['ci_high'])} ({how}).",
+            f"{worst['line']}: {labels.pp(worst['diff'], True)} {interval(worst)} ({how}).",
             "differences",
             "differences",
         )
     rest = table[~table["line"].isin(apart["line"])]
     gaps = rest["diff"].abs().groupby(rest[LEVEL]).max().sort_index(ascending=False)
     close = gaps.index[: int((gaps <= SMALL).cumprod().sum())]
+    if len(close) < 2:
+        left.append(
+            Omitted(
+                f"how far down the lines stay within {labels.pp(SMALL)} of the best",
+                f"only at the densest level, {labels.level(gaps.index[0])}; from "
+                f"{labels.level(gaps.index[1]) if len(gaps) > 1 else 'there'} on the gap is "
+                f"{labels.pp(gaps.iloc[min(1, len(gaps) - 1)])}",
+            )
+        )
+        return None
     rows = rest[rest[LEVEL].isin(close)]
     gap = rows.loc[rows["diff"].abs().idxmax()]
-    significant = rows[rows["p_holm"] < ALPHA]
+    significant, tested = rows[rows["p_holm"] < ALPHA], rows[rows["note"] == ""]
     down, every = labels.level(close[-1]), "every line" if apart.empty else "every other line"
     text = (
         f"Down to {down} weights remaining {every} stays within "
         f"{labels.pp(abs(gap['diff']))} of {reference_words(part)}: the largest gap is "
         f"{gap['line']} at {labels.level(gap[LEVEL])}, {labels.pp(gap['diff'], True)} "
-        f"{labels.ci_pp(gap['ci_low'], gap['ci_high'])}; {count(len(significant), len(rows))} "
-        f"there {'is' if len(significant) == 1 else 'are'} significant ({how}), and the median "
-        f"minimum detectable difference (80% power) is {labels.pp(rows['mdd'].median())}"
+        f"{interval(gap)}; "
     )
+    if tested.empty:
+        text += f"none of the {len(rows)} comparisons there is testable ({reasons(rows)})"
+    else:
+        text += (
+            f"{count(len(significant), len(tested), 'testable comparison')} there "
+            f"{'is' if len(significant) == 1 else 'are'} significant ({how}), and the median "
+            f"minimum detectable difference (80% power) is {labels.pp(tested['mdd'].median())}"
+            + not_tested(rows)
+        )
     if len(close) < len(gaps):
         text += f"; at {labels.level(gaps.index[len(close)])} the gap grows to " + labels.pp(
             gaps.iloc[len(close)]
         )
     if len(apart):
         off = [
-            f"{r.line} ({labels.pp(r.diff, True)} {labels.ci_pp(r.ci_low, r.ci_high)})"
-            for r in apart.itertuples()
+            f"{r['line']} ({labels.pp(r['diff'], True)} {interval(r)})"
+            for r in apart.to_dict("records")
         ]
         text += f"; {' and '.join(off)} {'is' if len(off) == 1 else 'are'} further off from the densest level on"
     reference = part.analysis.options.reference or "the best"
@@ -148,12 +183,38 @@ def agreement(part: Part) -> Finding | None:
     )
 
 
+def ci_text(low: float, high: float, note: str) -> str:
+    """'[95% CI a, b]', or, for a difference that was not tested, why ('[not testable: no
+    spread]'; the detail stays in the table)."""
+    return f"[not testable: {reason(note)}]" if note else labels.ci_pp(low, high)
+
+
+def interval(row: Mapping[str, object]) -> str:
+    """ci_text of a differences.csv or dense.csv row."""
+    return ci_text(row["ci_low"], row["ci_high"], row["note"])
+
+
+def reasons(rows: pd.DataFrame) -> str:
+    """Why the untestable differences among `rows` are not testable: 'fewer than 3 pairs; ...'."""
+    return "; ".join(sorted({reason(n) for n in rows["note"] if n}))
+
+
+def not_tested(rows: pd.DataFrame, noun: str = "comparison") -> str:
+    """'; 2 of 6 comparisons are not testable (fewer than 3 pairs)', or '' where all were."""
+    k = int((rows["note"] != "").sum())
+    if not k:
+        return ""
+    return (
+        f"; {count(k, len(rows), noun)} {'is' if k == 1 else 'are'} not testable ({reasons(rows)})"
+    )
+
+
 def count(k: int, n: int, noun: str = "comparison") -> str:
     """'1 of 8 comparisons', '0 of 3 comparisons'."""
     return f"{k} of {n} {noun}{'s' if n != 1 else ''}"
 
 
-def sparsest(part: Part) -> Finding | None:
+def sparsest(part: Part, left: list[Omitted]) -> Finding | None:
     table = part.table("differences")
     if table.empty:
         return None
@@ -176,17 +237,23 @@ def sparsest(part: Part) -> Finding | None:
         if len(behind):
             clause += (
                 f" (the furthest {worst['line']}, {labels.pp(worst['diff'], True)} "
-                f"{labels.ci_pp(worst['ci_low'], worst['ci_high'])})"
+                f"{interval(worst)})"
             )
-        clause += (
+        clause += not_tested(at) + (
             f"; the nearest, {runner['line']}, is {labels.pp(runner['diff'], True)} "
-            f"{labels.ci_pp(runner['ci_low'], runner['ci_high'])}, with an MDD of "
-            f"{labels.pp(runner['mdd'])}"
+            f"{interval(runner)}"
         )
+        if not runner["note"]:
+            clause += f", with an MDD of {labels.pp(runner['mdd'])}"
         clauses.append(clause)
+        tested = int((at["note"] == "").sum())
         takeaways.append(
             f"{where}at {labels.level(first[LEVEL])}, {first['reference']} is best; "
-            f"{count(len(behind), len(at), 'line')} significantly behind"
+            + (
+                f"{count(len(behind), tested, 'testable line')} significantly behind"
+                if tested
+                else "the differences are not testable"
+            )
         )
     text = "; ".join(clauses)
     return Finding(
@@ -205,16 +272,28 @@ def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def cost(part: Part) -> Finding | None:
+def cost(part: Part, left: list[Omitted]) -> Finding | None:
     table = part.table("dense")
     if table.empty:
         return None
     table = table.assign(line=labels.line_labels(table, labels.series_keys(part.factors)))
-    loses = (table["ci_high"] < 0).groupby(table[LEVEL]).any().sort_index(ascending=False)
+    tested = table[table["note"] == ""]
+    loses = (tested["ci_high"] < 0).groupby(tested[LEVEL]).any().sort_index(ascending=False)
     kept = loses.index[: int((~loses).cumprod().sum())]
     at = table[table[LEVEL] == table[LEVEL].min()]
     least, most = at.loc[at["diff"].idxmax()], at.loc[at["diff"].idxmin()]
     sparse = labels.level(at[LEVEL].iloc[0])
+    span = f"between {labels.pp(most['diff'], True)} and {labels.pp(least['diff'], True)}"
+    if tested.empty:
+        return Finding(
+            f"At {sparse} the lines change from dense by {span} (not testable)",
+            f"None of the {len(table)} changes from each line's own dense round 0 is testable "
+            f"({reasons(table)}); at {sparse} they range from {least['line']} "
+            f"{labels.pp(least['diff'], True)} to {most['line']} {labels.pp(most['diff'], True)}."
+            + gain(part, least["line"], left),
+            "test-acc-vs-weights",
+            "dense",
+        )
     if len(kept) == len(loses):
         keep = f"No line loses significantly to its own dense round 0 at any level down to {sparse}"
     elif len(kept):
@@ -226,7 +305,6 @@ def cost(part: Part) -> Finding | None:
             f"From the first pruned level, {labels.level(loses.index[0])}, on, some line loses "
             "significantly to its own dense round 0"
         )
-    span = f"between {labels.pp(most['diff'], True)} and {labels.pp(least['diff'], True)}"
     return Finding(
         (
             f"No significant loss to dense down to {labels.level(kept[-1])}"
@@ -235,16 +313,15 @@ def cost(part: Part) -> Finding | None:
         )
         + f"; at {sparse} the lines change by {span}",
         f"{keep} (paired by seed, {seeds(table['n'])}, 95% t CIs, not corrected for the many "
-        f"levels); at {sparse} the change ranges from {least['line']} "
-        f"{labels.pp(least['diff'], True)} {labels.ci_pp(least['ci_low'], least['ci_high'])} "
-        f"to {most['line']} {labels.pp(most['diff'], True)} "
-        f"{labels.ci_pp(most['ci_low'], most['ci_high'])}." + gain(part, least["line"]),
+        f"levels{not_tested(table, 'change')}); at {sparse} the change ranges from "
+        f"{least['line']} {labels.pp(least['diff'], True)} {interval(least)} to {most['line']} "
+        f"{labels.pp(most['diff'], True)} {interval(most)}." + gain(part, least["line"], left),
         "test-acc-vs-weights",
         "dense",
     )
 
 
-def gain(part: Part, line: str) -> str:
+def gain(part: Part, line: str, left: list[Omitted]) -> str:
     """What pruning buys `line` at its sparsest level: its compacted network's size (from the
     masks, mean over seeds) against its dense one; '' without masks."""
     sizes = part.table("sizes")
@@ -253,19 +330,46 @@ def gain(part: Part, line: str) -> str:
     if mine.empty or mine["round"].nunique() < 2:
         return ""
     dense, sparse = mine.loc[mine["round"].idxmin()], mine.loc[mine["round"].idxmax()]
+    text = what_it_buys(line, dense, sparse)
+    if not text:
+        left.append(
+            Omitted(
+                f"what pruning buys {line} in size",
+                f"its compacted network at {labels.level(sparse[LEVEL])} is less than "
+                f"{SHRINK:g}x smaller than dense, as dense layers and with CSR linear layers",
+            )
+        )
+    return text
+
+
+def what_it_buys(line: str, dense: Mapping[str, float], sparse: Mapping[str, float]) -> str:
+    """' What it buys: ...' from a sizes.csv row of the dense and of the sparsest round: the
+    units and inputs kept, the parameters as dense layers and the bytes with CSR linear layers,
+    each saving said only where it is at least SHRINK-fold; '' where neither is."""
+    fewer = dense["params_compact"] / sparse["params_compact"]
+    smaller = dense["bytes_compact"] / sparse["bytes_sparse"]
+    if fewer < SHRINK and smaller < SHRINK:
+        return ""
+    parts = []
+    if fewer >= SHRINK:
+        parts.append(
+            f"{sparse['params_compact']:,.0f} parameters as dense layers ({fewer:,.1f}x fewer "
+            "than dense)"
+        )
+    if smaller >= SHRINK:
+        parts.append(
+            f"{sparse['bytes_sparse'] / 1000:,.1f} kB with CSR linear layers ({smaller:,.1f}x "
+            f"smaller than dense's {dense['bytes_compact'] / 1000:,.0f} kB)"
+        )
     return (
         f" What it buys: at {labels.level(sparse[LEVEL])}, {line}'s tickets compact to "
         f"{sparse['inputs']:,.0f} of {sparse['inputs_total']:,.0f} inputs and "
         f"{sparse['hidden_units']:,.0f} of {sparse['hidden_units_total']:,.0f} hidden units: "
-        f"{sparse['params_compact']:,.0f} parameters as dense layers "
-        f"({dense['params_compact'] / sparse['params_compact']:,.1f}x fewer than dense), "
-        f"{sparse['bytes_sparse'] / 1000:,.1f} kB with CSR linear layers "
-        f"({dense['bytes_compact'] / sparse['bytes_sparse']:,.0f}x smaller than dense's "
-        f"{dense['bytes_compact'] / 1000:,.0f} kB; means of {seeds([sparse['n']])})."
+        f"{', '.join(parts)} (means of {seeds([sparse['n']])})."
     )
 
 
-def dose(part: Part) -> Finding | None:
+def dose(part: Part, left: list[Omitted]) -> Finding | None:
     factor, table = part.analysis.dose_factor, part.table("dose")
     if factor is None or table.empty:
         return None
@@ -288,9 +392,9 @@ def dose(part: Part) -> Finding | None:
         clauses.append(
             f"at {level} weights remaining, {name} does best at {factor}={best[factor]:g} "
             f"({labels.acc(best['test_acc_mean'])}); {factor}={worst[factor]:g} differs from it "
-            f"by {labels.pp(gaps[0].diff, True)} {labels.ci_pp(gaps[0].low, gaps[0].high)} "
+            f"by {labels.pp(gaps[0].diff, True)} {ci_text(gaps[0].low, gaps[0].high, gaps[0].note)} "
             f"there and by {labels.pp(gaps[1].diff, True)} "
-            f"{labels.ci_pp(gaps[1].low, gaps[1].high)} in the dense round 0"
+            f"{ci_text(gaps[1].low, gaps[1].high, gaps[1].note)} in the dense round 0"
         )
         titles.append(
             f"{name}: {factor}={best[factor]:g} does best at {level}; "
@@ -315,7 +419,7 @@ def paired_gap(rounds: pd.DataFrame, factor: str, a: float, b: float, round_: in
     return paired(x[shared], y[shared])
 
 
-def prediction(part: Part) -> Finding | None:
+def prediction(part: Part, left: list[Omitted]) -> Finding | None:
     table = part.table("correlations")
     chosen = table[table["chosen"]]
     if chosen.empty:
@@ -345,6 +449,15 @@ def prediction(part: Part) -> Finding | None:
             verdicts.append("confirmed" if holds else "not confirmed")
         clauses.append(clause)
     level = labels.level(at[LEVEL].iloc[0])
+    if set(verdicts) == {"untested"}:
+        left.append(
+            Omitted(
+                f"the θ0 predictor of robustness at {level}",
+                f"no seed at or above {part.analysis.options.choose_below} to test the statistic "
+                "chosen on the others: untested",
+            )
+        )
+        return None
     names = " and ".join(dict.fromkeys(at["statistic"]))
     return Finding(
         f"θ0 predictor of robustness at {level} ({names}): {', '.join(dict.fromkeys(verdicts))}",
@@ -355,7 +468,7 @@ def prediction(part: Part) -> Finding | None:
     )
 
 
-def diagnosis(part: Part) -> Finding | None:
+def diagnosis(part: Part, left: list[Omitted]) -> Finding | None:
     """The dead units and weight scale of the best and the least accurate line at the sparsest
     level compared, and how much their masks overlap."""
     table, health = part.table("differences"), part.table("health_summary")
@@ -370,6 +483,14 @@ def diagnosis(part: Part) -> Finding | None:
     if best not in rows.index or worst not in rows.index:
         return None
     dead, ratio = rows["dead_hidden_pct_mean"], rows["rms_ratio_mean"]
+    if f"{dead[best]:.1f}" == f"{dead[worst]:.1f}":
+        left.append(
+            Omitted(
+                "the dead units of the best and the least accurate line",
+                f"both leave {dead[best]:.1f}% of hidden units dead at the sparsest level",
+            )
+        )
+        return None
     text = (
         f"At {labels.level(at[LEVEL].iloc[0])} weights remaining (means over seeds), {best} "
         f"leaves {dead[best]:.1f}% of hidden units dead against {dead[worst]:.1f}% for {worst}; "
@@ -412,6 +533,16 @@ def limits(analysis: Analysis) -> list[str]:
         "setting, as in the runs' config.yaml.",
         "Causes: the θ0 statistics and diagnostics are correlations over runs, not experiments.",
     ]
+    unreachable = analysis.agreement[analysis.agreement["min_p"] >= ALPHA]
+    if len(unreachable):
+        k = int(unreachable["n_inits"].max())
+        out.append(
+            f"Whether the init ranking carries over, where {k} or fewer inits are ranked: "
+            f"{len(unreachable)} of {len(analysis.agreement)} pairs of settings in "
+            f"rank_agreement.csv; Kendall's τ over {k} inits cannot reach p<{ALPHA} (its "
+            f"smallest p, for identical orders, is {unreachable['min_p'].min():.3f}), so none of "
+            "those is significant whatever the orders."
+        )
     left = sweep.count("unfinished") + sweep.count("failed")
     if left:
         out.append(f"{left} unfinished or failed runs: they are listed, not analysed.")

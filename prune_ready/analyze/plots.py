@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib import rc_context
 from matplotlib.artist import Artist
@@ -28,6 +29,8 @@ from prune_ready.analyze.stats import LEVEL, select
 from prune_ready.results import write_atomic
 
 BAND = "band: 95% CI of the mean over seeds (Student t)"
+FEW = 2  # seeds at or below which a point shows its seeds' range, not a t band (t(0.975, 1) = 12.7)
+FEW_BAND = f"; at ≤ {FEW} seeds, a bar over the seeds' range instead"
 MAX_TICKS = 11
 MAX_LINES = 10
 X = f"{LEVEL}_mean"  # the weights remaining of a line's point: the mean over its runs
@@ -196,14 +199,19 @@ def plot_mean(
     marker: str | None = "o",
     ls: str = "-",
 ) -> None:
-    """The mean as a line, its CI as a band (absent where a single seed gives no CI)."""
+    """The mean as a line, its CI as a band (absent where a single seed gives no CI). Where a
+    point rests on FEW seeds or fewer (an `n` column), a band from t(0.975, 1) = 12.7 would swamp
+    the lines: the point gets a bar over its seeds' range instead (two seeds lie at mean ±
+    std/√2)."""
     line = line.sort_values(x)
-    xs = line[x].to_numpy()
-    ax.plot(
-        xs, scale * line[f"{metric}_mean"], color=colour, label=label, marker=marker, ms=3, ls=ls
-    )
+    xs, mean = line[x].to_numpy(), scale * line[f"{metric}_mean"].to_numpy()
+    ax.plot(xs, mean, color=colour, label=label, marker=marker, ms=3, ls=ls)
     low, high = scale * line[f"{metric}_ci_low"], scale * line[f"{metric}_ci_high"]
-    ax.fill_between(xs, low, high, color=colour, alpha=0.18, lw=0)
+    few = (line["n"] <= FEW).to_numpy() if "n" in line else np.zeros(len(line), dtype=bool)
+    ax.fill_between(xs, low.where(~few), high.where(~few), color=colour, alpha=0.18, lw=0)
+    if few.any():
+        half = np.nan_to_num(scale * line[f"{metric}_std"].to_numpy()[few] / np.sqrt(2))
+        ax.errorbar(xs[few], mean[few], yerr=half, fmt="none", ecolor=colour, capsize=2, lw=1)
 
 
 def curves(
@@ -258,10 +266,10 @@ def spread(ticks: Sequence[float], count: int) -> list[float]:
 def save(
     figure: Figure, number: int, caption: str, where: tuple[str, str], slug: str, out_dir: Path
 ) -> FigureFiles:
-    """figure<number>-<model>-<data>-<slug> as PNG (150 dpi) and SVG, each written atomically;
+    """figure<number, 2 digits>-<model>-<data>-<slug> as PNG (150 dpi) and SVG, each written atomically;
     the SVG without a date, reproducible."""
     model, data = where
-    stem = out_dir / f"figure{number}-{model}-{data}-{slug}"
+    stem = out_dir / f"figure{number:02d}-{model}-{data}-{slug}"  # figure02 sorts before 10
     paths = stem.with_suffix(".png"), stem.with_suffix(".svg")
     for path, metadata in zip(paths, ({}, {"Date": None}), strict=True):
         buffer = io.BytesIO()

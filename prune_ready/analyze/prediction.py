@@ -3,8 +3,8 @@
 For every statistic, Spearman's ρ over runs against the run's robustness: its test accuracy at the
 rounds nearest the sparse `levels` (0.5% and 0.33% weights remaining) and the change from its own
 dense round 0, per model, data set and setting (pruning method ...), with a percentile bootstrap
-CI over runs. Picking the largest |ρ| out of a dozen statistics flatters it, so the runs are
-split by seed: seeds below `choose_below` choose the best statistic, the others (never used to
+CI over seeds (the inits of one seed share its data order and draws: their runs move together).
+Picking the largest |ρ| out of a dozen statistics flatters it, so the runs are split by seed: seeds below `choose_below` choose the best statistic, the others (never used to
 choose it) say how well it predicts.
 """
 
@@ -15,7 +15,14 @@ import pandas as pd
 from scipy import stats
 
 from prune_ready.analyze import labels
-from prune_ready.analyze.stats import CONFIDENCE, LEVEL, init_keys, nearest_points, with_change
+from prune_ready.analyze.stats import (
+    CONFIDENCE,
+    LEVEL,
+    MIN_N,
+    init_keys,
+    nearest_points,
+    with_change,
+)
 
 LEVELS = (0.5, 0.33)  # % weights remaining: the robustness measured
 CHOOSE_BELOW = 4  # seeds < 4 choose the predictor, seeds >= 4 confirm it
@@ -25,25 +32,53 @@ COLUMNS += ["rho", "ci_low", "ci_high", "p", "chosen"]
 
 
 def spearman(
-    x: Sequence[float], y: Sequence[float], resamples: int = BOOTSTRAP
+    x: Sequence[float],
+    y: Sequence[float],
+    seeds: Sequence[int] | None = None,
+    resamples: int = BOOTSTRAP,
 ) -> tuple[float, float, float, float]:
-    """(ρ, its two-sided p, CI low, CI high): the CI is the percentile bootstrap over pairs
-    (resampled with replacement, a fixed generator; resamples with a constant side are left
-    out). NaN below 3 pairs or when a side is constant."""
+    """(ρ, its two-sided p, CI low, CI high). The CI is the percentile bootstrap over `seeds`:
+    the runs of one seed (several inits, which share the seed's data order and draws) are not
+    independent, so a resample draws seeds with replacement (a fixed generator) and takes every
+    run of each drawn seed; without `seeds`, every pair is its own seed. Resamples with a
+    constant side are left out. NaN below 3 pairs or when a side is constant; the CI NaN below
+    MIN_N seeds (two seeds make three distinct resamples, not a distribution)."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    groups = np.arange(len(x)) if seeds is None else np.asarray(seeds)
     keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
+    x, y, groups = x[keep], y[keep], groups[keep]
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return np.nan, np.nan, np.nan, np.nan
     result = stats.spearmanr(x, y)
-    picks = np.random.default_rng(0).integers(0, len(x), (resamples, len(x)))
-    rx, ry = (stats.rankdata(v[picks], axis=1) for v in (x, y))
-    rx, ry = rx - rx.mean(1, keepdims=True), ry - ry.mean(1, keepdims=True)
+    names, seed_of = np.unique(groups, return_inverse=True)
+    if len(names) < MIN_N:
+        return float(result.statistic), float(result.pvalue), np.nan, np.nan
+    picks = np.random.default_rng(0).integers(0, len(names), (resamples, len(names)))
+    draws = np.stack([np.bincount(row, minlength=len(names)) for row in picks])
+    weights = draws[:, seed_of]  # how often each run is in each resample
+    rx, ry = weighted_ranks(x, weights), weighted_ranks(y, weights)
+    total = weights.sum(1, keepdims=True)
+    rx = rx - (weights * rx).sum(1, keepdims=True) / total
+    ry = ry - (weights * ry).sum(1, keepdims=True) / total
     with np.errstate(invalid="ignore", divide="ignore"):
-        rhos = (rx * ry).sum(1) / np.sqrt((rx**2).sum(1) * (ry**2).sum(1))
+        rhos = (weights * rx * ry).sum(1) / np.sqrt(
+            (weights * rx**2).sum(1) * (weights * ry**2).sum(1)
+        )
     tail = 100 * (1 - CONFIDENCE) / 2
     low, high = np.nanpercentile(rhos, [tail, 100 - tail])
     return float(result.statistic), float(result.pvalue), float(low), float(high)
+
+
+def weighted_ranks(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The mid-ranks of `values` in each resample that holds value i weights[r, i] times, as
+    rankdata would give on the resample written out (ties share the mean of their ranks): all
+    resamples at once, without building them (their lengths differ when seeds hold different
+    numbers of runs)."""
+    ties, tie_of = np.unique(values, return_inverse=True)  # sorted distinct values
+    per_tie = np.zeros((len(weights), len(ties)))
+    np.add.at(per_tie.T, tie_of, weights.T)
+    below = np.cumsum(per_tie, axis=1) - per_tie
+    return (below + (per_tie + 1) / 2)[:, tie_of]
 
 
 def setting_keys(factors: Sequence[str]) -> list[str]:
@@ -77,7 +112,7 @@ def correlations(
                     ("confirm", at[at["seed"] >= choose_below]),
                 ):
                     for statistic in statistics:
-                        rho, p, low, high = spearman(runs[statistic], runs[target])
+                        rho, p, low, high = spearman(runs[statistic], runs[target], runs["seed"])
                         rows.append(
                             point
                             | {"target": target, "statistic": statistic, "split": split}

@@ -1,5 +1,5 @@
-"""What the report says, answer first: per model and data set its findings and the figures that
-show them; what the results do not cover; then an appendix with the method, the runs, the other
+"""What the report says, answer first: per model and data set the answer chart (ANSWER), one
+line per finding, a table of the findings' numbers and the figures that show them; what the results do not cover; then an appendix with the method, the runs, the other
 figures and every table. Every figure and table is numbered and referred to from the text.
 """
 
@@ -13,10 +13,11 @@ from prune_ready.analyze.analysis import Analysis, Part
 from prune_ready.analyze.collect import Sweep
 from prune_ready.analyze.document import Block, Bullets, Heading, Image, Paragraph, Table
 from prune_ready.analyze.figures import FIGURES, PAIRS
-from prune_ready.analyze.findings import Finding, limits
+from prune_ready.analyze.figures import left_out as figures_left_out
+from prune_ready.analyze.findings import Finding, limits, omitted
 from prune_ready.analyze.overlap import ALL, WINDOW
 from prune_ready.analyze.plots import MAX_LINES, FigureFiles
-from prune_ready.analyze.stats import ALPHA, CONFIDENCE, LEVEL, POWER, select
+from prune_ready.analyze.stats import ALPHA, CONFIDENCE, LEVEL, MIN_N, POWER, reason, select
 from prune_ready.status import RunStatus, State
 
 METHOD = (
@@ -28,20 +29,25 @@ METHOD = (
     "the figures) is compared with {reference}: paired by seed where both ran the same seeds (the "
     "same seed gives the same data order, and inits of one family the same random draws), else "
     "by Welch's t-test; the p values are Holm-adjusted across the comparisons at that level "
-    "(significant: p<{alpha}). The minimum detectable difference (MDD) is the true difference "
-    "such a test would find with {power:.0%} power: (t(1-α/2, df) + t({power}, df)) · SE, from "
+    "(significant: p<{alpha}) over the testable ones: fewer than {min_n} pairs (paired) or seeds "
+    "in a line (Welch), or no spread (every pair differs by the same amount), is no test, and "
+    "such a difference is shown without CI or p, marked not testable. The minimum detectable "
+    "difference (MDD) is the true difference such a test would find with {power:.0%} power: "
+    "λ · SE, λ the noncentrality at which a noncentral t with the test's df exceeds the "
+    "two-sided critical value with probability {power} (exact, not the t-quantile sum), from "
     "the observed spread and n (paired: df = n-1, SE = sd of the differences / √n). Changes "
     "from the dense baseline pair each run's round with its own round 0. `comparisons.csv` keeps "
     "the earlier best-vs-each Welch comparisons (with `init.*` settings as separate groups). "
     "Predictors: Spearman's ρ over runs between each θ0 statistic (`predictors.csv` of the runs) "
     "and the accuracy (or its change from dense) at the sparse levels, with a 95% percentile "
-    "bootstrap CI over runs; the best statistic is chosen on seeds below {choose} and tested on "
+    "bootstrap CI over seeds (all runs of a drawn seed); the best statistic is chosen on seeds below {choose} and tested on "
     "the others. Mask overlap pairs runs up to {window} seeds apart."
 )
-NO_DIAGNOSTICS = (
-    "There is no `diagnostics.csv` or `round_masks.pt` to read (runs from before prune_ready "
-    "wrote them, or an analysis of a `runs.csv`), so there are no diagnostic figures."
-)
+
+
+# The chart a part's section opens with, the first of these it draws: accuracy vs weights
+# remaining per init answers the question at a glance; the heatmap where that is missing.
+ANSWER = ("test-acc-vs-weights", "differences")
 
 
 def differences_table(part: Part) -> pd.DataFrame:
@@ -56,13 +62,21 @@ def differences_table(part: Part) -> pd.DataFrame:
             "reference": table["reference"],
             "difference (pp) [95% CI]": spans(table, "diff", "ci_low", "ci_high"),
             "test": [f"{t} (n={n})" for t, n in zip(table["test"], table["n_pairs"], strict=True)],
-            "p (Holm)": table["p_holm"].map(labels.p_value),
+            "p (Holm)": p_cells(table["p_holm"], table["note"]),
             "MDD (pp)": table["mdd"].map(lambda v: labels.points(v)),
             "Welch: difference [CI]": spans(table, "welch_diff", "welch_ci_low", "welch_ci_high"),
-            "Welch: p (Holm)": table["welch_p_holm"].map(labels.p_value),
+            "Welch: p (Holm)": p_cells(table["welch_p_holm"], table["welch_note"]),
             "Welch: MDD": table["welch_mdd"].map(lambda v: labels.points(v)),
         }
     )
+
+
+def p_cells(p: pd.Series, notes: pd.Series) -> list[str]:
+    """Each p value, or why there is none ('not testable: fewer than 3 pairs')."""
+    return [
+        f"not testable: {reason(n)}" if n else labels.p_value(v)
+        for v, n in zip(p, notes, strict=True)
+    ]
 
 
 def spans(table: pd.DataFrame, diff: str, low: str, high: str) -> list[str]:
@@ -200,6 +214,7 @@ def report_blocks(
     """The whole report, top to bottom; figure paths relative to `out_dir`, where it is written."""
     sweep, parts = analysis.sweep, analysis.parts()
     tables = TableCounter()
+    numbers_captions = {p.name: tables.add(f"the findings' numbers ({p.name})") for p in parts}
     runs_caption = tables.add("runs per configuration, by status")
     left_out = sweep.runs[sweep.runs["status"] != State.FINISHED]
     left_caption = tables.add("runs left out (unfinished or failed)") if len(left_out) else ""
@@ -212,8 +227,10 @@ def report_blocks(
             f"{sweep.count(State.UNFINISHED)} unfinished, {sweep.count(State.FAILED)} failed "
             f"({ref(runs_caption)}"
             + (f"; {ref(left_caption)} lists those left out" if left_caption else "")
-            + "). The findings first, each with the figure and table that show it; how the "
-            "numbers were made is in the appendix."
+            + "). The answer first: a chart, one line per finding (with the figure and table "
+            "that show it) and a table of the findings' numbers ("
+            + listing([ref(c) for c in numbers_captions.values()])
+            + "); how the numbers were made is in the appendix."
         ),
     ]
     appendix: list[Block] = []
@@ -221,24 +238,26 @@ def report_blocks(
         mine = [f for f in figures if f.set_name == part.name]
         numbers = {f.slug: ref(f.caption) for f in mine}
         refs = {key: ref(caption) for key, (caption, _) in part_tables[part.name].items()}
-        items = [
-            f"**{f.title}.** {f.text} ("
-            + "; ".join(filter(None, (numbers.get(f.figure or ""), refs.get(f.table or ""))))
-            + ")"
+        where = [
+            "; ".join(filter(None, (numbers.get(f.figure or ""), refs.get(f.table or ""))))
             for f in found[part.name]
         ]
+        items = [f"**{f.title}** ({w})" for f, w in zip(found[part.name], where, strict=True)]
         cited = [numbers[f.figure] for f in found[part.name] if f.figure in numbers]
         last = max((int(n.split()[-1]) for n in cited), default=0)
         shown = [f for f in mine if f.number <= last]
-        blocks += [Heading(part.name), Bullets(items, ordered=True)]
-        blocks += figure_blocks(part, shown, out_dir)
+        answer = next((f for slug in ANSWER for f in shown if f.slug == slug), None)
+        first = figure_blocks(part, [answer], out_dir) if answer else []
+        blocks += [Heading(part.name), *first[:1], Bullets(items, ordered=True)]
+        if found[part.name]:
+            blocks.append(Table(numbers_captions[part.name], numbers_table(found[part.name])))
+        blocks += first[1:] + figure_blocks(part, [f for f in shown if f != answer], out_dir)
         appendix += [Heading(f"{part.name}: the other figures and the tables", 3)]
         appendix += figure_blocks(part, [f for f in mine if f.number > last], out_dir)
         captions = [caption for caption, _ in part_tables[part.name].values()]
         appendix.append(Paragraph(listing([ref(c) for c in captions]) + " give the numbers."))
         appendix += [Table(caption, table) for caption, table in part_tables[part.name].values()]
-        if not any(f.slug in ("dead-units", "mask-overlap") for f in mine):
-            appendix.append(Paragraph(NO_DIAGNOSTICS))
+        appendix += left_out_blocks(part)
     blocks += [Heading("What these results do not cover"), Bullets(limits(analysis))]
     early_stop = labels.early_stop(sweep.early_stop)
     options = analysis.options
@@ -253,6 +272,7 @@ def report_blocks(
                 reference=words.get("reference", "the best line at that level"),
                 alpha=ALPHA,
                 power=POWER,
+                min_n=MIN_N,
                 choose=options.choose_below,
                 window=WINDOW,
             )
@@ -262,6 +282,29 @@ def report_blocks(
     if len(left_out):
         blocks.append(Table(left_caption, not_finished(left_out)))
     return blocks + appendix
+
+
+def numbers_table(found: Sequence[Finding]) -> pd.DataFrame:
+    """The findings' full sentences (numbers, CIs, tests), below their one-line takeaways."""
+    return pd.DataFrame(
+        {
+            "finding": [f"{i}. {f.title}" for i, f in enumerate(found, 1)],
+            "the numbers and how they were tested": [f.text for f in found],
+        }
+    )
+
+
+def left_out_blocks(part: Part) -> list[Block]:
+    """What `part`'s findings and figures leave out, and why: findings with nothing to say and
+    figures without data or with nothing to show (none: no blocks)."""
+    items = [f"The finding on {o.what}: {o.why}." for o in omitted(part)]
+    items += [
+        f"The figure of {spec.title.format(**spec.words(part))}: {why}."
+        for spec, why in figures_left_out(part)
+    ]
+    if not items:
+        return []
+    return [Paragraph(f"Left out for {part.name}, and why:"), Bullets(items)]
 
 
 def numbered_tables(part: Part, tables: "TableCounter") -> dict[str, tuple[str, pd.DataFrame]]:
@@ -392,7 +435,7 @@ def dense_table(dense: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
                 f"{labels.points(r.diff, True)} {interval(r.ci_low, r.ci_high)}"
                 for r in dense.itertuples()
             ],
-            "p (paired t)": dense["p"].map(labels.p_value),
+            "p (paired t)": p_cells(dense["p"], dense["note"]),
             "n": dense["n"],
         }
     )

@@ -12,18 +12,23 @@ original best-vs-each-other Welch table (comparisons.csv).
 
 import functools
 import itertools
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from prune_ready.analyze import labels
 
 CONFIDENCE = 0.95
 ALPHA = 0.05  # two-sided significance level of every test and of the MDD
 POWER = 0.8  # the power the MDD is stated at
+MIN_N = 3  # the fewest pairs (paired) or seeds per line (Welch) a test or a difference's CI uses
+# A spread (sample std) at most this fraction of the largest |value| compared is no spread: the
+# values are equal up to float rounding (0.966 - 0.932 and 0.970 - 0.936 differ by ~1e-17).
+NO_SPREAD = 1e-9
 METRICS = ("test_acc", "early_stop_epoch")
 LEVEL = "weights_remaining_pct"
 
@@ -42,21 +47,67 @@ class Estimate:
 @dataclass(frozen=True)
 class Difference:
     """A difference of means with its CI, the two-sided p value of 'no difference' and the
-    minimum detectable difference (see `mdd`)."""
+    minimum detectable difference (see `mdd`). `note` says why a difference is not testable
+    (fewer than MIN_N pairs or seeds, or no spread); then CI, p and MDD are NaN, so that it is
+    never called significant and Holm leaves it out of the count."""
 
     diff: float
     low: float
     high: float
     p: float
     mdd: float = np.nan
+    note: str = ""
+
+    @property
+    def testable(self) -> bool:
+        return not self.note
+
+
+UNTESTED = "not testable: "  # a note's start: 'not testable: <reason> (<detail>)'
+
+
+def untested(diff: float, why: str) -> Difference:
+    """A difference that is reported but not tested; `why` is '<reason> (<detail>)'."""
+    return Difference(diff, np.nan, np.nan, np.nan, np.nan, UNTESTED + why)
+
+
+def reason(note: str) -> str:
+    """'not testable: fewer than 3 pairs (2)' -> 'fewer than 3 pairs' (the note without detail)."""
+    return note.removeprefix(UNTESTED).split(" (")[0]
+
+
+def no_spread(std: float, values: np.ndarray) -> bool:
+    """True where `std` is zero up to float rounding of `values` (see NO_SPREAD): a t statistic
+    would divide by rounding noise (scipy warns of catastrophic cancellation and gives p ~1e-16)."""
+    scale = float(np.abs(values).max()) if len(values) else 0.0
+    return bool(std <= NO_SPREAD * scale)
 
 
 def mdd(se: float, df: float, alpha: float = ALPHA, power: float = POWER) -> float:
     """The smallest true difference a two-sided t-test at `alpha` detects with `power`, from the
-    standard error of the difference: (t_{1-α/2, df} + t_{power, df}) · se (the usual normal-theory
-    approximation with t quantiles). Paired: se = s_d/√n, df = n-1 (s_d: std of the differences);
-    Welch: se = √(s_a²/n_a + s_b²/n_b), df by Welch-Satterthwaite."""
-    return (t_quantile(1 - alpha / 2, df) + t_quantile(power, df)) * float(se)
+    standard error of the difference: noncentrality(df) · se, the exact noncentral-t answer (the
+    approximation (t_{1-α/2} + t_{power}) · se is 5% too small at 2 df). Paired: se = s_d/√n,
+    df = n-1 (s_d: std of the differences); Welch: se = √(s_a²/n_a + s_b²/n_b), df by
+    Welch-Satterthwaite (its t statistic taken as noncentral t with that df)."""
+    return noncentrality(float(df), alpha, power) * float(se)
+
+
+@functools.lru_cache(maxsize=4096)
+def noncentrality(df: float, alpha: float = ALPHA, power: float = POWER) -> float:
+    """The noncentrality λ of the t statistic at which a two-sided test at `alpha` with `df`
+    degrees of freedom rejects with probability `power`: P(T > c) + P(T < -c) = power for T
+    noncentral t(df, λ), c = t_{1-α/2, df}. Power grows with λ from α at λ = 0, so the root is
+    bracketed by doubling from the normal-theory guess. The lower tail is taken as P(T' > c) for
+    T' ~ t(df, -λ) (the same by symmetry): scipy's nct.cdf(-c) returns NaN for some λ."""
+    crit = t_quantile(1 - alpha / 2, df)
+
+    def shortfall(nc: float) -> float:
+        return float(stats.nct.sf(crit, df, nc) + stats.nct.sf(crit, df, -nc)) - power
+
+    high = crit + t_quantile(power, df)
+    while shortfall(high) < 0:
+        high *= 2
+    return float(optimize.brentq(shortfall, 0.0, high, xtol=1e-12))
 
 
 def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> Estimate:
@@ -81,14 +132,20 @@ def t_quantile(q: float, df: float) -> float:
 
 
 def welch(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE) -> Difference:
-    """mean(a) - mean(b) with Welch's t-test (unequal variances); NaN below two samples each."""
+    """mean(a) - mean(b) with Welch's t-test (unequal variances). Not testable (see Difference)
+    below MIN_N seeds in either line, or when neither line has any spread (the standard error is
+    0; one constant line beside a spread one is tested: its variance term is 0)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     diff = float(a.mean() - b.mean()) if len(a) and len(b) else np.nan
-    if len(a) < 2 or len(b) < 2:
-        return Difference(diff, np.nan, np.nan, np.nan)
-    result = stats.ttest_ind(a, b, equal_var=False)
-    ci = result.confidence_interval(confidence)
+    if len(a) < MIN_N or len(b) < MIN_N:
+        return untested(diff, f"fewer than {MIN_N} seeds in a line ({len(a)} and {len(b)})")
     se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    if no_spread(se, np.concatenate([a, b])):
+        return untested(diff, "no spread (each line's seeds all scored the same)")
+    with warnings.catch_warnings():  # a constant line's variance is rounding noise, and ~0
+        warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)
+        result = stats.ttest_ind(a, b, equal_var=False)
+    ci = result.confidence_interval(confidence)
     return Difference(
         diff, float(ci.low), float(ci.high), float(result.pvalue), mdd(se, float(result.df))
     )
@@ -97,11 +154,17 @@ def welch(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE
 def paired(
     after: Sequence[float], before: Sequence[float], confidence: float = CONFIDENCE
 ) -> Difference:
-    """mean(after - before) over pairs, with a Student-t CI, paired t-test and MDD."""
-    d = np.asarray(after, dtype=float) - np.asarray(before, dtype=float)
+    """mean(after - before) over pairs, with a Student-t CI, paired t-test and MDD. Not testable
+    (see Difference) below MIN_N pairs, or when every pair differs by the same amount."""
+    after, before = np.asarray(after, dtype=float), np.asarray(before, dtype=float)
+    keep = ~(np.isnan(after) | np.isnan(before))
+    after, before = after[keep], before[keep]
+    d = after - before
     e = mean_ci(d, confidence)
-    if e.n < 2:
-        return Difference(e.mean, e.low, e.high, np.nan)
+    if e.n < MIN_N:
+        return untested(e.mean, f"fewer than {MIN_N} pairs ({e.n})")
+    if no_spread(e.std, np.concatenate([after, before])):
+        return untested(e.mean, "no spread (every pair differs by the same amount)")
     p = float(stats.ttest_1samp(d, 0.0).pvalue)
     return Difference(e.mean, e.low, e.high, p, mdd(e.std / np.sqrt(e.n), e.n - 1))
 
@@ -169,7 +232,8 @@ def compare_inits(
     """At each level: the init with the best mean, and its lead over each other init.
 
     One row per (level, other init): diff = best - other with Welch's CI, p and Holm's p
-    (adjusted across the comparisons at that level). Levels with one init give no rows.
+    (adjusted across the testable comparisons at that level; `note` says why one is not
+    testable). Levels with one init give no rows.
     """
     others = [f for f in factors if f != "init"]
     rows = []
@@ -196,12 +260,12 @@ def compare_inits(
                     "ci_high": t.high,
                     "p": t.p,
                     "p_holm": p_holm,
+                    "note": t.note,
                 }
             )
     columns = [*others, "round", LEVEL, "best", "other", "n_best", "n_other", "best_mean"]
-    return pd.DataFrame(
-        rows, columns=[*columns, "other_mean", "diff", "ci_low", "ci_high", "p", "p_holm"]
-    )
+    columns += ["other_mean", "diff", "ci_low", "ci_high", "p", "p_holm", "note"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def init_keys(factors: Sequence[str]) -> list[str]:
@@ -227,8 +291,9 @@ def differences(
     the line with the best mean at that level, or the line named `reference` (its label, or an
     init name that labels one line) where it ran. Where the two lines share 2+ seeds the test is
     paired by seed (mean difference over the shared seeds, t CI, paired t p), else Welch's; the
-    welch_* columns always hold Welch's. p_holm (welch_p_holm) adjusts across the comparisons at
-    that level; mdd is the minimum detectable difference of the test used (80% power, α=0.05).
+    welch_* columns always hold Welch's. p_holm (welch_p_holm) adjusts across the testable
+    comparisons at that level; mdd is the minimum detectable difference of the test used (80%
+    power, α=0.05); note (welch_note) says why a comparison is not testable (CI, p, MDD blank).
     """
     variants = variant_keys(factors)
     setting = [f for f in factors if f not in variants]
@@ -264,12 +329,14 @@ def differences(
                 | {"line_mean": x.mean(), "diff": t.diff, "ci_low": t.low, "ci_high": t.high}
                 | {"p": t.p, "p_holm": p_holm, "mdd": t.mdd, "welch_diff": u.diff}
                 | {"welch_ci_low": u.low, "welch_ci_high": u.high, "welch_p": u.p}
-                | {"welch_p_holm": welch_holm, "welch_mdd": u.mdd}
+                | {"welch_p_holm": welch_holm, "welch_mdd": u.mdd, "note": t.note}
+                | {"welch_note": u.note}
             )
     columns = [*setting, "round", LEVEL, "reference", "line", "test", "n_reference", "n_line"]
     columns += ["n_pairs", "reference_mean", "line_mean", "diff", "ci_low", "ci_high", "p"]
     columns += ["p_holm", "mdd", "welch_diff", "welch_ci_low", "welch_ci_high", "welch_p"]
-    return pd.DataFrame(rows, columns=[*columns, "welch_p_holm", "welch_mdd"])
+    columns += ["welch_p_holm", "welch_mdd", "note", "welch_note"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def reference_line(samples: Mapping[str, pd.Series], reference: str | None) -> str | None:
@@ -306,7 +373,8 @@ def nearest_points(
 def versus_dense(
     rounds: pd.DataFrame, factors: Sequence[str], metric: str = "test_acc"
 ) -> pd.DataFrame:
-    """Each pruned level minus round 0 of the same run (same init and seed): paired diff, CI, p."""
+    """Each pruned level minus round 0 of the same run (same init and seed): paired diff, CI, p
+    (blank, and `note` says why, where not testable: fewer than MIN_N runs or no spread)."""
     dense = rounds.loc[rounds["round"] == 0, ["run", metric]].rename(columns={metric: "dense"})
     pairs = rounds[rounds["round"] > 0].merge(dense, on="run", how="inner")
     rows = []
@@ -323,21 +391,11 @@ def versus_dense(
                 "ci_low": d.low,
                 "ci_high": d.high,
                 "p": d.p,
+                "note": d.note,
             }
         )
-    columns = [
-        *factors,
-        "round",
-        LEVEL,
-        "n",
-        "dense_mean",
-        "mean",
-        "diff",
-        "ci_low",
-        "ci_high",
-        "p",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    columns = [*factors, "round", LEVEL, "n", "dense_mean", "mean", "diff", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=[*columns, "p", "note"])
 
 
 def with_change(rounds: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
@@ -391,11 +449,14 @@ def rank_agreement(
     Settings are the factors other than model, data and init (e.g. pruning method and density).
     For every pair of (setting, round) points of one model and data set whose levels agree within
     `tolerance` (relative), over the inits both ran (at least 3): Kendall's tau between their
-    mean `metric`s, with its two-sided p (tau 1: same order; 0: unrelated; -1: reversed).
+    mean `metric`s, with its two-sided p (tau 1: same order; 0: unrelated; -1: reversed) and
+    `min_p`, the p of a perfect agreement over that many inits (exact: 2/k! without ties), the
+    smallest p it could reach: over k <= 4 inits (1/12 at k = 4) no tau is significant at 0.05,
+    whatever the orders, so 'none significant' there says nothing.
     """
     settings = [f for f in factors if f not in ("model", "data", "init")]
     columns = ["model", "data", "setting_a", "round_a", "level_a", "setting_b", "round_b"]
-    columns += ["level_b", "n_inits", "order_a", "order_b", "tau", "p"]
+    columns += ["level_b", "n_inits", "order_a", "order_b", "tau", "p", "min_p"]
     rows = []
     for (model, data), part in summary.groupby(["model", "data"], sort=True):
         points = []
@@ -417,8 +478,16 @@ def rank_agreement(
             tau = stats.kendalltau(means_a[inits], means_b[inits])
             pair = [model, data, setting_a, round_a, level_a, setting_b, round_b, level_b]
             orders = [order(means_a[inits]), order(means_b[inits])]
-            rows.append([*pair, len(inits), *orders, tau.statistic, tau.pvalue])
+            best = smallest_tau_p(len(inits))
+            rows.append([*pair, len(inits), *orders, tau.statistic, tau.pvalue, best])
     return pd.DataFrame(rows, columns=columns)
+
+
+@functools.lru_cache(maxsize=64)
+def smallest_tau_p(k: int) -> float:
+    """The two-sided p of Kendall's tau for two identical orders of k items (scipy's method for
+    k items without ties): no tau over k items has a smaller p."""
+    return float(stats.kendalltau(range(k), range(k)).pvalue)
 
 
 def order(means: pd.Series) -> str:
