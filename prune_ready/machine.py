@@ -19,8 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
 FIELDS = ("cpu", "cpu_id", "cpu_flags", "torch", "cpu_capability", "threads", "accelerator")
 
 
@@ -38,6 +36,8 @@ def cpu_info() -> dict[str, str]:
 
 def describe(threads: int, accelerator: str = "cpu") -> dict[str, Any]:
     """This process's machine as a record (see the module docstring); `key` names its FIELDS."""
+    import torch  # here: the analysis reads records without loading torch
+
     info = cpu_info()
     flags = info.get("flags", "")
     record: dict[str, Any] = {

@@ -21,6 +21,7 @@ from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
+from prune_ready import machine
 from prune_ready.analyze import FIGURES, analyse, analyze, collect, run_status
 from prune_ready.analyze.__main__ import main
 from prune_ready.analyze.collect import factor_fields
@@ -130,17 +131,21 @@ def test_collect_reads_every_run_and_round(sweep):
         f"lenet_300_100-mnist/{init}/imp/{VARIANT}/seed={seed}" for init in INITS for seed in (0, 1)
     ]
     table = s.table()
-    # run, status, rounds_done, rounds_expected, reason, 5 factors, seed + rounds.csv's columns
-    assert table.shape == (18, 11 + csv_columns(sweep, "rounds.csv"))
-    # 3 epochs a run; run, status, 5 factors, seed + metrics.csv's columns
-    assert s.epochs.shape == (18, 8 + csv_columns(sweep, "metrics.csv"))
+    # run, status, rounds_done, rounds_expected, reason, 5 factors, seed, machine + rounds.csv's
+    assert table.shape == (18, 12 + csv_columns(sweep, "rounds.csv"))
+    # 3 epochs a run; run, status, 5 factors, seed, machine + metrics.csv's columns
+    assert s.epochs.shape == (18, 9 + csv_columns(sweep, "metrics.csv"))
+    # all trained here: one machine key, this machine's with the runs' thread count
+    (key,) = set(s.runs["machine"])
+    (record,) = machine.read(run_dir(sweep, "xavier_normal", 1) / "machine.json")
+    assert key == machine.describe(threads=record["threads"])["key"]
     on_disk = pd.read_csv(run_dir(sweep, "xavier_normal", 1) / "rounds.csv")
     mine = table[(table["init"] == "xavier_normal") & (table["seed"] == 1)]
     assert mine["test_acc"].tolist() == on_disk["test_acc"].tolist()
     assert mine["weights_remaining"].tolist() == [266_200, 213_060, 170_538]
     assert s.early_stop == "early_stop_epoch"  # an epoch schedule
-    # 3 rounds × 3 layers a run; ids (run, status, 5 factors, seed) + diagnostics.csv + level
-    assert s.diagnostics.shape == (54, 8 + 12 + 1)
+    # 3 rounds × 3 layers a run; ids (run, status, 5 factors, seed, machine) + diagnostics + level
+    assert s.diagnostics.shape == (54, 9 + 12 + 1)
     diagnostics = s.diagnostics[
         (s.diagnostics["init"] == "xavier_normal") & (s.diagnostics["seed"] == 1)
     ]
@@ -243,8 +248,9 @@ def test_cli_lists_unfinished_and_failed_runs_then_the_findings(analysed, damage
 def test_tables_keep_every_run_and_use_only_finished_ones(analysed, sweep):
     out, _ = analysed
     runs = pd.read_csv(out / "runs.csv")
-    # the failed run, without rounds.csv, keeps one row
-    assert runs.shape == (18 + 2 + 1, 11 + csv_columns(sweep, "rounds.csv"))
+    # the failed run, without rounds.csv, keeps one row; columns as in collect's table
+    assert runs.shape == (18 + 2 + 1, 12 + csv_columns(sweep, "rounds.csv"))
+    assert list(runs.columns[10:12]) == ["seed", "machine"]
     assert runs["status"].value_counts().to_dict() == {"finished": 18, "unfinished": 2, "failed": 1}
     failed = runs[runs["status"] == "failed"].iloc[0]
     assert pd.isna(failed["round"]) and failed["reason"] == "RuntimeError: loss is NaN at epoch 1"

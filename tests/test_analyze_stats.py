@@ -286,6 +286,23 @@ def test_differences_are_paired_by_seed_and_holm_adjusted_per_level():
     assert b["welch_ci_high"] == pytest.approx(-0.045 + 3.055713 * math.sqrt(0.000175), abs=1e-6)
 
 
+def test_runs_of_one_seed_from_two_kinds_of_machine_are_no_pair():
+    """Line b's seeds 0 and 1 ran on another machine than a's: only seed 2 pairs, too few for a
+    paired test, so b is compared by Welch's over all seeds; c, on a's machine, stays paired."""
+    table = paired_table()
+    table["machine"] = "m1"
+    table.loc[(table["init"] == "b") & table["seed"].isin([0, 1]), "machine"] = "m2"
+    moved = differences(table, FACTORS).set_index("line")
+    same = differences(paired_table(), FACTORS).set_index("line")
+    assert (moved.loc["b", "test"], moved.loc["b", "n_pairs"]) == ("welch", 1)
+    assert moved.loc["b", "diff"] == pytest.approx(same.loc["b", "welch_diff"])
+    assert (moved.loc["c", "test"], moved.loc["c", "n_pairs"]) == (
+        "paired",
+        same.loc["c", "n_pairs"],
+    )
+    assert moved.loc["c", "diff"] == pytest.approx(same.loc["c", "diff"])
+
+
 def test_a_tickets_controls_are_lines_compared_with_it_paired_by_seed():
     # paired_table's a, b, c as one init's ticket and its reinit and random_prune branches
     table = paired_table()

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from prune_ready import results
+from prune_ready import machine, results
 from prune_ready.analyze.diagnostics import COLUMNS
 from prune_ready.analyze.stats import LEVEL
 from prune_ready.errors import UserError
@@ -32,6 +32,7 @@ from prune_ready.rundir import left_out_of_path
 from prune_ready.status import State, run_status
 
 GROUPS = ("model", "data", "init", "pruning")  # named by <group>.name; always a factor
+MACHINE = "machine"  # the runs.csv column of each run's machine key, after seed
 REQUIRED = ["seed", "pruning.rounds", *(f"{g}.name" for g in GROUPS)]  # keys every run config has
 PREDICTORS = "predictors.csv"  # prune_ready.predictors.FILE (importing it loads the trainer)
 Paths = str | Path | Iterable[str | Path]
@@ -57,7 +58,7 @@ class Sweep:
 
     @property
     def id_columns(self) -> list[str]:
-        return ["run", "status", *self.factors, "seed"]
+        return ["run", "status", *self.factors, "seed", *machine_column(self.runs.columns)]
 
     def count(self, state: State) -> int:
         return int((self.runs["status"] == state).sum())
@@ -123,8 +124,11 @@ def collect(paths: Paths) -> Sweep:
             "reason": [s.reason for s in statuses],
         }
     ).join(configs[[*factors, "seed"]].rename(columns=names))
+    keys = [machine.run_key(machine.read(d / results.MACHINE)) for d in run_dirs]
+    if any(keys):  # runs from before machine.json leave the column out (and pair by seed)
+        runs[MACHINE] = keys
     factor_columns = list(names.values())
-    ids = runs[["run", "status", *factor_columns, "seed"]]
+    ids = runs[["run", "status", *factor_columns, "seed", *machine_column(runs.columns)]]
     rounds = read_tables(run_dirs, runs["run"], results.ROUNDS, ids)
     diagnostics = read_tables(run_dirs, runs["run"], results.DIAGNOSTICS, ids)
     return Sweep(
@@ -147,6 +151,11 @@ def runs_csv(paths: Paths) -> Path | None:
     return None
 
 
+def machine_column(columns: Iterable[str]) -> list[str]:
+    """["machine"] where the runs record where they trained (see prune_ready.machine), else []."""
+    return [MACHINE] if MACHINE in columns else []
+
+
 def from_runs_csv(path: Path) -> Sweep:
     """The Sweep an analysis's runs.csv describes: its runs and rounds only (no epochs,
     diagnostics, masks or predictors; the figures and tables that need them are left out). Its
@@ -157,15 +166,16 @@ def from_runs_csv(path: Path) -> Sweep:
     if not {"run", "status", "reason", "seed", "round"} <= set(columns):
         raise UserError(f"{path} is not an analysis's runs.csv (run, status, ..., seed, round)")
     factors = columns[columns.index("reason") + 1 : columns.index("seed")]
-    ids = ["run", "status", *factors, "seed"]
-    runs = table.drop_duplicates("run")[columns[: columns.index("seed") + 1]]
+    ids = ["run", "status", *factors, "seed", *machine_column(columns)]
+    last_id = columns.index(ids[-1])  # seed, or the machine column right after it
+    runs = table.drop_duplicates("run")[columns[: last_id + 1]]
     rounds = table.dropna(subset=["round"]).astype({"round": int})
     epochs = rounds["early_stop_epoch"].dropna()
     fractional = len(epochs) and bool((epochs != epochs.round()).all())
     return Sweep(
         base=path.parent,
         runs=runs.reset_index(drop=True),
-        rounds=rounds[[*ids, *columns[columns.index("seed") + 1 :]]].reset_index(drop=True),
+        rounds=rounds[[*ids, *columns[last_id + 1 :]]].reset_index(drop=True),
         epochs=rounds.iloc[:0][ids],
         diagnostics=with_level(no_diagnostics(runs[ids]), rounds),
         predictors=runs.iloc[:0][["run"]],

@@ -289,8 +289,9 @@ def differences(
 
     Lines are the inits with their init.* settings, labelled as in the figures; the reference is
     the line with the best mean at that level, or the line named `reference` (its label, or an
-    init name that labels one line) where it ran. Where the two lines share 2+ seeds the test is
-    paired by seed (mean difference over the shared seeds, t CI, paired t p), else Welch's; the
+    init name that labels one line) where it ran. Where the two lines share 2+ seeds (each pair
+    run on one kind of machine, where runs record it) the test is paired by seed (mean
+    difference over the shared seeds, t CI, paired t p), else Welch's; the
     welch_* columns always hold Welch's. p_holm (welch_p_holm) adjusts across the testable
     comparisons at that level; mdd is the minimum detectable difference of the test used (80%
     power, α=0.05); note (welch_note) says why a comparison is not testable (CI, p, MDD blank).
@@ -301,7 +302,7 @@ def differences(
     rows = []
     for key, level in rounds.groupby([*setting, "round"], dropna=False, sort=True):
         samples = {
-            name: runs.set_index("seed")[metric].dropna()
+            name: runs.set_index(pairing_keys(runs))[metric].dropna()
             for name, runs in level.groupby(label[level.index], sort=True)
         }
         ref = reference_line(samples, reference)
@@ -337,6 +338,15 @@ def differences(
     columns += ["p_holm", "mdd", "welch_diff", "welch_ci_low", "welch_ci_high", "welch_p"]
     columns += ["welch_p_holm", "welch_mdd", "note", "welch_note"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def pairing_keys(runs: pd.DataFrame) -> pd.Series:
+    """What makes two runs a pair: the seed (the same data order, and the same draws for inits of
+    one family), and where runs record it the kind of machine they trained on (one seed sums in
+    another order on another CPU and differs by tenths of a point: such runs are no pair)."""
+    if "machine" not in runs:
+        return runs["seed"]
+    return runs["seed"].astype(str) + "@" + runs["machine"].fillna("").astype(str)
 
 
 def reference_line(samples: Mapping[str, pd.Series], reference: str | None) -> str | None:
