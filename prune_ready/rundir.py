@@ -130,12 +130,13 @@ LOCK = ".lock"
 
 
 @contextmanager
-def exclusive(run_dir: Path) -> Iterator[bool]:
+def exclusive(run_dir: Path, lock: str = LOCK) -> Iterator[bool]:
     """Hold `run_dir`'s lock while training in it: yields False if another process holds it.
+    `lock` names the lock file: work on a finished run (e.g. prune_ready.stability) has its own.
 
     An flock, so the kernel releases it when its holder dies, even by SIGKILL."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / LOCK, "a") as handle:
+    with open(run_dir / lock, "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

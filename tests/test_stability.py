@@ -1,0 +1,201 @@
+"""Stability to SGD noise as a branch of a finished run (prune_ready.stability), on real MNIST:
+identical copies under one data order, the path and barrier against a hand computation in
+plain torch, the rounds' starting points, resume after SIGKILL, bad input."""
+
+import hashlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hydra import compose, initialize_config_dir
+
+from prune_ready import results, stability
+from prune_ready.data import StepBatches
+from prune_ready.train import CONF_DIR, train
+from tests.conftest import find_data_root
+from tests.helpers import cli_env, read_csv
+from tests.test_prune_rewind import Probe
+
+# 300 training images (5 steps an epoch), 1-epoch rounds, 3 rounds; 1,000 validation and test
+# images, so that a round's two copies and its 11 points take about a second.
+TINY = [
+    "data.train_subset=300",
+    "data.val_size=1000",
+    "data.test_subset=1000",
+    "pruning.round_length=1ep",
+    "pruning.rounds=2",
+    "progress_bar=null",
+]
+
+
+@pytest.fixture(scope="module")
+def ticket(tmp_path_factory) -> tuple[Path, Probe]:
+    """A finished tiny IMP run, and what each of its rounds after the first started from."""
+    root = find_data_root()
+    run = tmp_path_factory.mktemp("stability") / "run"
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=[f"data.root={root}", *TINY])
+    probe = Probe(1)  # rounds of 1 epoch: a start at every epoch after the first
+    train(cfg, run, callbacks=[probe])
+    return run, probe
+
+
+@pytest.fixture(scope="module")
+def measured(ticket, tmp_path_factory) -> Path:
+    """A copy of the run with rounds 0 and 2 measured by the command."""
+    run = tmp_path_factory.mktemp("measured") / "run"
+    shutil.copytree(ticket[0], run)
+    stability.main([str(run), "--rounds", "0,2"])
+    return run
+
+
+def parameters(net: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in net.named_parameters()}
+
+
+def test_a_rounds_start_is_the_start_the_run_trained_from(ticket):
+    run, probe = ticket
+    branch = stability.load_branch(run, None)
+    data = branch.data(0)
+    data.setup()
+    for round_, started in enumerate(probe.starts, start=1):
+        net = branch.network(data.num_classes, data.in_shape)
+        stability.start_point(branch, round_, net)
+        ours = parameters(net)
+        assert ours.keys() == started["params"].keys()
+        assert all(torch.equal(ours[n], started["params"][n]) for n in ours)
+
+
+def test_one_data_order_gives_identical_copies_and_a_barrier_of_exactly_zero(ticket):
+    branch = stability.load_branch(ticket[0], None)
+    seeds = stability.copy_seeds(0)
+    data = branch.data(seeds[0])
+    data.setup()
+    start = branch.network(data.num_classes, data.in_shape)
+    stability.start_point(branch, 1, start)
+    a, b = (stability.train_copy(branch, start, data, seeds[0]) for _ in range(2))
+    pa, pb, p0 = parameters(a), parameters(b), parameters(start)
+    assert all(torch.equal(pa[n], pb[n]) for n in pa)
+    assert not torch.equal(pa["fc1.weight"], p0["fc1.weight"])  # trained
+    for layer, mask in branch.masks[1].items():  # masks fixed: pruned weights still 0
+        assert torch.count_nonzero(pa[f"{layer}.weight"][~mask]) == 0
+    rows = stability.path_rows(a, b, data, 11)
+    assert [r["alpha"] for r in rows] == [i / 10 for i in range(11)]
+    assert {r["val_barrier"] for r in rows} == {r["test_barrier"] for r in rows} == {0.0}
+    assert {r["l2_distance"] for r in rows} == {0.0}
+    assert len({(r["val_error"], r["test_error"], r["val_loss"]) for r in rows}) == 1
+    # the other copy's order differs from the first's and from the run's own (seed 0)
+    orders = [StepBatches(300, 60, s).minibatch(0) for s in (0, *seeds)]
+    assert not any(torch.equal(orders[i], orders[j]) for i, j in ((0, 1), (0, 2), (1, 2)))
+    c = stability.train_copy(branch, start, data, seeds[1])
+    assert stability.l2_distance(a, c) > 0.1
+
+
+def hand_path(a: dict, b: dict, x: torch.Tensor, y: torch.Tensor, alpha: float):
+    """LeNet-300-100 at (1 − α)a + αb, in float64 with plain matrix products: loss, errors."""
+    p = {n: (1 - alpha) * a[n].double() + alpha * b[n].double() for n in a}
+    h = x.flatten(1).double()
+    h = torch.relu(h @ p["fc1.weight"].T + p["fc1.bias"])
+    h = torch.relu(h @ p["fc2.weight"].T + p["fc2.bias"])
+    logits = h @ p["out.weight"].T + p["out.bias"]
+    return F.cross_entropy(logits, y).item(), int((logits.argmax(1) != y).sum())
+
+
+def test_the_path_and_barrier_match_a_hand_computation(ticket, measured):
+    rows = read_csv(measured / stability.FILE)
+    assert [int(r["round"]) for r in rows] == [0] * 11 + [2] * 11
+    rounds = read_csv(measured / results.ROUNDS)
+    branch = stability.load_branch(ticket[0], None)
+    seeds = stability.copy_seeds(0)
+    data = branch.data(seeds[0])
+    data.setup()
+    for round_ in (0, 2):
+        mine = [r for r in rows if int(r["round"]) == round_]
+        assert mine[0]["weights_remaining"] == rounds[round_]["weights_remaining"]
+        start = branch.network(data.num_classes, data.in_shape)
+        stability.start_point(branch, round_, start)
+        a, b = (parameters(stability.train_copy(branch, start, data, s)) for s in seeds)
+        errors = {"val": [], "test": []}
+        for row in mine:
+            alpha = float(row["alpha"])
+            for split in ("val", "test"):
+                pairs = data.splits[split]
+                loss, wrong = hand_path(a, b, pairs.x, pairs.y, alpha)
+                assert float(row[f"{split}_loss"]) == pytest.approx(loss, rel=1e-5)
+                assert round(float(row[f"{split}_error"]) * len(pairs.y)) == wrong
+                errors[split].append(wrong / len(pairs.y))
+        for split, errs in errors.items():
+            by_hand = max(errs) - (errs[0] + errs[-1]) / 2
+            assert float(mine[0][f"{split}_barrier"]) == pytest.approx(by_hand, abs=1e-12)
+        distance = sum(float((a[n].double() - b[n].double()).square().sum()) for n in a) ** 0.5
+        assert float(mine[0]["l2_distance"]) == pytest.approx(distance, rel=1e-12)
+        assert distance > 0
+
+
+def snapshot(root: Path) -> dict[str, tuple[str, int]]:
+    return {
+        p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(root.iterdir())
+        if p.is_file()
+    }
+
+
+def test_killed_branch_resumes_to_identical_files_and_a_rerun_skips(ticket, measured, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(ticket[0], run)
+    command = [sys.executable, "-m", "prune_ready.stability", str(run), "--rounds", "0,2"]
+    env = cli_env(find_data_root())
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if (run / stability.FILE).exists():  # round 0 written, round 2 training
+                break
+            time.sleep(0.005)
+        assert proc.poll() is None, "the branch ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert {r["round"] for r in read_csv(run / stability.FILE)} == {"0"}
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "round 0" not in resumed.stdout and "round 2" in resumed.stdout  # only round 2
+    assert (run / stability.FILE).read_bytes() == (measured / stability.FILE).read_bytes()
+    before = snapshot(run)
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "skipped" in again.stderr + again.stdout
+    assert snapshot(run) == before
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--rounds", "3"], "--rounds 3: round 3 is not in 0..2"),
+        (["--rounds", "a,b"], "--rounds 'a,b': write all or a comma list of rounds, e.g. 0,4,8"),
+        (["--points", "2"], "--points 2: must be at least 3 (both ends and between)"),
+    ],
+)
+def test_bad_input_is_one_line_and_leaves_nothing(ticket, args, message, capsys):
+    run = ticket[0]
+    before = snapshot(run)
+    with pytest.raises(SystemExit) as exit_:
+        stability.main([str(run), *args])
+    assert exit_.value.code == f"error: {message}"
+    assert snapshot(run) == before
+
+
+def test_an_unfinished_run_is_refused(ticket, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(ticket[0], run)
+    rows = read_csv(run / results.ROUNDS)[:2]
+    results.write_csv_atomic(run / results.ROUNDS, rows)
+    with pytest.raises(SystemExit) as exit_:
+        stability.main([str(run)])
+    assert exit_.value.code == f"error: {run} is unfinished: 2 of 3 rounds: let it finish first"
+    assert not (run / stability.FILE).exists() and not (run / stability.LOCK).exists()
