@@ -40,8 +40,13 @@ RESULT_CHANGING_TRAINER = (
     "trainer.accumulate_grad_batches",
 )
 # Overrides that restate a default: `init.scale=1.0` is the run without the override, so it keeps
-# that run's directory (a sweep init.scale=0.5,1.0,2.0 then reuses the default runs).
-DEFAULTS: dict[str, float | str] = {"init.scale": 1.0, "trainer.precision": "32-true"}
+# that run's directory (a sweep init.scale=0.5,1.0,2.0 then reuses the default runs; a rewind
+# sweep pruning.reset.to=0,1ep the θ0 runs).
+DEFAULTS: dict[str, float | str] = {
+    "init.scale": 1.0,
+    "trainer.precision": "32-true",
+    "pruning.reset.to": "0",
+}
 # Lightning's short precision names and the full ones it turns them into (lightning_fabric's
 # _PRECISION_INPUT_STR_ALIAS_CONVERSION): an alias names the same run as its full form.
 PRECISION_ALIASES = {"64": "64-true", "32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}

@@ -72,6 +72,30 @@ def test_a_rounds_start_is_the_start_the_run_trained_from(ticket):
         assert all(torch.equal(ours[n], started["params"][n]) for n in ours)
 
 
+def test_a_late_rewound_run_starts_every_round_from_theta_k(data_root, tmp_path):
+    """Round 0 too: the dense network at θk (the paper's instability at k); later rounds as the
+    run trained them, θk times the round's mask."""
+    overrides = [*TINY[:3], "pruning.round_length=2ep", "pruning.rounds=1", "pruning.reset.to=1ep"]
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=[f"data.root={data_root}", *overrides])
+    probe = Probe(2)
+    train(cfg, tmp_path, callbacks=[probe])
+    branch = stability.load_branch(tmp_path, None)
+    assert branch.rewind_label == "1ep"
+    theta_k, theta_0 = torch.load(tmp_path / results.REWIND), torch.load(tmp_path / results.INIT)
+    data = branch.data(0)
+    data.setup()
+    starts = []
+    for round_ in (0, 1):
+        net = branch.network(data.num_classes, data.in_shape)
+        stability.start_point(branch, round_, net)
+        starts.append(parameters(net))
+    assert all(torch.equal(starts[0][n], theta_k[n]) for n in theta_k)
+    assert not torch.equal(theta_k["fc1.weight"], theta_0["fc1.weight"])
+    (started,) = probe.starts
+    assert all(torch.equal(starts[1][n], started["params"][n]) for n in theta_k)
+
+
 def test_one_data_order_gives_identical_copies_and_a_barrier_of_exactly_zero(ticket):
     branch = stability.load_branch(ticket[0], None)
     seeds = stability.copy_seeds(0)
@@ -199,3 +223,21 @@ def test_an_unfinished_run_is_refused(ticket, tmp_path):
         stability.main([str(run)])
     assert exit_.value.code == f"error: {run} is unfinished: 2 of 3 rounds: let it finish first"
     assert not (run / stability.FILE).exists() and not (run / stability.LOCK).exists()
+
+
+def test_the_rewind_sweep_reuses_the_theta0_runs_and_its_late_arm_is_valid(data_root):
+    from hydra.utils import instantiate
+
+    from prune_ready.rundir import run_variant
+
+    assert run_variant(["pruning.reset.to=0", "init.scale=1.0"]) == ""  # the default run
+    assert run_variant(["pruning.reset.to=1ep"]) == "pruning.reset.to=1ep/"
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=[f"data.root={data_root}", "+experiment=stability_lenet"])
+        late = compose("train", overrides=["+experiment=stability_lenet", "pruning.reset.to=1ep"])
+    assert (cfg.name, cfg.pruning.rounds, cfg.pruning.round_length) == (
+        "init_study_lenet",
+        13,
+        "5ep",
+    )
+    assert str(instantiate(late.pruning).reset.to) == "1ep"  # θk at an evaluation of round 0
