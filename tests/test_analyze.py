@@ -21,6 +21,7 @@ from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
+from prune_ready import stability
 from prune_ready.analyze import FIGURES, analyze, collect, run_status
 from prune_ready.analyze.__main__ import main
 from prune_ready.analyze.collect import factor_fields
@@ -31,6 +32,9 @@ from prune_ready.status import State
 from prune_ready.train import train
 from tests.conftest import REPO
 
+# The figures this sweep has the data for: all but the one against a pruning.reset.to factor,
+# drawn from a constructed rewind sweep in tests/test_stability.py.
+DRAWN = [spec for spec in FIGURES if spec.needs != "stability_rewind"]
 VARIANT = "data.test_subset=500,data.train_subset=300,pruning.round_length=1ep,pruning.rounds=2"
 SCALED = VARIANT.replace("pruning.round_length", "init.scale=0.5,pruning.round_length")
 INITS = ("kaiming_uniform", "xavier_normal")
@@ -84,9 +88,11 @@ def copy_run(source: Path, seed: int) -> Path:
 
 @pytest.fixture(scope="module")
 def damaged(sweep, tmp_path_factory) -> Path:
-    """The sweep plus an unfinished run (2 of 3 rounds) and a failed one (no rounds.csv)."""
+    """The sweep, its runs' stability measured at rounds 0 and 2 (3 points), plus an unfinished
+    run (2 of 3 rounds) and a failed one (no rounds.csv)."""
     root = tmp_path_factory.mktemp("damaged") / "default"
     shutil.copytree(sweep, root)
+    stability.main([str(root / "**" / "seed=*"), "--rounds", "0,2", "--points", "3"])
     unfinished = copy_run(run_dir(root, "kaiming_uniform", 1), 2)
     lines = (unfinished / "rounds.csv").read_text().splitlines(keepends=True)
     (unfinished / "rounds.csv").write_text("".join(lines[:3]))
@@ -379,7 +385,7 @@ def test_every_registered_figure_is_drawn_numbered_and_valid(analysed):
     out, _ = analysed
     pngs = sorted((out / "figures").glob("*.png"), key=lambda p: int(p.name[6:].split("-")[0]))
     assert [p.name for p in pngs] == [
-        f"figure{k}-lenet_300_100-mnist-{spec.slug}.png" for k, spec in enumerate(FIGURES, 1)
+        f"figure{k}-lenet_300_100-mnist-{spec.slug}.png" for k, spec in enumerate(DRAWN, 1)
     ]
     for png in pngs:
         assert png.read_bytes()[:8] == PNG_SIGNATURE
@@ -402,12 +408,12 @@ def test_report_opens_with_the_findings_and_refers_to_every_figure_and_table(ana
     assert 3 <= len(findings) <= 5 and all(
         re.search(r"\(Figure \d+; Table \d+\)$", f) for f in findings
     )
-    for k, spec in enumerate(FIGURES, 1):
+    for k, spec in enumerate(DRAWN, 1):
         assert md.count(f"Figure {k}: ") == 2  # image alt text + caption
         assert re.search(rf"Figure {k}\b[^:]", md), f"Figure {k} is not referred to"
         caption = spec.caption.split("{")[0][:30]
         assert caption in md, spec.slug  # what the registry says it shows
-    assert f"Figure {len(FIGURES) + 1}" not in md
+    assert f"Figure {len(DRAWN) + 1}" not in md
     tables = re.findall(r"\*\*Table (\d+):", md)
     assert tables == [str(k) for k in range(1, len(tables) + 1)] and len(tables) >= 9
     for k in tables:
@@ -429,7 +435,7 @@ def test_report_opens_with_the_findings_and_refers_to_every_figure_and_table(ana
 
     tags = Tags()
     tags.feed((out / "report.html").read_text())
-    assert tags.tables == len(tables) and len(tags.images) == len(FIGURES)
+    assert tags.tables == len(tables) and len(tags.images) == len(DRAWN)
     assert all((out / src).is_file() for src in tags.images)
 
 
@@ -441,7 +447,7 @@ def test_slides_give_one_finding_each_then_the_other_figures_and_the_limits(anal
     md = (out / "report.md").read_text()
     cited = set(re.findall(r"\(Figure (\d+);", md))
     # title, a slide per finding, a slide per figure no finding shows, what is not covered
-    assert len(slides) == 1 + len(takeaways) + (len(FIGURES) - len(cited)) + 1
+    assert len(slides) == 1 + len(takeaways) + (len(DRAWN) - len(cited)) + 1
     assert "6 finished, 1 unfinished, 1 failed" in slides[0].placeholders[1].text
     titles = [s.shapes.title.text for s in slides]
     assert titles[1 : 1 + len(takeaways)] == takeaways  # one model and data set: not named
@@ -529,7 +535,7 @@ def test_notebook_runs_top_to_bottom(damaged, monkeypatch):
     assert not [o for o in outputs if o.output_type == "error"]
     counts = outputs[0]["data"]["text/plain"]
     assert re.search(r"finished\s+6", counts) and re.search(r"failed\s+1", counts)
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == len(FIGURES)
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == len(DRAWN)
     tables = [o["data"]["text/plain"] for o in outputs if "text/plain" in o.get("data", {})]
     assert any("rms_ratio" in t and "dead_pct" in t for t in tables)
     assert any("welch_p_holm" in t and "mdd" in t for t in tables)

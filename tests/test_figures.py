@@ -188,6 +188,8 @@ def test_each_registry_entry_is_complete():
         assert spec.needs in {"rounds", "differences", "dose", "correlations", "epochs"} | {
             "health",
             "pooled_overlap",
+            "stability",
+            "stability_rewind",
         }
 
 

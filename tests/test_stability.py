@@ -241,3 +241,122 @@ def test_the_rewind_sweep_reuses_the_theta0_runs_and_its_late_arm_is_valid(data_
         "5ep",
     )
     assert str(instantiate(late.pruning).reset.to) == "1ep"  # θk at an evaluation of round 0
+
+
+def test_the_analysis_describes_the_barriers_over_seeds_and_draws_them(tmp_path):
+    """Two lines × two seeds, constructed: the per-round barrier is each run's, its mean and t CI
+    over the seeds are the hand-computed ones, and the registry draws the figure."""
+    import dataclasses
+
+    import pandas as pd
+    from scipy import stats as scipy_stats
+
+    from prune_ready.analyze import analyse, draw
+    from tests.constructed import sweep_of
+
+    runs = [(init, seed) for init in ("kaiming_normal", "xavier_normal") for seed in (0, 1)]
+    rounds = pd.DataFrame(
+        [
+            {"run": f"{init}/seed={seed}", "model": "lenet_300_100", "data": "mnist"}
+            | {"init": init, "pruning": "imp", "seed": seed, "round": r}
+            | {"weights_remaining_pct": pct, "test_acc": 0.97}
+            for init, seed in runs
+            for r, pct in ((0, 100.0), (1, 80.0))
+        ]
+    )
+    sweep = sweep_of(rounds, ["model", "data", "init", "pruning"], tmp_path)
+    barrier = {("kaiming_normal", 0): 0.01, ("kaiming_normal", 1): 0.03}
+    rows = pd.DataFrame(
+        [
+            {"run": f"{init}/seed={seed}", "status": "finished", "model": "lenet_300_100"}
+            | {"data": "mnist", "init": init, "pruning": "imp", "seed": seed, "round": 1}
+            | {"weights_remaining_pct": 80.0, "rewind": "0", "alpha": alpha}
+            | {"test_error": 0.02 + (0.01 if alpha == 1 else 0), "val_error": 0.02}
+            | {"val_barrier": 0.0, "test_barrier": barrier.get((init, seed), 0.005)}
+            | {"l2_distance": 1.5}
+            for init, seed in runs
+            for alpha in (0.0, 0.5, 1.0)
+        ]
+    )
+    (part,) = analyse(dataclasses.replace(sweep, stability=rows)).parts()
+    table = part.table("stability").set_index("init")
+    kaiming = table.loc["kaiming_normal"]
+    assert kaiming["n"] == 2 and kaiming["test_barrier_mean"] == pytest.approx(0.02)
+    half = scipy_stats.t.ppf(0.975, 1) * 0.01  # std 0.02/√2 over 2 seeds: standard error 0.01
+    assert kaiming["test_barrier_ci_high"] - 0.02 == pytest.approx(half)
+    assert table.loc["xavier_normal", "test_barrier_mean"] == pytest.approx(0.005)
+    assert kaiming["end_test_error_mean"] == pytest.approx(0.025)  # (0.02 + 0.03) / 2
+    assert kaiming["weights_remaining_pct_mean"] == 80.0
+    slugs = [spec.slug for spec, _, _ in draw(part)]
+    assert slugs[-1] == "barrier-vs-weights"
+    assert "barrier-vs-weights" not in [spec.slug for spec, _, _ in draw(sweep_part(tmp_path))]
+
+
+def sweep_part(tmp_path: Path):
+    """A constructed sweep without stability.csv: the barrier figure is left out."""
+    import pandas as pd
+
+    from prune_ready.analyze import analyse
+    from tests.constructed import sweep_of
+
+    rounds = pd.DataFrame(
+        [
+            {"run": f"a/seed={seed}", "model": "lenet_300_100", "data": "mnist", "init": "a"}
+            | {"pruning": "imp", "seed": seed, "round": 0, "weights_remaining_pct": 100.0}
+            | {"test_acc": 0.97}
+            for seed in (0, 1)
+        ]
+    )
+    (part,) = analyse(
+        sweep_of(rounds, ["model", "data", "init", "pruning"], tmp_path / "b")
+    ).parts()
+    return part
+
+
+def test_a_rewind_sweep_gets_barrier_and_accuracy_against_the_rewind_point(tmp_path):
+    """θ0 and θ1ep arms of one init, two seeds each (constructed): the table pairs each arm's
+    barrier with its ticket's accuracy at the measured round, and the figure orders θ0 first."""
+    import dataclasses
+
+    import pandas as pd
+
+    from prune_ready.analyze import analyse, draw
+    from tests.constructed import sweep_of
+
+    factors = ["model", "data", "init", "pruning", "pruning.reset.to"]
+    arms = [(to, seed) for to in ("1ep", "0") for seed in (0, 1)]  # θk first: sorted by the code
+    accuracy = {("0", 0): 0.95, ("0", 1): 0.97, ("1ep", 0): 0.98, ("1ep", 1): 0.98}
+    rounds = pd.DataFrame(
+        [
+            {"run": f"{to}/seed={seed}", "model": "lenet_300_100", "data": "mnist"}
+            | {"init": "kaiming_normal", "pruning": "imp", "pruning.reset.to": to, "seed": seed}
+            | {"round": r, "weights_remaining_pct": pct, "test_acc": accuracy[(to, seed)]}
+            for to, seed in arms
+            for r, pct in ((0, 100.0), (1, 80.0))
+        ]
+    )
+    sweep = sweep_of(rounds, factors, tmp_path)
+    measured = pd.DataFrame(
+        [
+            {"run": f"{to}/seed={seed}", "round": 1, "weights_remaining_pct": 80.0}
+            | {"rewind": to, "alpha": alpha, "test_error": 0.03, "val_error": 0.03}
+            | {"val_barrier": 0.0, "test_barrier": 0.04 if to == "0" else 0.0}
+            | {"l2_distance": 1.0}
+            for to, seed in arms
+            for alpha in (0.0, 0.5, 1.0)
+        ]
+    )
+    rows = sweep.runs[sweep.id_columns].merge(measured, on="run")
+    (part,) = analyse(dataclasses.replace(sweep, stability=rows)).parts()
+    table = part.table("stability_rewind")
+    by_arm = table.assign(arm=table["pruning.reset.to"].astype(str)).set_index("arm")
+    assert by_arm.loc["0", "test_acc_mean"] == pytest.approx(0.96)
+    assert by_arm.loc["1ep", "test_acc_mean"] == pytest.approx(0.98)
+    assert by_arm.loc["0", "test_barrier_mean"] == pytest.approx(0.04)
+    assert by_arm.loc["1ep", "test_barrier_mean"] == 0.0
+    assert set(by_arm["round"]) == {1} and set(by_arm["n"]) == {2}
+    fig = next(f for spec, f, _ in draw(part) if spec.slug == "barrier-vs-rewind")
+    barrier_axes = fig.axes[0]
+    assert [t.get_text() for t in barrier_axes.get_xticklabels()] == ["θ0", "θ1ep"]
+    (line,) = [ln for ln in barrier_axes.get_lines() if ln.get_label() == "kaiming_normal"]
+    assert list(line.get_ydata()) == pytest.approx([4.0, 0.0])  # pp, θ0 then θ1ep

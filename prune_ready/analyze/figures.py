@@ -37,6 +37,7 @@ from prune_ready.analyze.plots import (
     weights_axis,
 )
 from prune_ready.analyze.prediction import setting_keys
+from prune_ready.analyze.stability import barrier_vs_rewind, barrier_vs_weights
 from prune_ready.analyze.stats import ALPHA, LEVEL, describe, variant_keys
 
 CLIP_PP = 5  # accuracy axes span at most this far below the best line's lowest point
@@ -417,6 +418,26 @@ FIGURES = (
         "runs, so they are not independent and their CIs are descriptive only",
         "pooled_overlap",
         PAIR_BAND,
+    ),
+    Spec(
+        "barrier-vs-weights",
+        "error barrier between two copies vs weights remaining",
+        barrier_vs_weights,
+        "shows stability to SGD noise (Frankle et al. 2020): from each measured round's start "
+        "(its rewind point times its mask) two copies trained on two other data orders, and the "
+        "largest test error on the straight line between them minus the mean of their own "
+        "errors (python -m prune_ready.stability); beside it the copies' own test error",
+        "stability",
+    ),
+    Spec(
+        "barrier-vs-rewind",
+        "error barrier and ticket accuracy vs rewind point",
+        barrier_vs_rewind,
+        "sets, at each measured level, the test error barrier between two copies against the "
+        "rewind point (pruning.reset.to: θ0 or an early iterate θk) beside the ticket's own test "
+        "accuracy at that round: does rewinding later make the network stable, and the ticket "
+        "better (Frankle et al. 2020)?",
+        "stability_rewind",
     ),
 )
 
