@@ -34,6 +34,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,13 @@ class Branch:
     cfg: DictConfig
     pruning: Pruning
     init: Init
-    masks: dict[int, dict[str, Tensor]]
     data_root: str
+
+    @cached_property
+    def masks(self) -> dict[int, dict[str, Tensor]]:
+        """Read when the run is measured, not when it is checked: a glob of Conv-6 runs would
+        otherwise hold every run's masks of every round at once."""
+        return results.load_round_masks(self.path)
 
     @property
     def rewind_label(self) -> str:
@@ -122,10 +128,13 @@ def load_branch(run_dir: Path, data_root: str | None) -> Branch | None:
     late = isinstance(pruning.reset, Rewind) and pruning.reset.to.count
     if late and not (run_dir / results.REWIND).is_file():
         raise UserError(f"{run_dir} rewinds to θ{pruning.reset.to} but has no rewind.pt")
+    kept = isinstance(pruning.reset, Keep) and pruning.rounds
+    if kept and not (run_dir / results.ROUND_WEIGHTS).is_file():
+        raise UserError(f"{run_dir} has no {results.ROUND_WEIGHTS}: train it again to measure it")
     root = data_root or cfg.data.root
     instantiate(cfg.data, root=root).check_root()  # a missing data folder: before any work
     init = instantiate(cfg.init)
-    return Branch(run_dir, cfg, pruning, init, results.load_round_masks(run_dir), root)
+    return Branch(run_dir, cfg, pruning, init, root)
 
 
 def parse_rounds(text: str, rounds: int) -> list[int]:

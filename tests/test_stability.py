@@ -96,6 +96,28 @@ def test_a_late_rewound_run_starts_every_round_from_theta_k(data_root, tmp_path)
     assert all(torch.equal(starts[1][n], started["params"][n]) for n in theta_k)
 
 
+def test_without_resetting_a_round_starts_from_the_previous_rounds_trained_weights(
+    data_root, tmp_path
+):
+    """pruning=finetune: round 1 starts from round 0's trained survivors, as the run did."""
+    overrides = [*TINY[:3], "pruning=finetune", "pruning.round_length=1ep", "pruning.rounds=1"]
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=[f"data.root={data_root}", *overrides])
+    probe = Probe(1)
+    train(cfg, tmp_path, callbacks=[probe])
+    branch = stability.load_branch(tmp_path, None)
+    assert branch.rewind_label == "keep"
+    data = branch.data(0)
+    data.setup()
+    net = branch.network(data.num_classes, data.in_shape)
+    stability.start_point(branch, 1, net)
+    (started,) = probe.starts
+    ours = parameters(net)
+    assert all(torch.equal(ours[n], started["params"][n]) for n in ours)
+    trained = results.load_round_weights(tmp_path)[0]["fc1.weight"]
+    assert torch.equal(ours["fc1.weight"], trained * branch.masks[1]["fc1"])
+
+
 def test_one_data_order_gives_identical_copies_and_a_barrier_of_exactly_zero(ticket):
     branch = stability.load_branch(ticket[0], None)
     seeds = stability.copy_seeds(0)
