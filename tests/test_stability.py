@@ -382,3 +382,18 @@ def test_a_rewind_sweep_gets_barrier_and_accuracy_against_the_rewind_point(tmp_p
     assert [t.get_text() for t in barrier_axes.get_xticklabels()] == ["θ0", "θ1ep"]
     (line,) = [ln for ln in barrier_axes.get_lines() if ln.get_label() == "kaiming_normal"]
     assert list(line.get_ydata()) == pytest.approx([4.0, 0.0])  # pp, θ0 then θ1ep
+
+
+def test_a_run_another_launch_is_measuring_is_skipped(ticket, tmp_path, caplog):
+    """Two launches split the runs: one that finds a run's stability lock held leaves it."""
+    import fcntl
+    import logging
+
+    run = tmp_path / "run"
+    shutil.copytree(ticket[0], run)
+    with open(run / stability.LOCK, "a") as held:  # as if another launch were measuring it
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with caplog.at_level(logging.INFO, logger="prune_ready.stability"):
+            stability.main([str(run), "--rounds", "0"])
+    assert f"skipped {run}: another process is measuring it" in caplog.text
+    assert not (run / stability.FILE).exists()
