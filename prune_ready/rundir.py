@@ -40,8 +40,13 @@ RESULT_CHANGING_TRAINER = (
     "trainer.accumulate_grad_batches",
 )
 # Overrides that restate a default: `init.scale=1.0` is the run without the override, so it keeps
-# that run's directory (a sweep init.scale=0.5,1.0,2.0 then reuses the default runs).
-DEFAULTS: dict[str, float | str] = {"init.scale": 1.0, "trainer.precision": "32-true"}
+# that run's directory (a sweep init.scale=0.5,1.0,2.0 then reuses the default runs; a rewind
+# sweep pruning.reset.to=0,1ep the θ0 runs).
+DEFAULTS: dict[str, float | str] = {
+    "init.scale": 1.0,
+    "trainer.precision": "32-true",
+    "pruning.reset.to": "0",
+}
 # Lightning's short precision names and the full ones it turns them into (lightning_fabric's
 # _PRECISION_INPUT_STR_ALIAS_CONVERSION): an alias names the same run as its full form.
 PRECISION_ALIASES = {"64": "64-true", "32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"}
@@ -130,12 +135,13 @@ LOCK = ".lock"
 
 
 @contextmanager
-def exclusive(run_dir: Path) -> Iterator[bool]:
+def exclusive(run_dir: Path, lock: str = LOCK) -> Iterator[bool]:
     """Hold `run_dir`'s lock while training in it: yields False if another process holds it.
+    `lock` names the lock file: work on a finished run (e.g. prune_ready.stability) has its own.
 
     An flock, so the kernel releases it when its holder dies, even by SIGKILL."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / LOCK, "a") as handle:
+    with open(run_dir / lock, "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -21,7 +21,7 @@ from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from prune_ready import machine
+from prune_ready import machine, stability
 from prune_ready.analyze import FIGURES, analyse, analyze, collect, run_status
 from prune_ready.analyze.__main__ import main
 from prune_ready.analyze.collect import factor_fields
@@ -33,6 +33,8 @@ from prune_ready.status import State
 from prune_ready.train import train
 from tests.conftest import REPO
 
+# The figures this sweep has the data for: all but the one against a pruning.reset.to factor,
+# drawn from a constructed rewind sweep in tests/test_stability.py.
 VARIANT = "data.test_subset=500,data.train_subset=300,pruning.round_length=1ep,pruning.rounds=2"
 SCALED = VARIANT.replace("pruning.round_length", "init.scale=0.5,pruning.round_length")
 INITS = ("kaiming_uniform", "xavier_normal")
@@ -86,9 +88,11 @@ def copy_run(source: Path, seed: int) -> Path:
 
 @pytest.fixture(scope="module")
 def damaged(sweep, tmp_path_factory) -> Path:
-    """The sweep plus an unfinished run (2 of 3 rounds) and a failed one (no rounds.csv)."""
+    """The sweep, its runs' stability measured at rounds 0 and 2 (3 points), plus an unfinished
+    run (2 of 3 rounds) and a failed one (no rounds.csv)."""
     root = tmp_path_factory.mktemp("damaged") / "default"
     shutil.copytree(sweep, root)
+    stability.main([str(root / "**" / "seed=*"), "--rounds", "0,2", "--points", "3"])
     unfinished = copy_run(run_dir(root, "kaiming_uniform", 1), 2)
     lines = (unfinished / "rounds.csv").read_text().splitlines(keepends=True)
     (unfinished / "rounds.csv").write_text("".join(lines[:3]))

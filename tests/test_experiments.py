@@ -34,6 +34,15 @@ GRIDS = {
         {"seed": ["0", "1", "2"], "init": ["kaiming_normal"], "init.scale": ["0.5", "1.0", "2.0"]},
         "imp_seed",
     ),
+    "stability_lenet": (
+        {
+            "seed": [str(s) for s in range(8)],
+            "init": ["kaiming_normal"],
+            "init.scale": ["0.5", "1.0", "2.0"],
+            "pruning.reset.to": ["0", "1ep"],
+        },
+        "imp_seed",
+    ),
     "methods_lenet_pai": (
         {"pruning": ["snip", "grasp", "synflow", "random_layerwise"]},
         "snip",
@@ -66,6 +75,7 @@ GRIDS = {
 STUDY = {  # presets that write into one study
     "init_scale_lenet": "init_study_lenet",
     "init_scale_conv6": "init_study_conv6",
+    "stability_lenet": "init_study_lenet",
     "methods_lenet_gmp": "methods_lenet",
     "methods_lenet_rigl": "methods_lenet",
     "methods_lenet_pai": "methods_lenet",

@@ -196,6 +196,8 @@ def test_each_registry_entry_is_complete():
         assert spec.needs in {"rounds", "differences", "dose", "correlations", "epochs"} | {
             "health",
             "pooled_overlap",
+            "stability",
+            "stability_rewind",
         }
 
 
@@ -266,10 +268,12 @@ def test_a_small_sweep_leaves_out_what_has_nothing_to_say_and_says_why(tmp_path)
         "early-stop": "every run's early-stop epoch is 1 in every round",
         "dead-units": "no run has a dead hidden unit at any level",
         "mask-overlap": MISSING["pooled_overlap"],
+        "barrier-vs-weights": MISSING["stability"],
+        "barrier-vs-rewind": MISSING["stability_rewind"],
     }
     drawn = {p.name.split("-", 1)[1] for p in (out / "figures").glob("*.png")}
     assert not any("early-stop" in name or "dead-units" in name for name in drawn)
-    assert len(drawn) == len(FIGURES) - 3
+    assert len(drawn) == len(FIGURES) - 5
     # the predictor has no seeds >= 4 to confirm it on; both lines leave 0.0% units dead
     titles = " ".join(f.title for f in found[part.name])
     assert "untested" not in titles and "dead units" not in titles

@@ -13,6 +13,7 @@ from prune_ready.analyze.overlap import ALL, mask_overlap
 from prune_ready.analyze.plots import Lines
 from prune_ready.analyze.prediction import CHOOSE_BELOW, LEVELS, correlations
 from prune_ready.analyze.sizes import compacted_sizes
+from prune_ready.analyze.stability import summarize_barriers, summarize_rewind
 from prune_ready.analyze.stats import LEVEL, select
 from prune_ready.errors import UserError
 from prune_ready.status import State
@@ -46,6 +47,8 @@ class Analysis:
     overlap: pd.DataFrame  # mask Jaccard per kind of pair, round and layer (mask_overlap.csv)
     sizes: pd.DataFrame  # the compacted network per line and round, from the masks (sizes.csv)
     dose_factor: str | None  # the numeric factor of `dose` (e.g. init.scale), if any
+    stability: pd.DataFrame  # barriers per line and measured round over seeds (stability.csv)
+    stability_rewind: pd.DataFrame  # barrier and ticket accuracy by rewind point, if a factor
     options: Options = field(default_factory=Options)
 
     def parts(self) -> list["Part"]:
@@ -188,5 +191,9 @@ def analyse(sweep: Sweep, options: Options | None = None) -> Analysis:
         overlap=mask_overlap(sweep, rounds, factors),
         sizes=compacted_sizes(sweep, rounds),
         dose_factor=dose,
+        stability=summarize_barriers(finished(sweep.stability), sweep.id_columns, factors),
+        stability_rewind=summarize_rewind(
+            finished(sweep.stability), rounds, sweep.id_columns, factors
+        ),
         options=options,
     )

@@ -35,6 +35,7 @@ GROUPS = ("model", "data", "init", "pruning")  # named by <group>.name; always a
 MACHINE = "machine"  # the runs.csv column of each run's machine key, after seed
 REQUIRED = ["seed", "pruning.rounds", *(f"{g}.name" for g in GROUPS)]  # keys every run config has
 PREDICTORS = "predictors.csv"  # prune_ready.predictors.FILE (importing it loads the trainer)
+STABILITY = "stability.csv"  # prune_ready.stability.FILE (python -m prune_ready.stability)
 Paths = str | Path | Iterable[str | Path]
 
 
@@ -51,6 +52,7 @@ class Sweep:
     predictors: pd.DataFrame  # one row per run (predictors.csv): run and the θ0 statistics
     factors: list[str]  # the columns that set runs apart, seed excluded
     early_stop: str  # the rounds.csv column saying when a round's validation loss was lowest
+    stability: pd.DataFrame  # one row per run × measured round × α (stability.csv), with ids
 
     def table(self) -> pd.DataFrame:
         """One row per run × round; a run without rounds keeps one row (runs.csv)."""
@@ -140,6 +142,7 @@ def collect(paths: Paths) -> Sweep:
         predictors=read_tables(run_dirs, runs["run"], PREDICTORS, ids[["run"]]),
         factors=factor_columns,
         early_stop=early_stop_column(configs),
+        stability=read_tables(run_dirs, runs["run"], STABILITY, ids),
     )
 
 
@@ -181,6 +184,7 @@ def from_runs_csv(path: Path) -> Sweep:
         predictors=runs.iloc[:0][["run"]],
         factors=factors,
         early_stop="early_stop_iteration" if fractional else "early_stop_epoch",
+        stability=rounds.iloc[:0][ids],
     )
 
 

@@ -41,6 +41,7 @@ from prune_ready.analyze.plots import (
     weights_axis,
 )
 from prune_ready.analyze.prediction import setting_keys
+from prune_ready.analyze.stability import barrier_vs_rewind, barrier_vs_weights
 from prune_ready.analyze.stats import ALPHA, LEVEL, describe, variant_keys
 
 CLIP_PP = 5  # accuracy axes span at most this far below the best line's lowest point
@@ -361,6 +362,8 @@ MISSING = {  # a Spec's `needs` -> why a part's table can be empty
     "epochs": "no training curves (metrics.csv; an analysis of a runs.csv has none)",
     "health": "no diagnostics.csv (runs from before it, or an analysis of a runs.csv)",
     "pooled_overlap": "no round_masks.pt to compare (or fewer than two runs to pair)",
+    "stability": "no stability.csv (python -m prune_ready.stability measures it)",
+    "stability_rewind": "no stability.csv, or no pruning.reset.to factor to plot it against",
 }
 
 
@@ -480,6 +483,26 @@ FIGURES = (
         "runs, so they are not independent and their CIs are descriptive only",
         "pooled_overlap",
         PAIR_BAND,
+    ),
+    Spec(
+        "barrier-vs-weights",
+        "error barrier between two copies vs weights remaining",
+        barrier_vs_weights,
+        "shows stability to SGD noise (Frankle et al. 2020): from each measured round's start "
+        "(its rewind point times its mask) two copies trained on two other data orders, and the "
+        "largest test error on the straight line between them minus the mean of their own "
+        "errors (python -m prune_ready.stability); beside it the copies' own test error",
+        "stability",
+    ),
+    Spec(
+        "barrier-vs-rewind",
+        "error barrier and ticket accuracy vs rewind point",
+        barrier_vs_rewind,
+        "sets, at each measured level, the test error barrier between two copies against the "
+        "rewind point (pruning.reset.to: θ0 or an early iterate θk) beside the ticket's own test "
+        "accuracy at that round: does rewinding later make the network stable, and the ticket "
+        "better (Frankle et al. 2020)?",
+        "stability_rewind",
     ),
 )
 

@@ -61,6 +61,8 @@ TABLES = {  # file -> Analysis field
     "diagnostics.csv": "diagnostics",
     "mask_overlap.csv": "overlap",
     "sizes.csv": "sizes",
+    "stability.csv": "stability",
+    "stability_rewind.csv": "stability_rewind",
 }
 
 
