@@ -5,7 +5,8 @@ import itertools
 import pytest
 from hydra.utils import instantiate
 
-from prune_ready.pruning.masks import count_to_prune, layer_kinds, prunable_layers
+from prune_ready.models.description import describe
+from prune_ready.pruning.masks import count_to_prune, prunable_layers
 from tests.helpers import cli
 
 GRIDS = {
@@ -117,7 +118,7 @@ def test_conv6_pai_matches_the_conv6_init_study(make_cfg):
     assert pai.pruning.rounds == 0 and pai.pruning.round_length == imp.pruning.round_length
     assert pai.data == imp.data and pai.trainer.precision == imp.trainer.precision
     net = instantiate(imp.model.net)
-    kinds = layer_kinds(net)
+    kinds = describe(net).kinds
     alive = {name: layer.weight.numel() for name, layer in prunable_layers(net).items()}
     total, levels = sum(alive.values()), []
     for _ in range(imp.pruning.rounds):
