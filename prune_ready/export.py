@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 from tqdm import tqdm
 
 from prune_ready import results
+from prune_ready.build import build as build_run
+from prune_ready.build import network
 from prune_ready.compact import Structure, compact_sizes, structure
 from prune_ready.compact_net import DENSE, SPARSE, CompactNet, build, choose_kernels
 from prune_ready.data import add_data_root, normalise
@@ -88,7 +89,7 @@ class Run:
 
     def trained(self, round_: int) -> nn.Module:
         """The round's trained network as the run held it: dense, pruned weights zero."""
-        net = make_net(self.cfg, self.in_shape, self.num_classes)
+        net = network(self.cfg, self.in_shape, self.num_classes)
         net.load_state_dict(self.weights[round_])
         return net.eval()
 
@@ -101,10 +102,6 @@ class Run:
             self.std,
             kernels,
         )
-
-
-def make_net(cfg: DictConfig, in_shape: tuple[int, int, int], num_classes: int) -> nn.Module:
-    return instantiate(cfg.model.net, in_shape=in_shape, num_classes=num_classes)
 
 
 def load_run(run_dir: str | Path, data_root: str | None = None) -> Run:
@@ -126,17 +123,16 @@ def load_run(run_dir: str | Path, data_root: str | None = None) -> Run:
     cfg = OmegaConf.load(path / results.CONFIG)
     masks = results.load_round_masks(path)
     weights = results.load_round_weights(path)
-    datamodule = instantiate(cfg.data, root=data_root or cfg.data.root, test_subset=None)
-    datamodule.setup()  # the normalisation statistics of the run's training split
+    # the normalisation statistics of the run's training split, the network as it was built
+    built = build_run(cfg, root=data_root or cfg.data.root, test_subset=None)
+    datamodule = built.datamodule
     raw = datamodule.load()  # the test images as stored, uint8
-    with torch.device("meta"):  # the description needs the layers, not their values
-        net = make_net(cfg, tuple(datamodule.in_shape), datamodule.num_classes)
     return Run(
         path=path,
         cfg=cfg,
         masks={r: {n: m.bool() for n, m in layers.items()} for r, layers in masks.items()},
         weights=weights,
-        network=describe(net),
+        network=describe(built.net),
         num_classes=datamodule.num_classes,
         mean=datamodule.mean,
         std=datamodule.std,

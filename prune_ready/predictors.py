@@ -28,15 +28,14 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import Tensor, nn
 from tqdm import tqdm
 
 from prune_ready import results
+from prune_ready.build import build
 from prune_ready.data import add_data_root
 from prune_ready.errors import UserError
-from prune_ready.inits import initialize
 from prune_ready.pruning import masks, methods
 from prune_ready.seeding import generator
 
@@ -115,20 +114,11 @@ def for_run(run_dir: Path, data_cache: dict[str, Any], root: str | None) -> dict
     if root:
         cfg.data.root = root
     key = OmegaConf.to_yaml(cfg.data)
-    if key not in data_cache:
-        datamodule = instantiate(cfg.data)
-        datamodule.setup()
-        data_cache[key] = datamodule
-    datamodule = data_cache[key]
-    net = instantiate(
-        cfg.model.net, in_shape=datamodule.in_shape, num_classes=datamodule.num_classes
-    )
+    built = build(cfg, data_cache.get(key))
+    data_cache[key] = built.datamodule
     if (run_dir / results.INIT).is_file():
-        net.load_state_dict(torch.load(run_dir / results.INIT))
-    else:
-        init = instantiate(cfg.init)
-        initialize(net, init.scheme, cfg.seed, scale=init.scale)
-    return statistics(net, datamodule.fixed_batch())
+        built.net.load_state_dict(torch.load(run_dir / results.INIT))
+    return statistics(built.net, built.datamodule.fixed_batch())
 
 
 def main(argv: Sequence[str] | None = None) -> None:

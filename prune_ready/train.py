@@ -1,7 +1,7 @@
 """Train one run: python -m prune_ready.train [overrides]; add -m for a multirun grid.
 
-This module only wires the configured parts together: data, network, init, the
-prune-and-rewind callback and the Trainer. Everything else lives in the parts themselves.
+This module only wires the configured parts together: data, network and init (built by
+`prune_ready.build`), the prune-and-rewind callback and the Trainer. Everything else lives in the parts themselves.
 """
 
 import logging
@@ -26,8 +26,8 @@ from pytorch_lightning.utilities import rank_zero_only
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from prune_ready import results
+from prune_ready.build import build
 from prune_ready.errors import Diverged, UserError
-from prune_ready.inits import initialize
 from prune_ready.module import Classifier
 from prune_ready.pruning.callback import Pruning
 from prune_ready.rundir import (
@@ -74,14 +74,10 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         # re-open the NVML library on a CUDA build of torch (~40 µs a step). CPU runs need neither.
         os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
-    init = instantiate(cfg.init)
     pruning = instantiate(cfg.pruning)
-    datamodule = instantiate(cfg.data, steps_per_epoch=pruning.steps_per_evaluation)
-    datamodule.setup()  # bad data fails here, before anything is written
-    net = instantiate(
-        cfg.model.net, in_shape=datamodule.in_shape, num_classes=datamodule.num_classes
-    )
-    initialize(net, init.scheme, cfg.seed, scale=init.scale)
+    # bad data fails here, before anything is written
+    built = build(cfg, steps_per_epoch=pruning.steps_per_evaluation)
+    init, datamodule, net = built.init, built.datamodule, built.net
     module = Classifier(
         net,
         lr=cfg.model.lr,
