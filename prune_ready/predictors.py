@@ -39,7 +39,6 @@ from prune_ready.errors import UserError
 from prune_ready.pruning import masks, methods
 from prune_ready.seeding import generator
 
-FILE = "predictors.csv"
 JACOBIAN_IMAGES = 32
 
 
@@ -104,7 +103,7 @@ def statistics(net: nn.Module, batch: tuple[Tensor, Tensor]) -> dict[str, float]
 
 
 def write(run_dir: Path, row: dict[str, Any]) -> None:
-    results.write_csv_atomic(run_dir / FILE, [row])
+    results.write_csv_atomic(run_dir / results.PREDICTORS, [row])
 
 
 def for_run(run_dir: Path, data_cache: dict[str, Any], root: str | None) -> dict[str, float]:
@@ -134,13 +133,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         runs = find_run_dirs(args.paths)
-        todo = [d for d in runs if args.force or not (d / FILE).is_file()]
+        todo = [d for d in runs if args.force or not (d / results.PREDICTORS).is_file()]
         cache: dict[str, Any] = {}
         for run_dir in tqdm(todo, desc="θ0 statistics", unit="run", file=sys.stderr):
             write(run_dir, for_run(run_dir, cache, args.data_root))
     except UserError as e:
         sys.exit(f"error: {e}")
-    print(f"{len(todo)} of {len(runs)} runs computed ({len(runs) - len(todo)} had {FILE})")
+    print(
+        f"{len(todo)} of {len(runs)} runs computed ({len(runs) - len(todo)} had {results.PREDICTORS})"
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from prune_ready import results
+from prune_ready import results, run_format
 from prune_ready.analyze.diagnostics import COLUMNS
 from prune_ready.analyze.stats import LEVEL
 from prune_ready.errors import UserError
@@ -33,7 +33,6 @@ from prune_ready.status import State, run_status
 
 GROUPS = ("model", "data", "init", "pruning")  # named by <group>.name; always a factor
 REQUIRED = ["seed", "pruning.rounds", *(f"{g}.name" for g in GROUPS)]  # keys every run config has
-PREDICTORS = "predictors.csv"  # prune_ready.predictors.FILE (importing it loads the trainer)
 Paths = str | Path | Iterable[str | Path]
 
 
@@ -133,7 +132,7 @@ def collect(paths: Paths) -> Sweep:
         rounds=rounds,
         epochs=read_tables(run_dirs, runs["run"], results.EPOCHS, ids),
         diagnostics=with_level(diagnostics if len(diagnostics) else no_diagnostics(ids), rounds),
-        predictors=read_tables(run_dirs, runs["run"], PREDICTORS, ids[["run"]]),
+        predictors=read_tables(run_dirs, runs["run"], run_format.PREDICTORS, ids[["run"]]),
         factors=factor_columns,
         early_stop=early_stop_column(configs),
     )
