@@ -1,6 +1,6 @@
 """Every file of a run directory and the columns of its tables, named once.
 
-The writers (pruning/recorders.py, diagnostics.py, predictors.py, train.py, via results.py) and
+The writers (run/recorders.py, diagnostics.py, predictors.py, train.py, via results.py) and
 the readers (results.py, status.py, export.py, analyze/) take the names from here. It imports
 nothing, so the analysis can use it without loading Lightning or torch.
 """

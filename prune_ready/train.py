@@ -30,6 +30,7 @@ from prune_ready.build import build
 from prune_ready.errors import Diverged, UserError
 from prune_ready.module import Classifier
 from prune_ready.pruning.callback import Pruning
+from prune_ready.run.callbacks import callbacks as run_callbacks
 from prune_ready.rundir import (
     canonical_precision,
     config_differences,
@@ -88,7 +89,7 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     pruning.check(net)
     if done(earlier_run(cfg, run_dir), run_dir):
         return None
-    pruner = pruning.callbacks(run_dir, cfg.seed, init, cfg)  # a control finds its ticket here
+    pruner = run_callbacks(pruning, run_dir, cfg.seed, init, cfg)  # a control finds its ticket
     trainer = make_trainer(cfg, run_dir, pruning, [*pruner, *callbacks])
     parts = (trainer, module, datamodule)
     if rank_zero_only.rank > 0:  # a DDP worker: rank 0 holds the run directory and writes it
