@@ -90,7 +90,7 @@ def variants(run: Run, round_: int, names: list[str]) -> dict[str, Variant]:
         return Variant(Normalised(net, run.mean, run.std, channels_last), saved_bytes(net), params)
 
     def masked() -> Variant:
-        net = run.network(round_)
+        net = run.trained(round_)
         for name, layer in prunable_layers(net).items():
             prune.custom_from_mask(layer, "weight", run.masks[round_][name])
         return plain(net)  # its parameters: weight_orig and bias; weight_mask is a buffer
@@ -109,7 +109,7 @@ def variants(run: Run, round_: int, names: list[str]) -> dict[str, Variant]:
         return Variant(loaded, len(data), parameter_count(net))
 
     builders: dict[str, Callable[[], Variant]] = {
-        "dense": lambda: plain(run.network(round_)),
+        "dense": lambda: plain(run.trained(round_)),
         "masked": masked,
         "compact": lambda: compact(DENSE),
         "sparse": lambda: compact(SPARSE),
@@ -152,7 +152,7 @@ def measure(
     reference = reference_logits(run, round_, CHECK_IMAGES)
     for name, variant in built.items():
         check_exact(reference, variant.forward(images[:CHECK_IMAGES]), f"variant {name}")
-    sizes = compact_sizes(run.masks[round_], run.cfg.model.name, run.in_shape)
+    sizes = compact_sizes(run.masks[round_], run.network)
     rows = {
         name: {
             "round": round_,
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> None:
     all_rows = []
     for round_ in tqdm(rounds, desc="rounds", unit="round", file=sys.stderr):
         rows = measure(run, round_, names, batches, threads, args.repeats, args.min_time)
-        sizes = compact_sizes(run.masks[round_], run.cfg.model.name, run.in_shape)
+        sizes = compact_sizes(run.masks[round_], run.network)
         tqdm.write(table(rows, sizes, timed) + "\n")
         all_rows += rows
     if args.csv:

@@ -30,10 +30,9 @@ import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
-from hydra.utils import instantiate
 from torch import nn
 
-from prune_ready.inits import initialize
+from prune_ready.build import build
 from prune_ready.train import CONF_DIR, train
 
 SETUPS = {
@@ -61,8 +60,8 @@ def config(model: str, device: str, precision: str):
 
 
 def make_net(cfg, dm, device: str) -> nn.Module:
-    net = instantiate(cfg.model.net, in_shape=dm.in_shape, num_classes=dm.num_classes)
-    initialize(net, instantiate(cfg.init.scheme), cfg.seed)
+    """The run's network at its θ0 (init.scale included), on `device`."""
+    net = build(cfg, dm).net
     fmt = torch.channels_last if cfg.model.channels_last else torch.contiguous_format
     return net.to(device=device, memory_format=fmt)
 
@@ -188,8 +187,7 @@ def main() -> None:
     )
     cfg = config(args.model, args.device, args.precision)
     torch.set_num_threads(cfg.threads or len(os.sched_getaffinity(0)))
-    dm = instantiate(cfg.data)
-    dm.setup()
+    dm = build(cfg).datamodule
     n = len(dm.splits["train"])
     candidates: dict[str, Callable] = {"bare": bare, "dataloader": dataloader}
     times: dict[str, list[float]] = {name: [] for name in [*candidates, "prune_ready"]}

@@ -14,13 +14,16 @@ off at the borders), so a conv layer absorbing one gets a bias *map* of its outp
 (out × H × W numbers); where that costs more parameters than keeping the constant channels
 as channels (their filters, and the next layer's weights reading them), they are kept instead.
 
-Which units go depends on the masks alone (`structure`); the values only enter the folded
-constants (`compact`). One forward pass (which units depend on the image) and one backward
+Which units go depends on the masks and the network's description alone (`structure`: its
+layers in forward order and its input shape, read off the network by
+`prune_ready.models.description.describe`, so any network built of the stages it knows can be
+compacted); the values only enter the folded constants (`compact`). One forward pass (which units depend on the image) and one backward
 pass (which of those a kept unit reads) reach the fixed point of "remove dead units, repeat
 until nothing changes": a unit read through a surviving weight by a kept unit is kept itself,
 and removing an unread unit only takes inputs away from units that are unread already.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,20 +32,14 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from prune_ready.errors import UserError
+from prune_ready.models.description import FLATTEN, MAXPOOL, POOL, RELU, Description
 
-# Each network as the sequence its forward runs (prune_ready.models): its weight layers by name
-# and the parameter-free steps between them. tests/test_export.py checks them against the models.
-PLANS: dict[str, tuple[str, ...]] = {
-    "lenet_300_100": ("flatten", "fc1", "relu", "fc2", "relu", "out"),
-    "conv6": (
-        *("conv1", "relu", "conv2", "relu", "pool"),
-        *("conv3", "relu", "conv4", "relu", "pool"),
-        *("conv5", "relu", "conv6", "relu", "pool"),
-        *("flatten", "fc1", "relu", "fc2", "relu", "out"),
-    ),
-}
-STEPS = ("flatten", "relu", "pool")
-POOL = 2  # max-pool window and stride
+# The forward passes compaction can follow, as a pattern over a plan's entries: conv layers
+# (C), each with a ReLU (r) and maybe a max-pool (p), one flatten (f), then linear layers (L)
+# each with a ReLU, and the output layer (O) last.
+COMPACTABLE = re.compile(r"(Crp?)*f(Lr)*O")
+LETTERS = {RELU: "r", MAXPOOL: "p", FLATTEN: "f", "conv": "C", "fc": "L", "output": "O"}
+
 FLOAT_BYTES = 4  # fp32
 
 
@@ -78,16 +75,22 @@ class Structure:
         return self.layers[0].conv
 
 
-def plan_of(model: str) -> tuple[str, ...]:
-    if model not in PLANS:
-        raise UserError(f"cannot compact model {model!r}: only {', '.join(PLANS)} are known")
-    return PLANS[model]
+def compactable_plan(network: Description) -> tuple[str, ...]:
+    """The network's plan, if compaction can follow it (else one line saying why not)."""
+    letters = "".join(LETTERS[network.kinds.get(entry, entry)] for entry in network.plan)
+    if not COMPACTABLE.fullmatch(letters):
+        raise UserError(
+            f"cannot compact a network whose forward is {' '.join(network.plan)}: compaction "
+            "follows conv layers (each with a ReLU, maybe a max-pool), a flatten, then linear "
+            "layers each with a ReLU but the last"
+        )
+    return network.plan
 
 
-def structure(masks: Mapping[str, Tensor], model: str, in_shape: Sequence[int]) -> Structure:
-    """Which inputs, units and channels the compacted network keeps (`model`: the config's
-    model.name; `in_shape`: one image's (C, H, W))."""
-    plan = plan_of(model)
+def structure(masks: Mapping[str, Tensor], network: Description) -> Structure:
+    """Which inputs, units and channels the compacted network keeps (`network`: its layers in
+    forward order and one image's (C, H, W), from `prune_ready.models.description.describe`)."""
+    plan, in_shape = compactable_plan(network), network.in_shape
     pinned: dict[str, Tensor] = {}  # constant channels kept as channels
     while True:
         s = units_kept(masks, plan, tuple(in_shape), pinned)
@@ -119,11 +122,11 @@ def units_kept(
     live, size = torch.ones(channels, dtype=torch.bool), (height, width)
     forward = []  # (position in plan, name, input size, live inputs, reads)
     for i, step in enumerate(plan):
-        if step == "flatten":
+        if step == FLATTEN:
             live, size = live.repeat_interleave(size[0] * size[1]), (1, 1)
-        elif step == "pool":
+        elif step == MAXPOOL:
             size = (size[0] // POOL, size[1] // POOL)
-        elif step != "relu":
+        elif step != RELU:
             mask = masks[step].bool()
             reads = mask.flatten(2).any(2) if mask.dim() == 4 else mask
             forward.append((i, step, size, live, reads))
@@ -141,8 +144,8 @@ def units_kept(
             Layer(
                 name=name,
                 conv=conv,
-                relu=plan[i + 1 : i + 2] == ("relu",),
-                pool=plan[i + 2 : i + 3] == ("pool",),
+                relu=plan[i + 1 : i + 2] == (RELU,),
+                pool=plan[i + 2 : i + 3] == (MAXPOOL,),
                 size=size,
                 live_in=live_in,
                 kept_in=needed_in.nonzero().flatten(),
@@ -192,11 +195,11 @@ def compact(
     const = torch.zeros(structure.in_shape, dtype=dtype)  # each unit's value where constant
     compacted = []
     for step in structure.plan:
-        if step == "flatten":
+        if step == FLATTEN:
             const = const.flatten()
-        elif step == "relu":
+        elif step == RELU:
             const = const.relu()
-        elif step == "pool":
+        elif step == MAXPOOL:
             const = F.max_pool2d(const.unsqueeze(0), POOL).squeeze(0)
         else:
             layer = layers[step]
@@ -234,16 +237,14 @@ def input_stats_size(s: Structure) -> int:
     return len(s.layers[0].kept_in) if s.convolutional else 0
 
 
-def compact_sizes(
-    masks: Mapping[str, Tensor], model: str, in_shape: Sequence[int]
-) -> dict[str, int]:
+def compact_sizes(masks: Mapping[str, Tensor], network: Description) -> dict[str, int]:
     """The size of the compacted network of a round's masks, without its weights (the analysis
     reports it per init and level): kept inputs (pixels, or channels of a conv net), units per
     layer, surviving weights (all, and those the compacted network keeps), and parameters and
     raw tensor bytes (torch.save adds a few hundred bytes a tensor) of the compacted network
     stored dense (`compact`) and with its linear layers as CSR (`sparse`; conv layers stay
     dense: torch has no sparse convolution)."""
-    s = structure(masks, model, in_shape)
+    s = structure(masks, network)
     first = s.layers[0]
     row = {"inputs": len(first.kept_in), "inputs_total": len(first.live_in)}
     row |= {f"units/{layer.name}": len(layer.kept_out) for layer in s.layers}

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from prune_ready.compact import POOL, Structure, compact, index_dtype
+from prune_ready.compact import Structure, compact, index_dtype
+from prune_ready.models.description import POOL
 
 DENSE, SPARSE = "dense", "sparse"
 

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from prune_ready import run_format
 from prune_ready.inits import FORMULAS, sparse_fans
 from prune_ready.pruning.masks import get_masks, prunable_layers
 
@@ -99,15 +100,14 @@ def round_diagnostics(
     rows = []
     for name, layer in prunable_layers(net).items():
         scale = weight_scale(layer.weight, masks[name], formula, gain)
-        rows.append(
-            {
-                "round": round_,
-                "layer": name,
-                "units": layer.weight.shape[0],
-                **{k: round(v, 4) for k, v in scale.items() if k.startswith("fan_in")},
-                **dead[name],
-                **{k: float(f"{v:.6g}") for k, v in scale.items() if k.endswith("rms")},
-                **{k: float(f"{v:.6g}") for k, v in flow[name].items()},
-            }
-        )
+        values = {
+            "round": round_,
+            "layer": name,
+            "units": layer.weight.shape[0],
+            **{k: round(v, 4) for k, v in scale.items() if k.startswith("fan_in")},
+            **dead[name],
+            **{k: float(f"{v:.6g}") for k, v in scale.items() if k.endswith("rms")},
+            **{k: float(f"{v:.6g}") for k, v in flow[name].items()},
+        }
+        rows.append(run_format.row(run_format.DIAGNOSTIC_COLUMNS, values))
     return rows

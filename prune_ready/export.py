@@ -27,16 +27,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 from tqdm import tqdm
 
 from prune_ready import results
+from prune_ready.build import build as build_run
+from prune_ready.build import network
 from prune_ready.compact import Structure, compact_sizes, structure
 from prune_ready.compact_net import DENSE, SPARSE, CompactNet, build, choose_kernels
 from prune_ready.data import add_data_root, normalise
 from prune_ready.errors import UserError
+from prune_ready.models.description import Description, describe
 
 FORMATS = {"torchscript": ".pt", "exported": ".pt2", "onnx": ".onnx"}
 KERNELS = ("auto", DENSE, SPARSE)
@@ -56,7 +58,7 @@ class Run:
     cfg: DictConfig
     masks: dict[int, dict[str, Tensor]]  # per round, bool
     weights: dict[int, dict[str, Tensor]]  # per round, dense (pruned weights 0)
-    in_shape: tuple[int, int, int]
+    network: Description  # the network's layers in forward order and input shape
     num_classes: int
     mean: Tensor  # the run's input normalisation, per channel, on the [0, 1] scale
     std: Tensor
@@ -78,12 +80,16 @@ class Run:
                 f"{self.round_range()} (--round)"
             )
 
-    def structure(self, round_: int) -> Structure:
-        return structure(self.masks[round_], self.cfg.model.name, self.in_shape)
+    @property
+    def in_shape(self) -> tuple[int, int, int]:
+        return self.network.in_shape
 
-    def network(self, round_: int) -> nn.Module:
+    def structure(self, round_: int) -> Structure:
+        return structure(self.masks[round_], self.network)
+
+    def trained(self, round_: int) -> nn.Module:
         """The round's trained network as the run held it: dense, pruned weights zero."""
-        net = instantiate(self.cfg.model.net, in_shape=self.in_shape, num_classes=self.num_classes)
+        net = network(self.cfg, self.in_shape, self.num_classes)
         net.load_state_dict(self.weights[round_])
         return net.eval()
 
@@ -117,15 +123,16 @@ def load_run(run_dir: str | Path, data_root: str | None = None) -> Run:
     cfg = OmegaConf.load(path / results.CONFIG)
     masks = results.load_round_masks(path)
     weights = results.load_round_weights(path)
-    datamodule = instantiate(cfg.data, root=data_root or cfg.data.root, test_subset=None)
-    datamodule.setup()  # the normalisation statistics of the run's training split
+    # the normalisation statistics of the run's training split, the network as it was built
+    built = build_run(cfg, root=data_root or cfg.data.root, test_subset=None)
+    datamodule = built.datamodule
     raw = datamodule.load()  # the test images as stored, uint8
     return Run(
         path=path,
         cfg=cfg,
         masks={r: {n: m.bool() for n, m in layers.items()} for r, layers in masks.items()},
         weights=weights,
-        in_shape=tuple(datamodule.in_shape),
+        network=describe(built.net),
         num_classes=datamodule.num_classes,
         mean=datamodule.mean,
         std=datamodule.std,
@@ -147,7 +154,7 @@ def logits(forward: Callable[[Tensor], Tensor], images: Tensor, desc: str) -> Te
 def reference_logits(run: Run, round_: int, count: int | None = None) -> Tensor:
     """The masked network's logits on the test set (its first `count` images), fed the way
     training fed it."""
-    net = run.network(round_)
+    net = run.trained(round_)
     forward = lambda x: net(normalise(x, run.mean, run.std))  # noqa: E731
     return logits(forward, run.test_raw[:count], "masked network")
 
@@ -267,7 +274,7 @@ def export(run: Run, round_: int, fmt: str, kernels: str = "auto", tune_batch: i
         "normalisation": {"mean": run.mean.tolist(), "std": run.std.tolist()},
         "kernels": net.kernels,
         "kernel_times": timings,
-        "compaction": compact_sizes(run.masks[round_], run.cfg.model.name, run.in_shape),
+        "compaction": compact_sizes(run.masks[round_], run.network),
         "check": {
             "images": len(labels),
             "checked": ran,

@@ -28,19 +28,17 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import Tensor, nn
 from tqdm import tqdm
 
 from prune_ready import results
+from prune_ready.build import build
 from prune_ready.data import add_data_root
 from prune_ready.errors import UserError
-from prune_ready.inits import initialize
 from prune_ready.pruning import masks, methods
 from prune_ready.seeding import generator
 
-FILE = "predictors.csv"
 JACOBIAN_IMAGES = 32
 
 
@@ -105,7 +103,7 @@ def statistics(net: nn.Module, batch: tuple[Tensor, Tensor]) -> dict[str, float]
 
 
 def write(run_dir: Path, row: dict[str, Any]) -> None:
-    results.write_csv_atomic(run_dir / FILE, [row])
+    results.write_csv_atomic(run_dir / results.PREDICTORS, [row])
 
 
 def for_run(run_dir: Path, data_cache: dict[str, Any], root: str | None) -> dict[str, float]:
@@ -115,20 +113,11 @@ def for_run(run_dir: Path, data_cache: dict[str, Any], root: str | None) -> dict
     if root:
         cfg.data.root = root
     key = OmegaConf.to_yaml(cfg.data)
-    if key not in data_cache:
-        datamodule = instantiate(cfg.data)
-        datamodule.setup()
-        data_cache[key] = datamodule
-    datamodule = data_cache[key]
-    net = instantiate(
-        cfg.model.net, in_shape=datamodule.in_shape, num_classes=datamodule.num_classes
-    )
+    built = build(cfg, data_cache.get(key))
+    data_cache[key] = built.datamodule
     if (run_dir / results.INIT).is_file():
-        net.load_state_dict(torch.load(run_dir / results.INIT))
-    else:
-        init = instantiate(cfg.init)
-        initialize(net, init.scheme, cfg.seed, scale=init.scale)
-    return statistics(net, datamodule.fixed_batch())
+        built.net.load_state_dict(torch.load(run_dir / results.INIT))
+    return statistics(built.net, built.datamodule.fixed_batch())
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -144,13 +133,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         runs = find_run_dirs(args.paths)
-        todo = [d for d in runs if args.force or not (d / FILE).is_file()]
+        todo = [d for d in runs if args.force or not (d / results.PREDICTORS).is_file()]
         cache: dict[str, Any] = {}
         for run_dir in tqdm(todo, desc="θ0 statistics", unit="run", file=sys.stderr):
             write(run_dir, for_run(run_dir, cache, args.data_root))
     except UserError as e:
         sys.exit(f"error: {e}")
-    print(f"{len(todo)} of {len(runs)} runs computed ({len(runs) - len(todo)} had {FILE})")
+    print(
+        f"{len(todo)} of {len(runs)} runs computed ({len(runs) - len(todo)} had {results.PREDICTORS})"
+    )
 
 
 if __name__ == "__main__":

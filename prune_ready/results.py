@@ -1,7 +1,9 @@
-"""Run-directory files, always written atomically (temp file + rename).
+"""Run-directory files (named in prune_ready.run_format), always written atomically (temp file
++ rename), and the bit-packed masks and survivor weights read back.
 
 A killed run never leaves a truncated file that an analysis would read as data: each file either
-has its previous complete content or its new complete content.
+has its previous complete content or its new complete content. The file names are re-exported
+here (results.ROUNDS) for the writers, which import this module anyway.
 """
 
 import csv
@@ -14,21 +16,51 @@ from typing import Any
 
 import torch
 
+from prune_ready.run_format import (
+    CHECKPOINT,
+    CONFIG,
+    DIAGNOSTICS,
+    EPOCHS,
+    FAILED,
+    INIT,
+    MACHINE,
+    MASK,
+    PREDICTORS,
+    REWIND,
+    ROUND_MASKS,
+    ROUND_WEIGHTS,
+    ROUNDS,
+)
+
+__all__ = [
+    "CHECKPOINT",
+    "CONFIG",
+    "DIAGNOSTICS",
+    "EPOCHS",
+    "FAILED",
+    "INIT",
+    "MACHINE",
+    "MASK",
+    "PREDICTORS",
+    "REWIND",
+    "ROUNDS",
+    "ROUND_MASKS",
+    "ROUND_WEIGHTS",
+    "csv_text",
+    "load_round_masks",
+    "load_round_weights",
+    "pack_mask",
+    "save_atomic",
+    "survivor_values",
+    "unpack_mask",
+    "unpack_survivors",
+    "write_atomic",
+    "write_csv_atomic",
+    "write_text_atomic",
+]
+
 UMASK = os.umask(0o022)
 os.umask(UMASK)
-
-ROUNDS = "rounds.csv"
-EPOCHS = "metrics.csv"
-CONFIG = "config.yaml"
-INIT = "init.pt"
-REWIND = "rewind.pt"
-MASK = "mask.pt"
-ROUND_MASKS = "round_masks.pt"
-ROUND_WEIGHTS = "round_weights.pt"  # every round's trained weights at its end (survivors only)
-DIAGNOSTICS = "diagnostics.csv"
-MACHINE = "machine.json"  # where each start of the run trained (prune_ready.machine)
-CHECKPOINT = "checkpoint.ckpt"  # the last completed round's training state, while unfinished
-FAILED = "FAILED"  # present when the run failed; its text says why
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:

@@ -45,7 +45,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
-from prune_ready import results
+from prune_ready import results, run_format
 from prune_ready.data import InMemoryData, add_data_root
 from prune_ready.errors import UserError
 from prune_ready.inits import Init
@@ -58,7 +58,7 @@ from prune_ready.seeding import derive_seed
 from prune_ready.status import State, run_status
 from prune_ready.train import default_threads
 
-FILE = "stability.csv"
+FILE = run_format.STABILITY
 LOCK = ".stability.lock"
 STREAM = "stability-data-order"
 SPLITS = ("val", "test")

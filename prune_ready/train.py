@@ -1,7 +1,7 @@
 """Train one run: python -m prune_ready.train [overrides]; add -m for a multirun grid.
 
-This module only wires the configured parts together: data, network, init, the
-prune-and-rewind callback and the Trainer. Everything else lives in the parts themselves.
+This module only wires the configured parts together: data, network and init (built by
+`prune_ready.build`), the prune-and-rewind callback and the Trainer. Everything else lives in the parts themselves.
 """
 
 import json
@@ -27,10 +27,11 @@ from pytorch_lightning.utilities import rank_zero_only
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from prune_ready import machine, results
+from prune_ready.build import build
 from prune_ready.errors import Diverged, UserError
-from prune_ready.inits import initialize
 from prune_ready.module import Classifier
 from prune_ready.pruning.callback import Pruning
+from prune_ready.run.callbacks import callbacks as run_callbacks
 from prune_ready.rundir import (
     canonical_precision,
     config_differences,
@@ -75,14 +76,10 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         # re-open the NVML library on a CUDA build of torch (~40 µs a step). CPU runs need neither.
         os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
-    init = instantiate(cfg.init)
     pruning = instantiate(cfg.pruning)
-    datamodule = instantiate(cfg.data, steps_per_epoch=pruning.steps_per_evaluation)
-    datamodule.setup()  # bad data fails here, before anything is written
-    net = instantiate(
-        cfg.model.net, in_shape=datamodule.in_shape, num_classes=datamodule.num_classes
-    )
-    initialize(net, init.scheme, cfg.seed, scale=init.scale)
+    # bad data fails here, before anything is written
+    built = build(cfg, steps_per_epoch=pruning.steps_per_evaluation)
+    init, datamodule, net = built.init, built.datamodule, built.net
     module = Classifier(
         net,
         lr=cfg.model.lr,
@@ -93,7 +90,7 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     pruning.check(net)
     if done(earlier_run(cfg, run_dir), run_dir):
         return None
-    pruner = pruning.callbacks(run_dir, cfg.seed, init, cfg)  # a control finds its ticket here
+    pruner = run_callbacks(pruning, run_dir, cfg.seed, init, cfg)  # a control finds its ticket
     trainer = make_trainer(cfg, run_dir, pruning, [*pruner, *callbacks])
     parts = (trainer, module, datamodule)
     if rank_zero_only.rank > 0:  # a DDP worker: rank 0 holds the run directory and writes it

@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from hydra.utils import get_class
+import torch
+from hydra.utils import instantiate
 from nbclient import NotebookClient
 from omegaconf import OmegaConf
 from PIL import Image
@@ -26,8 +27,11 @@ from prune_ready.analyze import FIGURES, analyse, analyze, collect, run_status
 from prune_ready.analyze.__main__ import main
 from prune_ready.analyze.collect import factor_fields
 from prune_ready.analyze.figures import Spec
-from prune_ready.analyze.sizes import in_shape
+from prune_ready.analyze.sizes import network
 from prune_ready.compact import compact_sizes
+from prune_ready.models import LeNet300100
+from prune_ready.models.description import describe
+from prune_ready.pruning.masks import prunable_layers
 from prune_ready.results import load_round_masks
 from prune_ready.status import State
 from prune_ready.train import train
@@ -388,8 +392,7 @@ def test_sizes_are_the_compacted_networks_of_the_finished_runs_masks(analysed, s
         runs = [
             compact_sizes(
                 load_round_masks(run_dir(sweep, "xavier_normal", s))[round_],
-                "lenet_300_100",
-                (1, 28, 28),
+                describe(LeNet300100()),
             )
             for s in (0, 1)
         ]
@@ -617,8 +620,17 @@ def test_iteration_schedule_reports_the_early_stop_iteration(make_cfg, tmp_path)
     assert pd.read_csv(tmp_path / "analysis" / "mask_overlap.csv").empty
 
 
-def test_the_analysis_knows_every_data_configs_image_shape():
-    """sizes.IN_SHAPES copies the data modules' in_shape (it must not import Lightning)."""
-    for path in sorted((REPO / "conf" / "data").glob("*.yaml")):
-        cfg = OmegaConf.load(path)
-        assert in_shape(cfg.name) == get_class(cfg._target_).in_shape, path.name
+def test_the_analysis_describes_a_runs_network_from_its_config_alone():
+    """sizes.network builds model.net on the meta device at its declared input shape; masks of
+    another shape (LeNet built for CIFAR-10) or a network it cannot describe give None."""
+    for name in ("lenet_300_100", "conv6"):
+        net_config = OmegaConf.to_container(OmegaConf.load(REPO / "conf/model" / f"{name}.yaml"))
+        net = instantiate(net_config["net"])
+        masks = {n: torch.ones_like(m.weight) for n, m in prunable_layers(net).items()}
+        assert network(net_config["net"], masks) == describe(net)
+    lenet = {"_target_": "prune_ready.models.LeNet300100"}
+    cifar = {
+        n: torch.ones_like(m.weight) for n, m in prunable_layers(LeNet300100((3, 32, 32))).items()
+    }
+    assert network(lenet, cifar) is None
+    assert network({"_target_": "torch.nn.Linear", "in_features": 2, "out_features": 1}, {}) is None

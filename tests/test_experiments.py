@@ -5,7 +5,8 @@ import itertools
 import pytest
 from hydra.utils import instantiate
 
-from prune_ready.pruning.masks import count_to_prune, layer_kinds, prunable_layers
+from prune_ready.models.description import describe
+from prune_ready.pruning.masks import count_to_prune, prunable_layers
 from prune_ready.pruning.targets import compounded
 from tests.helpers import cli
 
@@ -142,7 +143,7 @@ def test_conv6_pai_matches_the_conv6_init_study(make_cfg):
     assert pai.pruning.rounds == 0 and pai.pruning.round_length == imp.pruning.round_length
     assert pai.data == imp.data and pai.trainer.precision == imp.trainer.precision
     net = instantiate(imp.model.net)
-    kinds = layer_kinds(net)
+    kinds = describe(net).kinds
     alive = {name: layer.weight.numel() for name, layer in prunable_layers(net).items()}
     total, levels = sum(alive.values()), []
     for _ in range(imp.pruning.rounds):
@@ -165,7 +166,7 @@ def test_long_conv6_study_reaches_its_levels(make_cfg):
     assert pai.pruning.eval_every == imp.pruning.eval_every == "500it"
     assert pai.data == imp.data and pai.trainer.precision == imp.trainer.precision
     net = instantiate(imp.model.net)
-    kinds = layer_kinds(net)
+    kinds = describe(net).kinds
     alive = {name: layer.weight.numel() for name, layer in prunable_layers(net).items()}
     total, levels = sum(alive.values()), []
     rates = {

@@ -26,6 +26,7 @@ from prune_ready.compact_net import (
 )
 from prune_ready.data import MNISTData, channel_stats, decode_folders
 from prune_ready.models import Conv6, LeNet300100
+from prune_ready.models.description import describe
 from prune_ready.train import CONF_DIR, train
 from tests.helpers import REPO, cli_env, read_csv
 
@@ -38,6 +39,9 @@ HARD = [
     "model.prune_rates.fc=0.95",
     "model.prune_rates.output=0.7",
 ]
+
+
+LENET, CONV6 = describe(LeNet300100()), describe(Conv6())
 
 
 def generator(seed: int = 0) -> torch.Generator:
@@ -129,12 +133,12 @@ def test_lenet_compaction_is_exact_and_minimal_on_constructed_masks(mnist):
     params = random_params(LeNet300100())
     params["fc1.bias"][0] = 0.5  # the bias-only unit outputs relu(0.5): folded, not lost,
     params["fc2.weight"][5, 0], params["fc2.bias"][5] = 1.0, 0.1  # through fc2 unit 5: 0.6
-    s = structure(masks, "lenet_300_100", (1, 28, 28))
+    s = structure(masks, LENET)
     kept = naive_kept(masks)
     assert torch.equal(s.input_index, kept["pixels"].nonzero().flatten())
     for layer in s.layers[:2]:
         assert torch.equal(layer.kept_out, kept[layer.name].nonzero().flatten())
-    sizes = compact_sizes(masks, "lenet_300_100", (1, 28, 28))
+    sizes = compact_sizes(masks, LENET)
     assert (sizes["inputs"], sizes["units/fc1"], sizes["units/fc2"], sizes["units/out"]) == (
         584,
         292,
@@ -195,8 +199,8 @@ def test_conv6_compaction_drops_dead_channels_exactly(data_root):
     params = random_params(Conv6(), seed=2)
     params["conv2.bias"][7], params["conv6.bias"][3] = 0.3, 0.2  # constants that matter
     params["conv4.bias"][20:28] = 0.2
-    s = structure(masks, "conv6", (3, 32, 32))
-    sizes = compact_sizes(masks, "conv6", (3, 32, 32))
+    s = structure(masks, CONV6)
+    sizes = compact_sizes(masks, CONV6)
     units = {
         name: sizes[f"units/{name}"]
         for name in ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6", "fc1", "fc2", "out")
@@ -231,22 +235,23 @@ def test_conv6_compaction_drops_dead_channels_exactly(data_root):
 
 
 def test_unpruned_networks_compact_to_themselves(mnist, data_root):
-    """The plans in prune_ready.compact follow the models' forward: nothing pruned, nothing
-    removed, the same logits."""
+    """The plans the networks describe follow their forward: nothing pruned, nothing removed,
+    the same logits."""
     raw, mean, std = mnist
     cifar = cifar_images(data_root, 2)
     cases = [
-        (LeNet300100(), "lenet_300_100", raw[:32], mean, std),
-        (Conv6(), "conv6", cifar, *(t.double() for t in channel_stats(cifar))),
+        (LeNet300100(), raw[:32], mean, std),
+        (Conv6(), cifar, *(t.double() for t in channel_stats(cifar))),
     ]
-    for net, model, images, m, sd in cases:
+    for net, images, m, sd in cases:
         params = random_params(net, seed=3)
         masks = {
             n.removesuffix(".weight"): torch.ones_like(p, dtype=torch.bool)
             for n, p in params.items()
             if n.endswith("weight")
         }
-        s = structure(masks, model, images.shape[1:])
+        s = structure(masks, describe(net))
+        assert s.in_shape == images.shape[1:]
         assert s.input_index is None and s.flat_index is None
         assert all(len(layer.kept_out) == len(layer.reads) for layer in s.layers)
         reference = masked_logits(net, params, masks, normalise64(images, m, sd))
@@ -315,7 +320,7 @@ def test_real_run_compacts_exactly(hard_run, data_root):
     assert_exact(dense(run.test_raw.double() / 255), reference)
     sparse = build(s, params, masks, run.mean.double(), run.std.double(), SPARSE)
     assert_exact(sparse(run.test_raw.double() / 255), reference)
-    sizes = compact_sizes(masks, "lenet_300_100", (1, 28, 28))
+    sizes = compact_sizes(masks, LENET)
     for kernels, kind in ((DENSE, "compact"), (SPARSE, "sparse")):
         net = run.compact(2, kernels)
         assert raw_bytes(net) == sizes[f"bytes_{kind}"]
@@ -355,9 +360,7 @@ def test_exported_file_stands_alone_and_gives_the_same_logits(fmt, hard_run, dat
     info = json.loads(Path(f"{path}.json").read_text())
     rounds = read_csv(hard_run / results.ROUNDS)
     assert info["round"] == 2 and info["format"] == fmt and info["bytes"] == path.stat().st_size
-    assert info["compaction"] == compact_sizes(
-        results.load_round_masks(hard_run)[2], "lenet_300_100", (1, 28, 28)
-    )
+    assert info["compaction"] == compact_sizes(results.load_round_masks(hard_run)[2], LENET)
     check = info["check"]
     assert check["images"] == 10_000 and check["max_abs_diff"] <= check["tolerance"]
     assert (
@@ -427,11 +430,11 @@ def test_benchmark_prints_and_writes_every_round(hard_run, data_root, tmp_path):
     ]
     run = export.load_run(hard_run, str(data_root))
     buffer = io.BytesIO()
-    torch.save(run.network(2).state_dict(), buffer)
+    torch.save(run.trained(2).state_dict(), buffer)
     by = {(int(r["round"]), r["variant"]): r for r in rows}
     assert int(by[2, "dense"]["bytes"]) == len(buffer.getvalue())
     assert int(by[2, "dense"]["params"]) == 266_610
-    sizes = compact_sizes(run.masks[2], "lenet_300_100", (1, 28, 28))
+    sizes = compact_sizes(run.masks[2], LENET)
     assert int(by[2, "sparse"]["params"]) == sizes["params_sparse"]
     assert int(by[2, "compact"]["params"]) == sizes["params_compact"]
     assert int(by[0, "compact"]["params"]) == 266_610  # round 0: nothing to remove

@@ -1,18 +1,21 @@
 """init.scale=g: θ0's weights times g from the same draws, for every scheme in conf/init."""
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import torch
 from hydra.utils import instantiate
 
 from prune_ready import results
+from prune_ready.build import build
 from prune_ready.inits import initialize
 from prune_ready.models import LeNet300100
 from prune_ready.pruning.masks import prunable_layers
 from prune_ready.rundir import run_variant
 from prune_ready.train import CONF_DIR, train
-from tests.helpers import TINY
+from tests.helpers import REPO, TINY
 
 INITS = sorted(p.stem for p in Path(CONF_DIR, "init").glob("*.yaml"))
 
@@ -54,13 +57,27 @@ def test_signed_constant_at_g_is_plus_minus_g_sigma(make_cfg):
 
 
 def test_a_scaled_run_starts_from_g_theta0_and_has_its_own_directory(make_cfg, tmp_path):
-    dirs = {}
+    dirs, cfgs = {}, {}
     for g in (1.0, 0.5):
         dirs[g] = tmp_path / f"g{g}"
-        train(make_cfg(*TINY, "init=kaiming_normal", f"init.scale={g}"), dirs[g])
+        cfgs[g] = make_cfg(*TINY, "init=kaiming_normal", f"init.scale={g}")
+        train(cfgs[g], dirs[g])
     a, b = (torch.load(dirs[g] / results.INIT) for g in (1.0, 0.5))
     for name in a:
         assert torch.equal(b[name], a[name] * 0.5 if name.endswith("weight") else a[name])
+    # every other builder (export, predictors, the throughput benchmark) draws the same θ0
+    built = build(cfgs[0.5])
+    benchmarked = throughput_benchmark().make_net(cfgs[0.5], built.datamodule, "cpu")
+    for net in (built.net, benchmarked):
+        assert list(net.state_dict()) == list(b)
+        assert all(torch.equal(p, b[name]) for name, p in net.state_dict().items())
     assert (dirs[1.0] / results.ROUNDS).read_bytes() != (dirs[0.5] / results.ROUNDS).read_bytes()
     assert run_variant(["init.scale=0.5"]) == "init.scale=0.5/"
     assert run_variant(["init.scale=1.0"]) == run_variant(["init.scale=1"]) == ""  # the default run
+
+
+def throughput_benchmark() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("throughput", REPO / "benchmarks/throughput.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

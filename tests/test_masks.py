@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from prune_ready.models import Conv6, LeNet300100
+from prune_ready.models.description import describe
 from prune_ready.pruning import masks
 from prune_ready.pruning.methods import magnitude
 
@@ -16,10 +17,11 @@ def lenet(seed: int = 0) -> nn.Module:
     return net
 
 
-def test_layer_kinds():
-    assert masks.layer_kinds(LeNet300100()) == {"fc1": "fc", "fc2": "fc", "out": "output"}
-    kinds = masks.layer_kinds(Conv6())
-    assert [k for k in kinds.values()] == ["conv"] * 6 + ["fc", "fc", "output"]
+def test_networks_describe_their_layer_kinds():
+    assert describe(LeNet300100()).kinds == {"fc1": "fc", "fc2": "fc", "out": "output"}
+    kinds = describe(Conv6()).kinds
+    assert list(kinds) == [*(f"conv{i}" for i in range(1, 7)), "fc1", "fc2", "out"]
+    assert list(kinds.values()) == ["conv"] * 6 + ["fc", "fc", "output"]
 
 
 def test_weight_counts_are_the_papers():

@@ -25,16 +25,16 @@ def test_a_run_writes_them_and_the_command_recomputes_them_with_or_without_init_
         "data.train_subset=300", "pruning.rounds=0", "pruning.round_length=1ep", "init.scale=0.5"
     )
     train(cfg, run)
-    written = read_row(run / predictors.FILE)
+    written = read_row(run / results.PREDICTORS)
     assert set(written) >= {"act_rms/fc1", "logit_rms", "snip_top1", "jacobian_spread"}
     assert float(written["act_rms/out"]) == float(written["logit_rms"]) > 0
     assert 0.01 < float(written["magnitude_top1"]) < 1  # the top 1% hold more than 1% of |w|
 
     predictors.main([str(tmp_path), "--force", "--data-root", str(data_root)])
-    assert read_row(run / predictors.FILE) == written  # from init.pt: the same θ0
+    assert read_row(run / results.PREDICTORS) == written  # from init.pt: the same θ0
     (run / results.INIT).unlink()
     predictors.main([str(tmp_path), "--force", "--data-root", str(data_root)])
-    assert read_row(run / predictors.FILE) == written  # θ0 rebuilt from the config alone
+    assert read_row(run / results.PREDICTORS) == written  # θ0 rebuilt from the config alone
 
 
 def test_top_share_by_hand():

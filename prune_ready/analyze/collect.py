@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from prune_ready import machine, results
+from prune_ready import machine, results, run_format
 from prune_ready.analyze.diagnostics import COLUMNS
 from prune_ready.analyze.stats import LEVEL
 from prune_ready.errors import UserError
@@ -34,8 +34,6 @@ from prune_ready.status import State, run_status
 GROUPS = ("model", "data", "init", "pruning")  # named by <group>.name; always a factor
 MACHINE = "machine"  # the runs.csv column of each run's machine key, after seed
 REQUIRED = ["seed", "pruning.rounds", *(f"{g}.name" for g in GROUPS)]  # keys every run config has
-PREDICTORS = "predictors.csv"  # prune_ready.predictors.FILE (importing it loads the trainer)
-STABILITY = "stability.csv"  # prune_ready.stability.FILE (python -m prune_ready.stability)
 Paths = str | Path | Iterable[str | Path]
 
 
@@ -139,10 +137,10 @@ def collect(paths: Paths) -> Sweep:
         rounds=rounds,
         epochs=read_tables(run_dirs, runs["run"], results.EPOCHS, ids),
         diagnostics=with_level(diagnostics if len(diagnostics) else no_diagnostics(ids), rounds),
-        predictors=read_tables(run_dirs, runs["run"], PREDICTORS, ids[["run"]]),
+        predictors=read_tables(run_dirs, runs["run"], run_format.PREDICTORS, ids[["run"]]),
         factors=factor_columns,
         early_stop=early_stop_column(configs),
-        stability=read_tables(run_dirs, runs["run"], STABILITY, ids),
+        stability=read_tables(run_dirs, runs["run"], run_format.STABILITY, ids),
     )
 
 

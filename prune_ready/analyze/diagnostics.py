@@ -1,4 +1,5 @@
-"""Why an init survives pruning, from each run's diagnostics.csv (see prune_ready.diagnostics).
+"""Why an init survives pruning, from each run's diagnostics.csv (written by prune_ready.diagnostics,
+its columns named in prune_ready.run_format).
 
 Two views of the same rows (one per run × round × layer, measured at the round's rewind point):
 - `summarize_diagnostics`: per config, round and layer, the mean over seeds of every measure,
@@ -15,20 +16,10 @@ from collections.abc import Sequence
 import pandas as pd
 
 from prune_ready.analyze.stats import LEVEL
+from prune_ready.run_format import DIAGNOSTIC_COLUMNS, DIAGNOSTIC_MEASURES
 
-MEASURES = (
-    "units",
-    "fan_in_mean",
-    "fan_in_min",
-    "dead_in",
-    "dead_out",
-    "dead",
-    "weight_rms",
-    "intended_rms",
-    "act_rms",
-    "grad_norm",
-)
-COLUMNS = {"round": int, "layer": str} | dict.fromkeys(MEASURES, float)  # diagnostics.csv
+TYPES = {"round": int, "layer": str}  # the measures are floats
+COLUMNS = {column: TYPES.get(column, float) for column in DIAGNOSTIC_COLUMNS}  # diagnostics.csv
 HEALTH = ("dead_hidden_pct", "rms_ratio_first", "rms_ratio", "act_rms_out", "grad_norm_first")
 
 
@@ -45,7 +36,7 @@ def summarize_diagnostics(diagnostics: pd.DataFrame, factors: Sequence[str]) -> 
     """Per factors × round × layer (layers in feed-forward order): level, n seeds and the mean
     over seeds of every measure, rms_ratio and dead_pct (diagnostics.csv of the analysis)."""
     by = [*factors, "round", "layer"]
-    measures = [*MEASURES, "dead_pct", "rms_ratio"]
+    measures = [*DIAGNOSTIC_MEASURES, "dead_pct", "rms_ratio"]
     groups = with_ratios(diagnostics).groupby(by, dropna=False, sort=False)  # first-seen order
     summary = groups[[LEVEL, *measures]].mean().join(groups.size().rename("n")).reset_index()
     summary = summary.sort_values([*factors, "round"], kind="stable", ignore_index=True)

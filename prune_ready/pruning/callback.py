@@ -15,10 +15,11 @@ every `eval_every`. At the end of a round r < rounds the schedule's round-end ev
 applied, then the reset, the init's transform at rewind (if it has one), and Adam's state is
 cleared, so each round trains like a fresh run. Pruned weights stay exactly zero: every
 optimizer step is followed by a re-masking (one fused multiply in a step post-hook).
-What is written to the run directory is the recorders' job (prune_ready.pruning.recorders).
+What is written to the run directory is the job of the run's recorders (prune_ready.run), which
+the core sends round events to; this package knows nothing of run directories.
 
 `control` swaps one ingredient, to tell what matters (Frankle & Carbin 2019); the controls that
-need a mask are branches of the finished ticket run of the same config (see controls.py):
+need a mask are branches of the finished ticket run of the same config (prune_ready.run.branches):
   ``dense``        never prune; every round retrains the dense network from the rewind point,
   ``reinit``       round r trains the ticket's round-r mask with fresh weights from the init,
   ``random_prune`` round r trains a random mask with exactly the ticket's per-layer counts,
@@ -27,17 +28,15 @@ need a mask are branches of the finished ticket run of the same config (see cont
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import pytorch_lightning as pl
 import torch
-from omegaconf import DictConfig
 from torch import Tensor, nn
 
 from prune_ready.errors import UserError
 from prune_ready.inits import Init
-from prune_ready.pruning import controls, masks, methods, recorders
+from prune_ready.pruning import masks, methods
 from prune_ready.pruning.resets import Keep, Reset, Rewind
 from prune_ready.pruning.schedules import Event, Schedule
 from prune_ready.pruning.steps import Step
@@ -147,27 +146,12 @@ class Pruning:
         if self.rounds and at_round_ends and self.mask_update is not None and self.target:
             self.target.check(net, self.rounds)
 
-    def callbacks(
-        self, run_dir: str | Path, seed: int, init: Init | None, config: DictConfig | None = None
-    ) -> list[pl.Callback]:
-        """The core and its recorders, for a run in `run_dir` (a control becomes a branch of its
-        ticket run: `config` is the run's, to find the ticket and check it matches)."""
-        update, reset = self.mask_update, self.reset
-        if self.control in ("reinit", "random_prune"):
-            update, reset = controls.branch(self, Path(run_dir), config)
-        run = [
-            recorders.RoundsLog(run_dir),
-            recorders.Archive(run_dir),
-            recorders.Diagnostics(run_dir),
-            recorders.Predictors(run_dir),
-            recorders.Checkpoint(run_dir),
-        ]
-        return [Pruner(self, update, reset, seed, init, run), *run]
-
 
 class Pruner(pl.Callback):
     """Drives a `Pruning` through training: the schedule's events, the resets between rounds,
-    the re-masking after every optimizer step, and the round events the recorders act on."""
+    the re-masking after every optimizer step, and the round events the recorders act on (`run`:
+    callbacks with the methods of prune_ready.run.recorders.Recorder, the first one keeping the
+    evaluation rows, for `latest`)."""
 
     def __init__(
         self,
@@ -176,7 +160,7 @@ class Pruner(pl.Callback):
         reset: Reset,
         seed: int,
         init: Init | None,
-        run: list[recorders.Recorder],
+        run: list[pl.Callback],
     ) -> None:
         self.spec, self.update, self.reset, self.seed, self.init = spec, update, reset, seed, init
         self.recorders, self.rounds, self.control = run, spec.rounds, spec.control

@@ -21,16 +21,6 @@ def prunable_layers(net: nn.Module) -> dict[str, nn.Module]:
     return {name: m for name, m in net.named_modules() if isinstance(m, PRUNABLE)}
 
 
-def layer_kinds(net: nn.Module) -> dict[str, str]:
-    """'conv' for convolutions, 'output' for the last linear layer, 'fc' for other linear ones."""
-    layers = prunable_layers(net)
-    last_linear = [name for name, m in layers.items() if isinstance(m, nn.Linear)][-1]
-    return {
-        name: "conv" if isinstance(m, nn.Conv2d) else "output" if name == last_linear else "fc"
-        for name, m in layers.items()
-    }
-
-
 def add_masks(net: nn.Module) -> None:
     """Give every prunable layer an all-ones mask, unless it has one already."""
     for layer in prunable_layers(net).values():

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from torch import Tensor, nn
 
 from prune_ready.errors import UserError
+from prune_ready.models.description import describe
 from prune_ready.pruning import masks
 from prune_ready.pruning.schedules import Event
 
@@ -64,7 +65,7 @@ class LayerRates(Target):
         check_steps(self.steps)
 
     def layer_rates(self, net: nn.Module) -> dict[str, float]:
-        kinds = masks.layer_kinds(net)
+        kinds = describe(net).kinds
         missing = sorted(set(kinds.values()) - set(self.rates))
         if missing:
             raise UserError(f"pruning.target.rates gives no rate for layer kind(s) {missing}")

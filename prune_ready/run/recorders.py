@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytorch_lightning as pl
 from torch import Tensor, nn
 
-from prune_ready import diagnostics, predictors, results
+from prune_ready import diagnostics, predictors, results, run_format
 from prune_ready.errors import Diverged
 from prune_ready.pruning import masks
 
@@ -90,20 +90,19 @@ class RoundsLog(Recorder):
                     f"{key} is {metrics[key]} at iteration {step} (round {round_}); the run "
                     "stopped: try a lower learning rate (model.lr) or another init"
                 )
-        self.epoch_rows.append(
-            {
-                "epoch": core.epochs(step),
-                "iteration": step,
-                "round": round_,
-                "weights_remaining": alive,
-                "weights_remaining_pct": round(100 * total, 4),
-                "train_loss": metrics.get("train/loss"),
-                "val_loss": metrics["val/loss"],
-                "val_acc": metrics["val/acc"],
-                "test_acc": metrics["test/acc"],
-                "seconds": round(time.perf_counter() - self.started, 3),
-            }
-        )
+        values = {
+            "epoch": core.epochs(step),
+            "iteration": step,
+            "round": round_,
+            "weights_remaining": alive,
+            "weights_remaining_pct": round(100 * total, 4),
+            "train_loss": metrics.get("train/loss"),
+            "val_loss": metrics["val/loss"],
+            "val_acc": metrics["val/acc"],
+            "test_acc": metrics["test/acc"],
+            "seconds": round(time.perf_counter() - self.started, 3),
+        }
+        self.epoch_rows.append(run_format.row(run_format.EPOCH_COLUMNS, values))
         if trainer.is_global_zero:
             results.write_csv_atomic(self.run_dir / results.EPOCHS, self.epoch_rows)
         for logger in trainer.loggers:
@@ -117,23 +116,23 @@ class RoundsLog(Recorder):
         last = in_round[-1]
         best = min(in_round, key=lambda row: row["val_loss"])  # first minimum on ties
         best_step = (in_round.index(best) + 1) * core.eval_steps
-        self.round_rows.append(
-            {
-                "round": round_,
-                "control": core.control,
-                "epoch": last["epoch"],
-                "iteration": last["iteration"],
-                "weights_remaining": last["weights_remaining"],
-                "weights_remaining_pct": last["weights_remaining_pct"],
-                "val_loss": last["val_loss"],
-                "val_acc": last["val_acc"],
-                "test_acc": last["test_acc"],
-                "early_stop_epoch": core.epochs(best_step),
-                "early_stop_iteration": best_step,
-                "test_acc_at_early_stop": best["test_acc"],
-                **{f"remaining_pct/{name}": round(100 * f, 4) for name, f in per_layer.items()},
-            }
-        )
+        values = {
+            "round": round_,
+            "control": core.control,
+            "epoch": last["epoch"],
+            "iteration": last["iteration"],
+            "weights_remaining": last["weights_remaining"],
+            "weights_remaining_pct": last["weights_remaining_pct"],
+            "val_loss": last["val_loss"],
+            "val_acc": last["val_acc"],
+            "test_acc": last["test_acc"],
+            "early_stop_epoch": core.epochs(best_step),
+            "early_stop_iteration": best_step,
+            "test_acc_at_early_stop": best["test_acc"],
+            **{run_format.REMAINING + n: round(100 * f, 4) for n, f in per_layer.items()},
+        }
+        columns = (*run_format.ROUND_COLUMNS, *(run_format.REMAINING + n for n in per_layer))
+        self.round_rows.append(run_format.row(columns, values))
         if trainer.is_global_zero:
             results.write_csv_atomic(self.run_dir / results.ROUNDS, self.round_rows)
 
@@ -224,7 +223,7 @@ class Predictors(Recorder):
             return
         device = next(net.parameters()).device
         row = predictors.statistics(net, tuple(t.to(device) for t in fixed_batch()))
-        results.write_csv_atomic(self.run_dir / predictors.FILE, [row])
+        results.write_csv_atomic(self.run_dir / results.PREDICTORS, [row])
 
 
 class Checkpoint(Recorder):
