@@ -1,7 +1,8 @@
 """Train one run: python -m prune_ready.train [overrides]; add -m for a multirun grid.
 
-This module only wires the configured parts together: data, network, init, the
-prune-and-rewind callback and the Trainer. Everything else lives in the parts themselves.
+This module only wires the configured parts together: data, network, init, optimizer and
+learning-rate schedule, the prune-and-rewind callback and the Trainer. Everything else lives in
+the parts themselves.
 """
 
 import logging
@@ -30,6 +31,7 @@ from prune_ready.errors import Diverged, UserError
 from prune_ready.inits import initialize
 from prune_ready.module import Classifier
 from prune_ready.pruning.callback import Pruning
+from prune_ready.recipe import check_optimizer, optimizer_factory
 from prune_ready.rundir import (
     canonical_precision,
     config_differences,
@@ -76,15 +78,19 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     init = instantiate(cfg.init)
     pruning = instantiate(cfg.pruning)
+    lr_schedule = instantiate(cfg.lr_schedule)
+    lr_schedule.check(pruning.round_length)
     datamodule = instantiate(cfg.data, steps_per_epoch=pruning.steps_per_evaluation)
     datamodule.setup()  # bad data fails here, before anything is written
     net = instantiate(
         cfg.model.net, in_shape=datamodule.in_shape, num_classes=datamodule.num_classes
     )
     initialize(net, init.scheme, cfg.seed, scale=init.scale)
+    make_optimizer = optimizer_factory(cfg.optimizer)
+    check_optimizer(make_optimizer, net)
     module = Classifier(
         net,
-        lr=cfg.model.lr,
+        make_optimizer,
         num_classes=datamodule.num_classes,
         channels_last=cfg.model.channels_last,
         compile=cfg.model.compile,
@@ -92,7 +98,8 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     pruning.check(net)
     if done(earlier_run(cfg, run_dir), run_dir):
         return None
-    pruner = pruning.callbacks(run_dir, cfg.seed, init, cfg)  # a control finds its ticket here
+    # a control finds its ticket here
+    pruner = pruning.callbacks(run_dir, cfg.seed, init, cfg, lr_schedule)
     trainer = make_trainer(cfg, run_dir, pruning, [*pruner, *callbacks])
     parts = (trainer, module, datamodule)
     if rank_zero_only.rank > 0:  # a DDP worker: rank 0 holds the run directory and writes it
@@ -119,8 +126,10 @@ def check_settings(cfg: DictConfig) -> None:
             f"effective_batch_size={cfg.effective_batch_size} only records data.batch_size "
             f"({cfg.data.batch_size}): set data.batch_size instead"
         )
-    if not cfg.model.lr > 0:
-        raise UserError(f"model.lr={cfg.model.lr} must be a positive number")
+    for key in ("model.lr", "optimizer.lr"):
+        value = OmegaConf.select(cfg, key)
+        if not value > 0:
+            raise UserError(f"{key}={value} must be a positive number")
     for key in ("batch_size", "eval_batch_size"):
         if cfg.data[key] < 1:
             raise UserError(f"data.{key}={cfg.data[key]} must be at least 1")
