@@ -29,7 +29,8 @@ NOT_RESULT_CHANGING = (
 )
 # Overrides the run path names already (groups, seed, study name), and those it leaves out: the
 # above, and how training executes (trainer.*, launchers), so that a run keeps its directory.
-NAMED_BY_PATH = ("name", "seed", "model", "data", "init", "pruning", "experiment", "setup")
+# (debug=true: the root, paths.debug_root)
+NAMED_BY_PATH = ("name", "seed", "model", "data", "init", "pruning", "experiment", "setup", "debug")
 NOT_IN_PATH = (*NOT_RESULT_CHANGING, "trainer", "hydra")
 # Trainer settings that change what is computed, not where or how fast: an override of one is a
 # directory level like any result-changing override (trainer.precision=bf16-mixed/).

@@ -48,6 +48,7 @@ class Train:
     """The top level of conf/train.yaml."""
 
     name: str
+    debug: bool
     seed: int
     threads: int | None
     effective_batch_size: Any  # a record of data.batch_size (whose type is checked there)

@@ -64,6 +64,15 @@ CASES = {
         ["lr_schedule=step", "lr_schedule.milestones=[5ep]"],
         "error: lr_schedule.milestones: 5ep is not within a round (pruning.round_length=5ep)",
     ),
+    "a run length the schedule governs": (
+        ["trainer.max_epochs=1"],
+        "error: trainer.max_epochs cannot be set: a run is pruning.rounds + 1 rounds of "
+        "pruning.round_length",
+    ),
+    "Lightning's debug run, added with +": (
+        ["+trainer.fast_dev_run=true"],
+        "error: trainer.fast_dev_run cannot be set: a run is pruning.rounds + 1 rounds",
+    ),
     "a refused job of a multirun": (
         ["-m", "model.lr=abc", "seed=0,1"],
         "error: model.lr='abc': expected a number",
@@ -89,6 +98,12 @@ SETTINGS = {  # refused before anything is built (the command line: as model.lr=
     "model.prune_rates.fc=abc": "model.prune_rates.fc='abc': expected a number",
     "init.formula=gauss": "init.formula='gauss': expected one of 'kaiming', 'xavier'",
     "data.batch_size=0": "data.batch_size=0 must be at least 1",
+    "+trainer.max_epochs=1": (  # the compose API (the command line is refused before Hydra)
+        "trainer.max_epochs cannot be set: a run is pruning.rounds + 1 rounds of "
+        "pruning.round_length, evaluated every pruning.eval_every (set those); for a quick "
+        "check run add debug=true"
+    ),
+    "data.eval_batch_size=0": "data.eval_batch_size=0 must be at least 1",
     "effective_batch_size=120": (
         "effective_batch_size=120 only records data.batch_size (60): set data.batch_size instead"
     ),
