@@ -1,4 +1,4 @@
-"""The LightningModule: cross-entropy, Adam, accuracy on validation and test."""
+"""The LightningModule: cross-entropy, the configured optimizer, accuracy on validation and test."""
 
 import pytorch_lightning as pl
 import torch
@@ -7,30 +7,33 @@ from torch import Tensor, nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
+from prune_ready.recipe import OptimizerFactory
+
 EVAL_SPLITS = ("val", "test")  # the order of the datamodule's val_dataloader() list
 
 
 class Classifier(pl.LightningModule):
-    """Trains `net` with Adam at a constant learning rate (Frankle & Carbin's setting).
+    """Trains `net` with the optimizer `make_optimizer` builds from its parameters (by default
+    fused Adam at the model's paper rate, Frankle & Carbin's setting; see prune_ready.recipe).
 
     Each call of `training_step` gets a chunk of minibatches (see data.StepBatches) and takes
     one optimizer step per minibatch, written out by hand (manual optimisation): a step costs one
-    forward, one backward and one fused Adam update, with no host synchronisation, and
-    Lightning's per-call overhead is paid once per chunk. The training loss is accumulated on the
-    device; metrics are logged once per evaluation.
+    forward, one backward and one optimizer update (for fused Adam one kernel), with no host
+    synchronisation, and Lightning's per-call overhead is paid once per chunk. A learning-rate
+    schedule sets the rate before each step (a step pre-hook of the pruning core). The training
+    loss is accumulated on the device; metrics are logged once per evaluation.
     """
 
     def __init__(
         self,
         net: nn.Module,
-        lr: float,
+        make_optimizer: OptimizerFactory,
         num_classes: int = 10,
-        fused: bool = True,
         channels_last: bool = False,
         compile: bool = False,
     ) -> None:
         super().__init__()
-        self.lr, self.fused = lr, fused
+        self.make_optimizer = make_optimizer
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.net = net.to(memory_format=self.memory_format)
         # a plain function, not a submodule: `net` keeps its layer names, masks and hooks
@@ -47,7 +50,10 @@ class Classifier(pl.LightningModule):
         return self.net_forward(x.contiguous(memory_format=self.memory_format))
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.lr, fused=self.fused)
+        optimizer = self.make_optimizer(self.parameters())
+        for group in optimizer.param_groups:  # the rate a schedule scales (torch's convention)
+            group["initial_lr"] = group["lr"]
+        return optimizer
 
     def training_step(self, chunk: list[tuple[Tensor, Tensor]], batch_idx: int) -> None:
         optimizer = self.optimizers()

@@ -34,6 +34,7 @@ EPOCH_COLUMNS = (
     "val_loss",
     "val_acc",
     "test_acc",
+    "lr",  # the learning rate of the evaluation's last step (prune_ready.recipe)
     "seconds",
 )
 ROUND_COLUMNS = (

@@ -29,7 +29,8 @@ NOT_RESULT_CHANGING = (
 )
 # Overrides the run path names already (groups, seed, study name), and those it leaves out: the
 # above, and how training executes (trainer.*, launchers), so that a run keeps its directory.
-NAMED_BY_PATH = ("name", "seed", "model", "data", "init", "pruning", "experiment", "setup")
+# (debug=true: the root, paths.debug_root)
+NAMED_BY_PATH = ("name", "seed", "model", "data", "init", "pruning", "experiment", "setup", "debug")
 NOT_IN_PATH = (*NOT_RESULT_CHANGING, "trainer", "hydra")
 # Trainer settings that change what is computed, not where or how fast: an override of one is a
 # directory level like any result-changing override (trainer.precision=bf16-mixed/).
@@ -41,11 +42,15 @@ RESULT_CHANGING_TRAINER = (
 )
 # Overrides that restate a default: `init.scale=1.0` is the run without the override, so it keeps
 # that run's directory (a sweep init.scale=0.5,1.0,2.0 then reuses the default runs; a rewind
-# sweep pruning.reset.to=0,1ep the θ0 runs).
+# sweep pruning.reset.to=0,1ep the θ0 runs); so do the default recipe's group options
+# (optimizer=adam, lr_schedule=constant). Any other optimizer or schedule is a directory level
+# like any result-changing override (optimizer.lr=0.05,optimizer=sgd/).
 DEFAULTS: dict[str, float | str] = {
     "init.scale": 1.0,
     "trainer.precision": "32-true",
     "pruning.reset.to": "0",
+    "optimizer": "adam",
+    "lr_schedule": "constant",
 }
 # Lightning's short precision names and the full ones it turns them into (lightning_fabric's
 # _PRECISION_INPUT_STR_ALIAS_CONVERSION): an alias names the same run as its full form.
@@ -78,8 +83,9 @@ def restates_default(key: str, value: str) -> bool:
 def run_variant(overrides: Iterable[str]) -> str:
     """The command-line overrides that set this run apart, as a path segment ending in '/'.
 
-    E.g. ``pruning.rounds=3 data.train_subset=500`` -> ``data.train_subset=500,pruning.rounds=3/``;
-    no such overrides -> ``""``. Values are written as Hydra's sweeper writes them
+    E.g. ``pruning.rounds=3 data.train_subset=500`` -> ``data.train_subset=500,pruning.rounds=3/``,
+    ``optimizer=sgd optimizer.lr=0.05`` -> ``optimizer.lr=0.05,optimizer=sgd/``; no such
+    overrides -> ``""``. Values are written as Hydra's sweeper writes them
     (``model.lr=1.2e-3`` -> ``model.lr=0.0012``), so a run gets the same directory with or
     without ``-m``.
     """

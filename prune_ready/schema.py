@@ -4,7 +4,8 @@ A node with ``_target_`` is checked against the target's signature (a dataclass'
 class's ``__init__``, a function's parameters, following ``**kwargs`` to the base class): a key
 the target does not take, or a value of the wrong type for its annotation, is refused in one line
 naming the key (``model.lr='abc': expected a float``). Nodes without a target are described by
-the dataclasses below. So each part's typed hparams live in one place, its own signature.
+the dataclasses below. So each part's typed hparams live in one place, its own signature; for an
+optimizer that is the torch.optim class's own (a `name` beside its arguments names the option).
 """
 
 import dataclasses
@@ -19,10 +20,16 @@ from typing import Any, Literal, Union
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Glob
 from hydra.utils import get_object
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, MissingMandatoryValue, OmegaConf
+from torch import Tensor
 
 from prune_ready.errors import UserError
 from prune_ready.pruning.steps import Step
+
+
+class NamedTarget:
+    """A node with `_target_` whose keys are the target's arguments plus `name`, which names the
+    option and is not passed on (conf/optimizer/: a torch.optim class's own signature)."""
 
 
 @dataclass
@@ -41,6 +48,7 @@ class Train:
     """The top level of conf/train.yaml."""
 
     name: str
+    debug: bool
     seed: int
     threads: int | None
     effective_batch_size: Any  # a record of data.batch_size (whose type is checked there)
@@ -51,13 +59,17 @@ class Train:
     model: Model
     init: Any
     pruning: Any
+    optimizer: NamedTarget
+    lr_schedule: Any
     trainer: Any
 
 
 def validate(cfg: DictConfig) -> None:
     """Raise UserError naming the first key of `cfg` whose name or type is wrong."""
     try:
-        tree = OmegaConf.to_container(cfg, resolve=True)
+        tree = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    except MissingMandatoryValue as e:  # ??? in a yaml: a value without a default
+        raise UserError(f"{e.full_key} must be set: add {e.full_key}=<value>") from e
     except Exception as e:  # a bad interpolation, e.g. ${oc.decode:...} of a malformed value
         raise UserError(f"the config does not resolve: {' '.join(str(e).split())}") from e
     check(tree, Train, "")
@@ -98,7 +110,10 @@ def check_group_options(overrides: Sequence[str], conf_dir: Path) -> None:
 def check(value: Any, annotation: Any, key: str) -> None:
     """Check `value` (at `key`) against `annotation`; recurse into config nodes."""
     if isinstance(value, Mapping) and "_target_" in value:
-        check_node(value, parameters(value["_target_"], key), key)
+        annotations, open_ended = parameters(value["_target_"], key)
+        if annotation is NamedTarget:
+            annotations = {**annotations, "name": str}
+        check_node(value, (annotations, open_ended), key)
     elif dataclasses.is_dataclass(annotation) and isinstance(value, Mapping):
         check_node(value, (hints(annotation), False), key)
     elif isinstance(value, Mapping) and typing.get_origin(annotation) in (dict, Mapping):
@@ -200,7 +215,8 @@ def describe(annotation: Any) -> str:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (Union, types.UnionType):
         choices = [c for a in args for c in literals(a)]
-        others = [describe(a) for a in args if not literals(a)]
+        # torch.optim takes a tensor learning rate too; a config holds the number
+        others = [describe(a) for a in args if not literals(a) and a is not Tensor]
         return " or ".join(
             ([f"one of {', '.join(map(repr, choices))}"] if choices else []) + others
         )

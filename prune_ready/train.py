@@ -1,7 +1,8 @@
 """Train one run: python -m prune_ready.train [overrides]; add -m for a multirun grid.
 
 This module only wires the configured parts together: data, network and init (built by
-`prune_ready.build`), the prune-and-rewind callback and the Trainer. Everything else lives in the parts themselves.
+`prune_ready.build`), optimizer and learning-rate schedule, the prune-and-rewind callback and the
+Trainer. Everything else lives in the parts themselves.
 """
 
 import json
@@ -18,6 +19,7 @@ import pytorch_lightning as pl
 import torch
 from hydra._internal.utils import get_args_parser
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from hydra.utils import instantiate
@@ -31,6 +33,7 @@ from prune_ready.build import build
 from prune_ready.errors import Diverged, UserError
 from prune_ready.module import Classifier
 from prune_ready.pruning.callback import Pruning
+from prune_ready.recipe import check_optimizer, optimizer_factory
 from prune_ready.run.callbacks import callbacks as run_callbacks
 from prune_ready.rundir import (
     canonical_precision,
@@ -46,6 +49,29 @@ CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 log = logging.getLogger(__name__)
 
 OmegaConf.register_new_resolver("run_variant", run_variant, replace=True)
+# paths.root: where this run's directory goes (debug=true: paths.debug_root)
+OmegaConf.register_new_resolver(
+    "output_root", lambda debug, root, debug_root: debug_root if debug else root, replace=True
+)
+# Trainer arguments the pruning schedule sets (Pruning.trainer_limits) or that would cut a run
+# short: refused, so that no run is silently ignored or left unfinished where a real one goes.
+RUN_LENGTH = (
+    "fast_dev_run",
+    "max_epochs",
+    "min_epochs",
+    "max_steps",
+    "min_steps",
+    "max_time",
+    "limit_train_batches",
+    "limit_val_batches",
+    "limit_test_batches",
+    "overfit_batches",
+    "val_check_interval",
+    "check_val_every_n_epoch",
+)
+# debug=true: the configured run on slices of the data, with at most DEBUG_ROUNDS pruning steps
+DEBUG_DATA = {"train_subset": 600, "val_size": 500, "test_subset": 500}
+DEBUG_ROUNDS = 2
 # Batches come from in-memory tensors: worker processes would only add overhead.
 warnings.filterwarnings("ignore", ".*does not have many workers.*")
 warnings.filterwarnings("ignore", ".*isinstance.treespec, LeafSpec.*")
@@ -67,6 +93,8 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     """
     validate(cfg)  # a wrong key or type: one line, before anything is built
     check_settings(cfg)
+    if cfg.debug:
+        debug_run(cfg, run_dir)
     # an alias (32, bf16) is recorded as the run directory names it: Lightning's own form
     cfg.trainer.precision = canonical_precision(cfg.trainer.precision)
     torch.set_num_threads(cfg.threads or default_threads(cpu_processes(cfg)))
@@ -77,12 +105,16 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     pruning = instantiate(cfg.pruning)
+    lr_schedule = instantiate(cfg.lr_schedule)
+    lr_schedule.check(pruning.round_length)
     # bad data fails here, before anything is written
     built = build(cfg, steps_per_epoch=pruning.steps_per_evaluation)
     init, datamodule, net = built.init, built.datamodule, built.net
+    make_optimizer = optimizer_factory(cfg.optimizer)
+    check_optimizer(make_optimizer, net)
     module = Classifier(
         net,
-        lr=cfg.model.lr,
+        make_optimizer,
         num_classes=datamodule.num_classes,
         channels_last=cfg.model.channels_last,
         compile=cfg.model.compile,
@@ -90,7 +122,8 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     pruning.check(net)
     if done(earlier_run(cfg, run_dir), run_dir):
         return None
-    pruner = run_callbacks(pruning, run_dir, cfg.seed, init, cfg)  # a control finds its ticket
+    # a control finds its ticket here
+    pruner = run_callbacks(pruning, run_dir, cfg.seed, init, cfg, lr_schedule)
     trainer = make_trainer(cfg, run_dir, pruning, [*pruner, *callbacks])
     parts = (trainer, module, datamodule)
     if rank_zero_only.rank > 0:  # a DDP worker: rank 0 holds the run directory and writes it
@@ -129,13 +162,18 @@ def record_machine(run_dir: Path, accelerator: str, from_round: int) -> None:
 
 def check_settings(cfg: DictConfig) -> None:
     """Refuse, in one line, settings that would fail only once the run has begun."""
+    for key in RUN_LENGTH:
+        if key in cfg.trainer:
+            raise UserError(run_length_refusal(key))
     if cfg.effective_batch_size != cfg.data.batch_size:
         raise UserError(
             f"effective_batch_size={cfg.effective_batch_size} only records data.batch_size "
             f"({cfg.data.batch_size}): set data.batch_size instead"
         )
-    if not cfg.model.lr > 0:
-        raise UserError(f"model.lr={cfg.model.lr} must be a positive number")
+    for key in ("model.lr", "optimizer.lr"):
+        value = OmegaConf.select(cfg, key)
+        if not value > 0:
+            raise UserError(f"{key}={value} must be a positive number")
     for key in ("batch_size", "eval_batch_size"):
         if cfg.data[key] < 1:
             raise UserError(f"data.{key}={cfg.data[key]} must be at least 1")
@@ -143,6 +181,46 @@ def check_settings(cfg: DictConfig) -> None:
         ddp = str(cfg.trainer.get("strategy")).startswith("ddp")
         fix = "trainer.accelerator=cpu (DDP over CPU processes)" if ddp else "trainer=cpu"
         raise UserError(f"no CUDA device found: use {fix}")
+
+
+def run_length_refusal(key: str) -> str:
+    """Why trainer.`key` is refused, and what to set instead (one line)."""
+    return (
+        f"trainer.{key} cannot be set: a run is pruning.rounds + 1 rounds of "
+        "pruning.round_length, evaluated every pruning.eval_every (set those); for a quick "
+        "check run add debug=true"
+    )
+
+
+def check_run_length_overrides(overrides: Sequence[str]) -> None:
+    """Refuse trainer.max_epochs=1, +trainer.fast_dev_run=true and the like in one line, before
+    Hydra (which refuses a key the trainer yaml lacks in several lines, and lets `+` add it)."""
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except Exception:
+        return  # Hydra reports the syntax error
+    for override in parsed:
+        group, _, key = override.key_or_group.partition(".")
+        if group == "trainer" and key in RUN_LENGTH:
+            raise UserError(run_length_refusal(key))
+
+
+def debug_run(cfg: DictConfig, run_dir: Path) -> None:
+    """Make `cfg` a quick check of itself: DEBUG_DATA slices of the data and at most DEBUG_ROUNDS
+    pruning steps (the round length stays), in a run directory under paths.debug_root, emptied
+    first so that every debug run trains afresh. Refused when the directory lies elsewhere
+    (hydra.run.dir set by hand): a debug run never writes where a real result lives."""
+    root = Path(cfg.paths.debug_root).resolve()
+    if not run_dir.resolve().is_relative_to(root):
+        raise UserError(f"debug=true writes only under paths.debug_root ({root}), not in {run_dir}")
+    for key, n in DEBUG_DATA.items():
+        current = cfg.data[key]
+        cfg.data[key] = n if current is None else min(current, n)
+    cfg.pruning.rounds = min(cfg.pruning.rounds, DEBUG_ROUNDS)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    log.info(
+        "debug run in %s: data %s, %d pruning steps", run_dir, dict(DEBUG_DATA), cfg.pruning.rounds
+    )
 
 
 def make_trainer(
@@ -243,6 +321,10 @@ def main() -> None:
             check_group_options(args.overrides, Path(CONF_DIR))
         except UserError as e:
             sys.exit(f"error: {e}")
+    try:
+        check_run_length_overrides(args.overrides)
+    except UserError as e:
+        sys.exit(f"error: {e}")
     hydra_main()
 
 

@@ -44,6 +44,35 @@ CASES = {
         ["trainer.accelerator=tpux"],
         "error: trainer: You selected an invalid accelerator name: `accelerator='tpux'`.",
     ),
+    "optimizer setting not a number": (
+        ["optimizer=sgd", "optimizer.lr=0.1", "optimizer.momentum=abc"],
+        "error: optimizer.momentum='abc': expected a number",
+    ),
+    "momentum torch refuses": (
+        ["optimizer=sgd", "optimizer.lr=0.1", "optimizer.momentum=-1"],
+        "error: optimizer: Invalid momentum value: -1",
+    ),
+    "sgd without a learning rate": (
+        ["optimizer=sgd"],
+        "error: optimizer.lr must be set: add optimizer.lr=<value>",
+    ),
+    "decay factor not positive": (
+        ["lr_schedule=step", "lr_schedule.gamma=-1"],
+        "error: lr_schedule.gamma=-1 must be a positive number",
+    ),
+    "milestone outside the round": (
+        ["lr_schedule=step", "lr_schedule.milestones=[5ep]"],
+        "error: lr_schedule.milestones: 5ep is not within a round (pruning.round_length=5ep)",
+    ),
+    "a run length the schedule governs": (
+        ["trainer.max_epochs=1"],
+        "error: trainer.max_epochs cannot be set: a run is pruning.rounds + 1 rounds of "
+        "pruning.round_length",
+    ),
+    "Lightning's debug run, added with +": (
+        ["+trainer.fast_dev_run=true"],
+        "error: trainer.fast_dev_run cannot be set: a run is pruning.rounds + 1 rounds",
+    ),
     "a refused job of a multirun": (
         ["-m", "model.lr=abc", "seed=0,1"],
         "error: model.lr='abc': expected a number",
@@ -69,6 +98,11 @@ SETTINGS = {  # refused before anything is built (the command line: as model.lr=
     "model.prune_rates.fc=abc": "model.prune_rates.fc='abc': expected a number",
     "init.formula=gauss": "init.formula='gauss': expected one of 'kaiming', 'xavier'",
     "data.batch_size=0": "data.batch_size=0 must be at least 1",
+    "+trainer.max_epochs=1": (  # the compose API (the command line is refused before Hydra)
+        "trainer.max_epochs cannot be set: a run is pruning.rounds + 1 rounds of "
+        "pruning.round_length, evaluated every pruning.eval_every (set those); for a quick "
+        "check run add debug=true"
+    ),
     "data.eval_batch_size=0": "data.eval_batch_size=0 must be at least 1",
     "effective_batch_size=120": (
         "effective_batch_size=120 only records data.batch_size (60): set data.batch_size instead"
@@ -92,6 +126,8 @@ def test_setting_is_refused_in_one_line(make_cfg, override):
         ["model=nope"],
         ["pruning=nope"],
         ["trainer=nope"],
+        ["optimizer=nope"],
+        ["lr_schedule=nope"],
         # every value of a sweep is checked before any job runs (or the sweep directory is made)
         ["-m", "init=xavier_normal,nope", "data.train_subset=300", "pruning.rounds=0"],
     ],

@@ -70,6 +70,39 @@ GRIDS = {
         {"seed": ["0", "1", "2"], "pruning": ["snip", "synflow"]},
         "snip",
     ),
+    "sgd_lr_lenet": (
+        {
+            "seed": ["100", "101", "102"],
+            "init": ["kaiming_normal"],
+            "optimizer": ["sgd"],
+            "optimizer.momentum": ["0.0", "0.9"],
+            "optimizer.lr": ["0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.2"],
+        },
+        "none",
+    ),
+    "init_study_lenet_sgd": (
+        {
+            "seed": [str(s) for s in range(8)],
+            "init": [
+                "kaiming_normal",
+                "xavier_normal",
+                "xavier_uniform",
+                "kaiming_uniform",
+                "signed_constant",
+            ],
+            "optimizer": ["sgd"],
+        },
+        "imp_seed",
+    ),
+    "init_scale_lenet_sgd": (
+        {
+            "seed": [str(s) for s in range(8)],
+            "init": ["kaiming_normal"],
+            "init.scale": ["0.25", "0.5", "1.0", "2.0"],
+            "optimizer": ["sgd"],
+        },
+        "imp_seed",
+    ),
 }
 
 
@@ -84,6 +117,7 @@ STUDY = {  # presets that write into one study
     "methods_conv6_pai": "methods_conv6",
     "init_scale_conv6_long": "init_study_conv6_long",
     "methods_conv6_long_pai": "methods_conv6_long",
+    "init_scale_lenet_sgd": "init_study_lenet_sgd",
 }
 
 
@@ -177,6 +211,26 @@ def test_long_conv6_study_reaches_its_levels(make_cfg):
         levels.append(round(100 * sum(alive.values()) / total, 1))
     assert levels == [46.7, 22.1, 10.6, 5.2]
     assert pai.pruning.target.density == round(sum(alive.values()) / total, 6)
+
+
+def test_the_sgd_presets_are_init_study_lenet_under_sgd(make_cfg):
+    """The SGD study changes the optimizer only: its protocol is init_study_lenet's, its learning
+    rate (and momentum) are left to the selection (sgd_lr_lenet: dense, seeds outside 0-15, the
+    same round; a run without them is refused, see test_bad_input)."""
+    from omegaconf import OmegaConf
+
+    adam = make_cfg("+experiment=init_study_lenet")
+    selection = make_cfg("+experiment=sgd_lr_lenet")
+    assert selection.pruning.rounds == 0 and selection.pruning.control == "dense"
+    assert selection.pruning.round_length == adam.pruning.round_length == "5ep"
+    for name in ("init_study_lenet_sgd", "init_scale_lenet_sgd"):
+        sgd = make_cfg(f"+experiment={name}")
+        assert sgd.optimizer.name == "sgd" and adam.optimizer.name == "adam"
+        assert OmegaConf.is_missing(sgd.optimizer, "lr")
+        assert sgd.optimizer.momentum == 0.0  # marked in the yaml, to set with the lr
+        assert (sgd.pruning, sgd.model, sgd.data) == (adam.pruning, adam.model, adam.data)
+        chosen = make_cfg(f"+experiment={name}", "optimizer.lr=0.05", "optimizer.momentum=0.9")
+        assert (chosen.optimizer.lr, chosen.optimizer.momentum) == (0.05, 0.9)
 
 
 @pytest.mark.slow

@@ -19,6 +19,17 @@ QUICK = [
     "pruning.rounds=3",
     "progress_bar=null",
 ]
+# SGD with momentum on a warmed-up cosine, rewound to θ1ep: the rate at every step follows from the
+# global step, and the momentum buffers are restored with the optimizer's state
+SCHEDULE = [
+    *QUICK,
+    "optimizer=sgd",
+    "optimizer.lr=0.05",
+    "optimizer.momentum=0.9",
+    "lr_schedule=cosine",
+    "lr_schedule.warmup=20it",
+    "pruning.reset.to=1ep",
+]
 ITERATIONS = [  # rounds of 25 iterations end mid-epoch (50 batches an epoch)
     "pruning=lth",
     "data.train_subset=3000",
@@ -66,7 +77,9 @@ def kill_when(args: list[str], data_root: Path, cwd: Path, rows: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "args,kill_at", [(QUICK, 3), (ITERATIONS, 7)], ids=["epochs", "iterations"]
+    "args,kill_at",
+    [(QUICK, 3), (ITERATIONS, 7), (SCHEDULE, 3)],
+    ids=["epochs", "iterations", "lr_schedule"],
 )
 def test_killed_run_resumes_to_identical_results(data_root, tmp_path, args, kill_at):
     reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
@@ -137,7 +150,11 @@ def test_a_different_config_in_the_same_directory_is_refused(data_root, tmp_path
     clash = cli(*args, f"hydra.run.dir='{run}'", "model.lr=0.01", data_root=data_root, cwd=tmp_path)
     assert clash.returncode == 1
     last = clash.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"error: {run} holds a run of another config (model.lr: 0.0012 -> 0.01)")
+    # adam's optimizer.lr is model.lr: both differ
+    assert last.startswith(
+        f"error: {run} holds a run of another config (model.lr: 0.0012 -> 0.01; "
+        "optimizer.lr: 0.0012 -> 0.01)"
+    )
     assert snapshot(tmp_path / "outputs") == before
 
 

@@ -133,3 +133,30 @@ def test_lenet_reaches_paper_accuracy_in_five_epochs(data_root, tmp_path):
         accs.append(float(row["test_acc"]))
     assert len(accs) == 3
     assert sum(accs) / 3 >= 0.975, accs
+
+
+def test_a_debug_run_is_quick_and_writes_nowhere_a_real_result_lives(data_root, tmp_path):
+    """debug=true: the configured run on data slices with at most 2 pruning steps, under debug/
+    (never outputs/), trained afresh each time; elsewhere it is refused."""
+    args = ("debug=true", "pruning.round_length=1ep", "progress_bar=null")
+    for _ in range(2):  # the second run trains again instead of skipping a finished run
+        result = cli(*args, data_root=data_root, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "skipped" not in result.stdout and "early stop" in result.stdout
+    assert not (tmp_path / "outputs").exists()
+    (run,) = tmp_path.glob("debug/default/lenet_300_100-mnist/xavier_normal/imp/*/seed=0")
+    assert run.parent.name == "pruning.round_length=1ep"
+    config = OmegaConf.load(run / "config.yaml")
+    assert (config.data.train_subset, config.data.val_size, config.data.test_subset) == (
+        600,
+        500,
+        500,
+    )
+    assert config.pruning.rounds == 2 and len(read_csv(run / "rounds.csv")) == 3
+    elsewhere = cli(*args, "hydra.run.dir=results/x", data_root=data_root, cwd=tmp_path)
+    assert elsewhere.returncode == 1
+    assert elsewhere.stderr.strip().splitlines() == [
+        f"error: debug=true writes only under paths.debug_root ({tmp_path / 'debug'}), "
+        f"not in {tmp_path / 'results' / 'x'}"
+    ]
+    assert not (tmp_path / "results").exists()

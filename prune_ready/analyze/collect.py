@@ -2,13 +2,16 @@
 
 A run is any directory holding config.yaml (hidden directories such as Hydra's .hydra/ are
 skipped). Its config decides the columns that tell runs apart ("factors"): model, data, init and
-pruning (by their names) always, plus every other config field that varies across the runs and
-changes results. Left out are the seed (a column of its own), fields that only copy the seed
-(data.seed), fields that follow from the names (e.g. init.scheme.mode) and fields that do not
-change results (data.root, trainer.* but precision, ..., as for run directory names).
-Configs of runs made before the pruning parts (af2e682) are read in today's layout (`migrated`),
-and a key some runs' configs lack is taken at its default there where its node's `_target_`
-gives one (`with_defaults`), so an older run and a newer one of the same setting are one setting.
+pruning (by their names) always, the training recipe's optimizer and lr_schedule (by their
+names) where they vary, plus every other config field that varies across the runs and changes
+results. Left out are the seed (a column of its own), fields that only copy the seed
+(data.seed), fields that follow from the names (e.g. init.scheme.mode, optimizer._target_) and
+fields that do not change results (data.root, trainer.* but precision, ..., as for run
+directory names). Configs of runs made before the pruning parts (af2e682) are read in today's
+layout (`migrated`), runs from before the optimizer and lr_schedule groups as the fused Adam at
+model.lr and constant rate they trained with, and a key some runs' configs lack is taken at its
+default there where its node's `_target_` gives one (`with_defaults`), so an older run and a
+newer one of the same setting are one setting.
 """
 
 import functools
@@ -33,6 +36,7 @@ from prune_ready.status import State, run_status
 
 GROUPS = ("model", "data", "init", "pruning")  # named by <group>.name; always a factor
 MACHINE = "machine"  # the runs.csv column of each run's machine key, after seed
+RECIPE_GROUPS = ("optimizer", "lr_schedule")  # named by <group>.name; a factor where it varies
 REQUIRED = ["seed", "pruning.rounds", *(f"{g}.name" for g in GROUPS)]  # keys every run config has
 Paths = str | Path | Iterable[str | Path]
 
@@ -106,7 +110,7 @@ def collect(paths: Paths) -> Sweep:
     roots = expand(paths)
     run_dirs = [d.resolve() for d in find_run_dirs(roots)]
     base = common_base(roots)
-    flats = with_defaults([migrated(flatten(load_config(d))) for d in run_dirs])
+    flats = with_defaults([with_recipe(migrated(flatten(load_config(d)))) for d in run_dirs])
     configs = pd.DataFrame(flats)
     factors = factor_fields(configs)
     configs = mark_unset(configs, flats, factors)
@@ -320,6 +324,32 @@ def migrated(flat: dict[str, Any]) -> dict[str, Any]:
     return dict(before + [(f"pruning.{k}", v) for k, v in pruning] + after)
 
 
+# The recipe every run trained with before conf/optimizer/ and conf/lr_schedule/: fused Adam at
+# model.lr with torch's defaults, at a constant rate (prune_ready/module.py before them), in the
+# keys and (flattened) values conf/optimizer/adam.yaml and conf/lr_schedule/constant.yaml give.
+OLD_RECIPE: dict[str, Any] = {
+    "optimizer._target_": "torch.optim.Adam",
+    "optimizer._partial_": True,
+    "optimizer._convert_": "all",
+    "optimizer.name": "adam",
+    "optimizer.betas": json.dumps([0.9, 0.999]),
+    "optimizer.eps": 1e-8,
+    "optimizer.weight_decay": 0.0,
+    "optimizer.fused": True,
+    "lr_schedule._target_": "prune_ready.recipe.Constant",
+    "lr_schedule.name": "constant",
+    "lr_schedule.warmup": 0,
+}
+
+
+def with_recipe(flat: dict[str, Any]) -> dict[str, Any]:
+    """A flattened run config with the optimizer and lr_schedule it trained with: its own, or,
+    for a run made before those groups existed, OLD_RECIPE (its lr: model.lr)."""
+    if any(key.startswith(("optimizer.", "lr_schedule.")) for key in flat):
+        return flat
+    return {**flat, **OLD_RECIPE, "optimizer.lr": flat.get("model.lr")}
+
+
 NO_DEFAULT = object()
 
 
@@ -381,6 +411,7 @@ def factor_fields(configs: pd.DataFrame) -> list[str]:
     """The config keys that set runs apart (see the module docstring), seed excluded; a copy of
     another factor (equal to it wherever it is set) is left out: it would repeat it in labels."""
     names = [f"{g}.name" for g in GROUPS]
+    recipe = [f"{g}.name" for g in RECIPE_GROUPS if f"{g}.name" in configs.columns]
     text = configs.map(repr)  # compares None, NaN (key missing) and mixed types alike
     varying = [
         key
@@ -389,7 +420,7 @@ def factor_fields(configs: pd.DataFrame) -> list[str]:
         and key not in (*names, "seed")
         and not left_out_of_path(key)
         and not text[key].equals(text["seed"])
-        and text.groupby(names, dropna=False)[key].nunique().max() > 1
+        and (key in recipe or text.groupby(names + recipe, dropna=False)[key].nunique().max() > 1)
     ]
     for key in reversed(list(varying)):  # e.g. init.at_rewind.scale: init.scale where set
         present = configs[key].notna()
@@ -398,15 +429,17 @@ def factor_fields(configs: pd.DataFrame) -> list[str]:
         ):
             varying.remove(key)
     study = ["name"] if "name" in varying else []
-    return study + names + [key for key in varying if key != "name"]
+    chosen = [key for key in recipe if key in varying]  # the recipe's options next to the groups
+    return study + names + chosen + [key for key in varying if key not in (*chosen, "name")]
 
 
 def column_name(key: str) -> str:
-    """model.name -> model (and so on for the groups), name -> study, others unchanged."""
+    """model.name -> model (and so on for the groups, optimizer and lr_schedule too), name ->
+    study, others unchanged."""
     if key == "name":
         return "study"
     group = key.removesuffix(".name")
-    return group if group in GROUPS else key
+    return group if group in (*GROUPS, *RECIPE_GROUPS) else key
 
 
 def common_base(roots: Sequence[Path]) -> Path:

@@ -12,9 +12,13 @@ A method (`conf/pruning/*.yaml`, instantiated as a `Pruning`) is
              values                                                prune_ready.pruning.resets
 Training runs in `rounds` + 1 rounds of `round_length` (a Step: "5ep" or "50000it"), evaluated
 every `eval_every`. At the end of a round r < rounds the schedule's round-end event (if any) is
-applied, then the reset, the init's transform at rewind (if it has one), and Adam's state is
-cleared, so each round trains like a fresh run. Pruned weights stay exactly zero: every
-optimizer step is followed by a re-masking (one fused multiply in a step post-hook).
+applied, then the reset, the init's transform at rewind (if it has one), and the optimizer's
+state (Adam's moments, SGD's momentum) is cleared, so each round trains like a fresh run. Pruned
+weights stay exactly zero: every optimizer step is followed by a re-masking (one fused multiply
+in a step post-hook). A learning-rate schedule (prune_ready.recipe) sets the rate before every
+step (a step pre-hook), at the schedule iteration the global step maps to: a round's iteration i
+is the schedule's `reset.lr_start(...) + i` (round 0 starts at 0), so the schedule restarts with
+each reset, at k after rewinding to θk, and a resumed run takes the same rates.
 What is written to the run directory is the job of the run's recorders (prune_ready.run), which
 the core sends round events to; this package knows nothing of run directories.
 
@@ -41,6 +45,7 @@ from prune_ready.pruning.resets import Keep, Reset, Rewind
 from prune_ready.pruning.schedules import Event, Schedule
 from prune_ready.pruning.steps import Step
 from prune_ready.pruning.targets import Target
+from prune_ready.recipe import LRSchedule
 from prune_ready.seeding import generator
 
 ScoreFn = Callable[[nn.Module, methods.Context], dict[str, Tensor]]
@@ -161,8 +166,10 @@ class Pruner(pl.Callback):
         seed: int,
         init: Init | None,
         run: list[pl.Callback],
+        lr_schedule: LRSchedule | None = None,
     ) -> None:
         self.spec, self.update, self.reset, self.seed, self.init = spec, update, reset, seed, init
+        self.lr_schedule = None if lr_schedule is None or lr_schedule.constant else lr_schedule
         self.recorders, self.rounds, self.control = run, spec.rounds, spec.control
         self.fresh = True  # False once a checkpoint is restored
         self.hooks: list[Any] = []
@@ -192,6 +199,8 @@ class Pruner(pl.Callback):
             optimizer.register_step_post_hook(after_step or (lambda *_: self.masked.apply_()))
             for optimizer in trainer.optimizers
         ]
+        if self.lr_schedule is not None:
+            self.hooks += [o.register_step_pre_hook(self.set_lr) for o in trainer.optimizers]
         if self.fresh:
             if isinstance(self.reset, Rewind):
                 self.reset.snapshot(net)
@@ -205,7 +214,9 @@ class Pruner(pl.Callback):
         self.steps_per_round = self.spec.round_length.iterations(self.steps_per_epoch)
         self.eval_steps = self.spec.eval_every.iterations(self.steps_per_epoch)
         self.rewind_step = getattr(self.reset, "to", Step(0, "it")).iterations(self.steps_per_epoch)
-        self.step = trainer.global_step
+        self.step = self.lr_step = trainer.global_step
+        if self.lr_schedule is not None:
+            self.lr_schedule.bind(self.steps_per_epoch, self.steps_per_round)
         self.spec.schedule.bind(self.steps_per_epoch, (self.rounds + 1) * self.steps_per_round)
         if not self.fresh:
             return
@@ -225,6 +236,20 @@ class Pruner(pl.Callback):
         event = self.spec.schedule.at_step(self.step)
         if event is not None and self.update is not None:
             self.update(self.net, event, self.context(self.trainer_ref, self.net, f"s{self.step}"))
+
+    def set_lr(self, optimizer: torch.optim.Optimizer, *_: Any) -> None:
+        """Before every optimizer step: the scheduled rate (see the module docstring)."""
+        factor = self.lr_schedule.factor(self.lr_position(self.lr_step))
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"] * factor
+        self.lr_step += 1
+
+    def lr_position(self, step: int) -> int:
+        """The schedule iteration of global step `step` (counted from 0)."""
+        round_, into = divmod(step, self.steps_per_round)
+        if round_ == 0:
+            return into
+        return self.reset.lr_start(round_, self.rewind_step, self.steps_per_round) + into
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking:

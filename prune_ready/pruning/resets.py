@@ -1,8 +1,10 @@
 """What the surviving weights start the next round from: θ0/θk (rewind), fresh draws, or their
-trained values. The init's own transform at rewind (e.g. signed_constant) is applied by the core
-after a Rewind or a Reinit, never after Keep."""
+trained values, and where the learning-rate schedule starts with them (`lr_start`). The init's
+own transform at rewind (e.g. signed_constant) is applied by the core after a Rewind or a Reinit,
+never after Keep."""
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -18,6 +20,12 @@ class Reset:
     def reset(self, net: nn.Module, round_: int, init: Init, seed: int) -> None:
         raise NotImplementedError
 
+    def lr_start(self, round_: int, rewind_step: int, round_steps: int) -> int:
+        """The iteration of the learning-rate schedule round `round_` (> 0) starts at, given the
+        rewind point θk (`rewind_step` iterations) and the iterations of a round. By default the
+        schedule restarts with the weights."""
+        return 0
+
     def state_dict(self) -> dict:
         return {}
 
@@ -27,18 +35,26 @@ class Reset:
 
 @dataclass
 class Keep(Reset):
-    """Survivors keep their trained values (pruning without resetting, Han et al. 2015)."""
+    """Survivors keep their trained values (pruning without resetting, Han et al. 2015). The
+    learning-rate schedule then either continues (`lr: continue`: later rounds train at its
+    final rate, "fine-tuning" in Renda et al. 2020) or is replayed from its start (`lr: replay`:
+    learning-rate rewinding, Renda et al. 2020). Under a constant rate the two are the same."""
 
     transforms = False
+    lr: Literal["continue", "replay"] = "continue"
 
     def reset(self, net: nn.Module, round_: int, init: Init, seed: int) -> None:
         """Nothing: pruning already zeroed the removed weights."""
+
+    def lr_start(self, round_: int, rewind_step: int, round_steps: int) -> int:
+        return 0 if self.lr == "replay" else round_ * round_steps
 
 
 @dataclass
 class Rewind(Reset):
     """Every weight and bias back to θ0 (`to=0`) or to θk, the weights after `to` epochs or
-    iterations of round 0 (late rewinding, Frankle et al. 2019); the core takes the snapshot."""
+    iterations of round 0 (late rewinding, Frankle et al. 2019); the core takes the snapshot.
+    The learning-rate schedule is rewound with them, to its iteration k (Frankle et al. 2020)."""
 
     to: Step = 0  # given as text: 0, 3ep, 500it
     target: dict[str, Tensor] = field(default_factory=dict, init=False, repr=False)
@@ -55,6 +71,9 @@ class Rewind(Reset):
                 f"pruning.reset.to={self.to} must be in [0, {round_length}) into round 0 and a "
                 f"multiple of the {eval_every} between evaluations (θk is taken at one)"
             )
+
+    def lr_start(self, round_: int, rewind_step: int, round_steps: int) -> int:
+        return rewind_step
 
     def snapshot(self, net: nn.Module) -> dict[str, Tensor]:
         self.target = {name: p.detach().clone() for name, p in net.named_parameters()}

@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 
 from prune_ready.inits import Init
 from prune_ready.pruning.callback import Pruner, Pruning
+from prune_ready.recipe import LRSchedule
 from prune_ready.run import branches, recorders
 
 RECORDERS = (
@@ -26,11 +27,13 @@ def callbacks(
     seed: int,
     init: Init | None,
     config: DictConfig | None = None,
+    lr_schedule: LRSchedule | None = None,
 ) -> list[pl.Callback]:
     """The core and its recorders, for a run in `run_dir` (a control becomes a branch of its
-    ticket run: `config` is the run's, to find the ticket and check it matches)."""
+    ticket run: `config` is the run's, to find the ticket and check it matches), training at
+    `lr_schedule` (None: the optimizer's constant rate)."""
     update, reset = spec.mask_update, spec.reset
     if spec.control in ("reinit", "random_prune"):
         update, reset = branches.branch(spec, Path(run_dir), config)
     run = [recorder(run_dir) for recorder in RECORDERS]
-    return [Pruner(spec, update, reset, seed, init, run), *run]
+    return [Pruner(spec, update, reset, seed, init, run, lr_schedule), *run]

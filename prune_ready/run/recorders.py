@@ -54,9 +54,10 @@ class Recorder(pl.Callback):
 
 
 class RoundsLog(Recorder):
-    """metrics.csv (a row per evaluation), rounds.csv (a row per round, with the early-stop
-    point: the evaluation of minimum validation loss within the round), TensorBoard's weights
-    remaining, and the table of rounds printed at the end."""
+    """metrics.csv (a row per evaluation, with `lr`: the learning rate of the last step before
+    it), rounds.csv (a row per round, with the early-stop point: the evaluation of minimum
+    validation loss within the round), TensorBoard's weights remaining and learning rate
+    (train/lr), and the table of rounds printed at the end."""
 
     def __init__(self, run_dir: str | Path) -> None:
         super().__init__(run_dir)
@@ -83,6 +84,7 @@ class RoundsLog(Recorder):
         self, core: "Pruner", trainer: pl.Trainer, net: nn.Module, round_: int, step: int
     ) -> None:
         total, _, alive = masks.remaining(net)
+        lr = float(f"{trainer.optimizers[0].param_groups[0]['lr']:.6g}")
         metrics = {k: round(float(v), 6) for k, v in trainer.callback_metrics.items()}
         for key in ("train/loss", "val/loss"):
             if key in metrics and not math.isfinite(metrics[key]):
@@ -100,13 +102,16 @@ class RoundsLog(Recorder):
             "val_loss": metrics["val/loss"],
             "val_acc": metrics["val/acc"],
             "test_acc": metrics["test/acc"],
+            "lr": lr,
             "seconds": round(time.perf_counter() - self.started, 3),
         }
         self.epoch_rows.append(run_format.row(run_format.EPOCH_COLUMNS, values))
         if trainer.is_global_zero:
             results.write_csv_atomic(self.run_dir / results.EPOCHS, self.epoch_rows)
         for logger in trainer.loggers:
-            logger.log_metrics({"weights_remaining_pct": 100 * total, "round": round_}, step)
+            logger.log_metrics(
+                {"weights_remaining_pct": 100 * total, "round": round_, "train/lr": lr}, step
+            )
 
     def on_round_end(
         self, core: "Pruner", trainer: pl.Trainer, net: nn.Module, round_: int
