@@ -46,7 +46,7 @@ class Train:
     effective_batch_size: Any  # a record of data.batch_size (whose type is checked there)
     progress_bar: Any
     paths: dict[str, str]
-    logger: Any
+    logger: dict[str, Any]  # one node per logger (conf/logger/), each checked against its class
     data: Any
     model: Model
     init: Any
@@ -86,6 +86,8 @@ def check_group_options(overrides: Sequence[str], conf_dir: Path) -> None:
         options = sorted(p.stem for p in (conf_dir / group).glob("*.yaml"))
         if override.is_sweep_override():
             values = list(override.sweep_string_iterator())
+        elif isinstance(override.value(), list):  # several options at once: logger=[a,b]
+            values = [str(v) for v in override.value()]
         else:
             values = [override.get_value_element_as_str()]
         for value in values:

@@ -29,6 +29,7 @@ from pytorch_lightning.utilities.exceptions import MisconfigurationException
 from prune_ready import machine, results
 from prune_ready.errors import Diverged, UserError
 from prune_ready.inits import initialize
+from prune_ready.loggers import RunLogging, fresh_dirs, hyperparameters, make_loggers
 from prune_ready.module import Classifier
 from prune_ready.pruning.callback import Pruning
 from prune_ready.rundir import (
@@ -107,8 +108,9 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
             return None
         if (run_dir / results.CHECKPOINT).exists():
             log.info("resuming %s after round %d", run_dir, status.rounds_done - 1)
-        else:
-            shutil.rmtree(run_dir / "tb", ignore_errors=True)  # new, or killed in round 0
+        else:  # new, or killed in round 0
+            for folder in fresh_dirs(trainer.loggers, run_dir):
+                shutil.rmtree(folder, ignore_errors=True)
         results.write_text_atomic(run_dir / results.CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
         record_machine(run_dir, str(cfg.trainer.accelerator), status.rounds_done if status else 0)
         return fit(run_dir, *parts)
@@ -160,14 +162,16 @@ def make_trainer(
     """
     progress = [instantiate(cfg.progress_bar)] if cfg.progress_bar else []
     slurm = [SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else []
+    loggers = make_loggers(cfg, run_dir)
+    hparams = [RunLogging(hyperparameters(cfg))] if loggers else []
     try:
         return instantiate(
             cfg.trainer,
             **pruning.trainer_limits,
             **({"plugins": slurm} if slurm else {}),
-            callbacks=[*callbacks, *progress, *instantiate(cfg.trainer.callbacks)],
+            callbacks=[*callbacks, *progress, *hparams, *instantiate(cfg.trainer.callbacks)],
             enable_progress_bar=bool(progress),
-            logger=instantiate(cfg.logger, save_dir=str(run_dir)),
+            logger=loggers or False,  # False: none at all, not Lightning's lightning_logs/
             default_root_dir=str(run_dir),  # whatever else Lightning writes stays in the run
         )
     except InstantiationException as e:
