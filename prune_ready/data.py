@@ -8,7 +8,6 @@ the test set is only reported. Decoding JPEG folders is cached on disk (written 
 under a file lock, so parallel jobs can share the cache safely).
 """
 
-import argparse
 import fcntl
 import hashlib
 import os
@@ -24,16 +23,6 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from prune_ready.errors import UserError
 from prune_ready.results import save_atomic
 from prune_ready.seeding import generator
-
-
-def add_data_root(parser: argparse.ArgumentParser, whose: str = "the run's") -> None:
-    """The `--data-root` option of the commands that re-read a run's data: a run made on another
-    machine names a data folder that may not exist on this one."""
-    parser.add_argument(
-        "--data-root",
-        default=os.environ.get("PRUNE_READY_DATA"),
-        help=f"the data folder (default: $PRUNE_READY_DATA, else {whose} own data.root)",
-    )
 
 
 class RawSplits(NamedTuple):

@@ -34,7 +34,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from prune_ready import results
-from prune_ready.data import add_data_root
+from prune_ready.cli import add_data_root
 from prune_ready.errors import UserError
 from prune_ready.inits import initialize
 from prune_ready.pruning import masks, methods

@@ -4,6 +4,8 @@ This module only wires the configured parts together: data, network, init, the
 prune-and-rewind callback and the Trainer. Everything else lives in the parts themselves.
 """
 
+from __future__ import annotations  # pl and torch types in signatures, imported when used
+
 import json
 import logging
 import os
@@ -12,26 +14,16 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hydra
-import pytorch_lightning as pl
-import torch
 from hydra._internal.utils import get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.types import RunMode
-from hydra.utils import instantiate
-from lightning_fabric.plugins.environments import SLURMEnvironment
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.utilities import rank_zero_only
-from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
-from prune_ready import machine, results
 from prune_ready.errors import Diverged, UserError
-from prune_ready.inits import initialize
-from prune_ready.loggers import RunLogging, fresh_dirs, hyperparameters, make_loggers
-from prune_ready.module import Classifier
-from prune_ready.pruning.callback import Pruning
 from prune_ready.rundir import (
     canonical_precision,
     config_differences,
@@ -40,7 +32,16 @@ from prune_ready.rundir import (
     run_variant,
 )
 from prune_ready.schema import check_group_options, validate
-from prune_ready.status import RunStatus, State, run_status
+
+# torch and Lightning take seconds to import (8-18 s on a busy machine): the command line
+# imports them only once a run is about to be built, so that --help, --shell-completion and
+# one-line refusals (init=nope) answer at once. The functions below import what they use.
+if TYPE_CHECKING:
+    import pytorch_lightning as pl
+
+    from prune_ready.module import Classifier
+    from prune_ready.pruning.callback import Pruning
+    from prune_ready.status import RunStatus, State
 
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 log = logging.getLogger(__name__)
@@ -65,6 +66,16 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     twice thus splits its runs between the two processes.
     `callbacks` are added to the configured ones (benchmarks use this to time the steps).
     """
+    import pytorch_lightning as pl
+    import torch
+    from hydra.utils import instantiate
+    from pytorch_lightning.utilities import rank_zero_only
+
+    from prune_ready import results
+    from prune_ready.inits import initialize
+    from prune_ready.loggers import fresh_dirs
+    from prune_ready.module import Classifier
+
     validate(cfg)  # a wrong key or type: one line, before anything is built
     check_settings(cfg)
     # an alias (32, bf16) is recorded as the run directory names it: Lightning's own form
@@ -118,6 +129,10 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
 
 def record_machine(run_dir: Path, accelerator: str, from_round: int) -> None:
     """Add where this start of the run trains to its machine.json (see prune_ready.machine)."""
+    import torch
+
+    from prune_ready import machine, results
+
     path = run_dir / results.MACHINE
     record = machine.describe(torch.get_num_threads(), accelerator)
     records = machine.append(path, record, from_round)
@@ -134,6 +149,8 @@ def record_machine(run_dir: Path, accelerator: str, from_round: int) -> None:
 
 def check_settings(cfg: DictConfig) -> None:
     """Refuse, in one line, settings that would fail only once the run has begun."""
+    import torch
+
     if cfg.effective_batch_size != cfg.data.batch_size:
         raise UserError(
             f"effective_batch_size={cfg.effective_batch_size} only records data.batch_size "
@@ -160,6 +177,12 @@ def make_trainer(
     SIGUSR1, then `scontrol requeue`) is off: submitit requeues the job, and the run resumes from
     its last completed round like any relaunched run.
     """
+    from hydra.utils import instantiate
+    from lightning_fabric.plugins.environments import SLURMEnvironment
+    from pytorch_lightning.utilities.exceptions import MisconfigurationException
+
+    from prune_ready.loggers import RunLogging, hyperparameters, make_loggers
+
     progress = [instantiate(cfg.progress_bar)] if cfg.progress_bar else []
     slurm = [SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else []
     loggers = make_loggers(cfg, run_dir)
@@ -184,6 +207,9 @@ def fit(
     run_dir: Path, trainer: pl.Trainer, module: Classifier, datamodule: pl.LightningDataModule
 ) -> State:
     """Train (resuming from the run's checkpoint, if it has one)."""
+    from prune_ready import results
+    from prune_ready.status import State
+
     checkpoint = run_dir / results.CHECKPOINT
     try:
         trainer.fit(
@@ -222,6 +248,8 @@ def default_threads(processes: int = 1) -> int:
 
 def done(status: RunStatus | None, run_dir: Path) -> bool:
     """Whether the run in `run_dir` has ended (finished or failed): then it is skipped."""
+    from prune_ready.status import State
+
     if status is None or status.state is State.UNFINISHED:
         return False
     log.info("skipped %s: %s (delete it to run again)", run_dir, status.describe())
@@ -230,6 +258,9 @@ def done(status: RunStatus | None, run_dir: Path) -> bool:
 
 def earlier_run(cfg: DictConfig, run_dir: Path) -> RunStatus | None:
     """The status of the run already in `run_dir` (None: none); an error if it had another config."""
+    from prune_ready import results
+    from prune_ready.status import run_status
+
     if not (run_dir / results.CONFIG).exists():
         return None
     changes = config_differences(OmegaConf.load(run_dir / results.CONFIG), cfg)
@@ -245,7 +276,8 @@ def earlier_run(cfg: DictConfig, run_dir: Path) -> RunStatus | None:
 def main() -> None:
     """The command line: group options are checked against conf/ before Hydra composes."""
     args, _ = get_args_parser().parse_known_args()
-    if args.config_dir is None:  # another config directory may hold other options
+    # another config directory may hold other options; a completion query holds partial ones
+    if args.config_dir is None and not args.shell_completion:
         try:
             check_group_options(args.overrides, Path(CONF_DIR))
         except UserError as e:
@@ -255,6 +287,8 @@ def main() -> None:
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
 def hydra_main(cfg: DictConfig) -> None:
+    from prune_ready.status import State
+
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode is RunMode.MULTIRUN
