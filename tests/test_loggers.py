@@ -2,6 +2,7 @@
 nothing, several combine, and none of them changes a run's results."""
 
 import importlib.util
+import time
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,8 @@ def test_wandb_logs_offline_into_the_run(make_cfg, tmp_path, monkeypatch):
         train(make_cfg(*TINY, "logger=wandb", f"seed={seed}"), run_dir)
         (offline,) = (run_dir / "wandb").glob("offline-run-*")
         (record,) = offline.glob("*.wandb")  # wandb's protobuf record: the name, config, history
-        data = record.read_bytes()
         label = f"lenet_300_100-mnist/xavier_normal/imp/seed={seed}".encode()
+        data = written(record, label)
         assert label in data and b"init.name" in data and b"xavier_normal" in data
         assert b"val/acc" in data and data.count(b"seed=") == data.count(label)
 
@@ -107,6 +108,15 @@ def test_mlflow_logs_into_the_studys_file_store(make_cfg, tmp_path):
     assert [float(line.split()[1]) for line in val_acc if line] == pytest.approx(
         [float(r["val_acc"]) for r in rounds], abs=1e-6
     )
+
+
+def written(path: Path, text: bytes, seconds: float = 60) -> bytes:
+    """`path`'s bytes once they hold `text`: wandb's service process writes the record after the
+    run has ended (seen: the bare 7-byte header right after a finished run on a busy machine)."""
+    deadline = time.monotonic() + seconds
+    while text not in (data := path.read_bytes()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return data
 
 
 def test_a_missing_package_is_one_line(make_cfg, tmp_path, monkeypatch):
