@@ -36,7 +36,7 @@ from prune_ready.build import build as build_run
 from prune_ready.build import network
 from prune_ready.compact import Structure, compact_sizes, structure
 from prune_ready.compact_net import DENSE, SPARSE, CompactNet, build, choose_kernels
-from prune_ready.data import add_data_root, normalise
+from prune_ready.data import normalise
 from prune_ready.errors import UserError
 from prune_ready.models.description import Description, describe
 
@@ -316,24 +316,14 @@ def summary(info: dict[str, Any], path: Path) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m prune_ready.export",
-        description="Export a run's pruned network at a round as a small, fast model file.",
-    )
-    parser.add_argument("run", help="a run directory (outputs/<study>/.../seed=0)")
-    parser.add_argument("--round", type=int, help="the round to export (default: the last)")
-    parser.add_argument("--format", choices=FORMATS, default="torchscript")
-    parser.add_argument(
-        "--kernels",
-        choices=KERNELS,
-        default="auto",
-        help="linear layers dense, CSR (torch.sparse; TorchScript only), or per layer CSR where "
-        "it is ≥ 10%% faster here at --tune-batch images (default)",
-    )
-    parser.add_argument("--tune-batch", type=int, default=64, help="batch size for auto")
-    parser.add_argument("--out", type=Path, help="output folder (default: RUN/export)")
-    add_data_root(parser)
-    args = parser.parse_args(argv)
+    """The command line; its parser and first checks live in prune_ready.cli (no torch there)."""
+    from prune_ready.cli import export as command
+
+    command(argv)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Export as the parsed command line says; bad input is one line."""
     try:
         check_format(args.format, args.kernels)
         if args.tune_batch < 1:

@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from prune_ready import results
 from prune_ready.build import build
-from prune_ready.data import add_data_root
+from prune_ready.cli import add_data_root
 from prune_ready.errors import UserError
 from prune_ready.pruning import masks, methods
 from prune_ready.seeding import generator

@@ -21,7 +21,6 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Glob
 from hydra.utils import get_object
 from omegaconf import DictConfig, MissingMandatoryValue, OmegaConf
-from torch import Tensor
 
 from prune_ready.errors import UserError
 from prune_ready.pruning.steps import Step
@@ -54,7 +53,7 @@ class Train:
     effective_batch_size: Any  # a record of data.batch_size (whose type is checked there)
     progress_bar: Any
     paths: dict[str, str]
-    logger: Any
+    logger: dict[str, Any]  # one node per logger (conf/logger/), each checked against its class
     data: Any
     model: Model
     init: Any
@@ -98,6 +97,8 @@ def check_group_options(overrides: Sequence[str], conf_dir: Path) -> None:
         options = sorted(p.stem for p in (conf_dir / group).glob("*.yaml"))
         if override.is_sweep_override():
             values = list(override.sweep_string_iterator())
+        elif isinstance(override.value(), list):  # several options at once: logger=[a,b]
+            values = [str(v) for v in override.value()]
         else:
             values = [override.get_value_element_as_str()]
         for value in values:
@@ -210,13 +211,19 @@ def fits(value: Any, annotation: Any) -> bool:
     return True
 
 
+def is_tensor_type(annotation: Any) -> bool:
+    """Whether `annotation` is torch.Tensor, without importing torch."""
+    return getattr(annotation, "__module__", "") == "torch" and annotation.__name__ == "Tensor"
+
+
 def describe(annotation: Any) -> str:
     """`annotation` in words, for the error line."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (Union, types.UnionType):
         choices = [c for a in args for c in literals(a)]
-        # torch.optim takes a tensor learning rate too; a config holds the number
-        others = [describe(a) for a in args if not literals(a) and a is not Tensor]
+        # torch.optim takes a tensor learning rate too; a config holds the number (compared by
+        # name: the command line checks configs before torch is imported)
+        others = [describe(a) for a in args if not literals(a) and not is_tensor_type(a)]
         return " or ".join(
             ([f"one of {', '.join(map(repr, choices))}"] if choices else []) + others
         )

@@ -46,7 +46,8 @@ from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
 from prune_ready import results, run_format
-from prune_ready.data import InMemoryData, add_data_root
+from prune_ready.cli import add_data_root
+from prune_ready.data import InMemoryData
 from prune_ready.errors import UserError
 from prune_ready.inits import Init
 from prune_ready.module import Classifier

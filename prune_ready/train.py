@@ -5,6 +5,8 @@ This module only wires the configured parts together: data, network and init (bu
 Trainer. Everything else lives in the parts themselves.
 """
 
+from __future__ import annotations  # pl and torch types in signatures, imported when used
+
 import json
 import logging
 import os
@@ -13,28 +15,17 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hydra
-import pytorch_lightning as pl
-import torch
 from hydra._internal.utils import get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import InstantiationException
 from hydra.types import RunMode
-from hydra.utils import instantiate
-from lightning_fabric.plugins.environments import SLURMEnvironment
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.utilities import rank_zero_only
-from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
-from prune_ready import machine, results
-from prune_ready.build import build
 from prune_ready.errors import Diverged, UserError
-from prune_ready.module import Classifier
-from prune_ready.pruning.callback import Pruning
-from prune_ready.recipe import check_optimizer, optimizer_factory
-from prune_ready.run.callbacks import callbacks as run_callbacks
 from prune_ready.rundir import (
     canonical_precision,
     config_differences,
@@ -43,7 +34,16 @@ from prune_ready.rundir import (
     run_variant,
 )
 from prune_ready.schema import check_group_options, validate
-from prune_ready.status import RunStatus, State, run_status
+
+# torch and Lightning take seconds to import (8-18 s on a busy machine): the command line
+# imports them only once a run is about to be built, so that --help, --shell-completion and
+# one-line refusals (init=nope) answer at once. The functions below import what they use.
+if TYPE_CHECKING:
+    import pytorch_lightning as pl
+
+    from prune_ready.module import Classifier
+    from prune_ready.pruning.callback import Pruning
+    from prune_ready.status import RunStatus, State
 
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 log = logging.getLogger(__name__)
@@ -91,6 +91,18 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     twice thus splits its runs between the two processes.
     `callbacks` are added to the configured ones (benchmarks use this to time the steps).
     """
+    import pytorch_lightning as pl
+    import torch
+    from hydra.utils import instantiate
+    from pytorch_lightning.utilities import rank_zero_only
+
+    from prune_ready import results
+    from prune_ready.build import build
+    from prune_ready.loggers import fresh_dirs
+    from prune_ready.module import Classifier
+    from prune_ready.recipe import check_optimizer, optimizer_factory
+    from prune_ready.run.callbacks import callbacks as run_callbacks
+
     validate(cfg)  # a wrong key or type: one line, before anything is built
     check_settings(cfg)
     if cfg.debug:
@@ -137,8 +149,9 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
             return None
         if (run_dir / results.CHECKPOINT).exists():
             log.info("resuming %s after round %d", run_dir, status.rounds_done - 1)
-        else:
-            shutil.rmtree(run_dir / "tb", ignore_errors=True)  # new, or killed in round 0
+        else:  # new, or killed in round 0
+            for folder in fresh_dirs(trainer.loggers, run_dir):
+                shutil.rmtree(folder, ignore_errors=True)
         results.write_text_atomic(run_dir / results.CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
         record_machine(run_dir, str(cfg.trainer.accelerator), status.rounds_done if status else 0)
         return fit(run_dir, *parts)
@@ -146,6 +159,10 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
 
 def record_machine(run_dir: Path, accelerator: str, from_round: int) -> None:
     """Add where this start of the run trains to its machine.json (see prune_ready.machine)."""
+    import torch
+
+    from prune_ready import machine, results
+
     path = run_dir / results.MACHINE
     record = machine.describe(torch.get_num_threads(), accelerator)
     records = machine.append(path, record, from_round)
@@ -162,6 +179,8 @@ def record_machine(run_dir: Path, accelerator: str, from_round: int) -> None:
 
 def check_settings(cfg: DictConfig) -> None:
     """Refuse, in one line, settings that would fail only once the run has begun."""
+    import torch
+
     for key in RUN_LENGTH:
         if key in cfg.trainer:
             raise UserError(run_length_refusal(key))
@@ -233,16 +252,24 @@ def make_trainer(
     SIGUSR1, then `scontrol requeue`) is off: submitit requeues the job, and the run resumes from
     its last completed round like any relaunched run.
     """
+    from hydra.utils import instantiate
+    from lightning_fabric.plugins.environments import SLURMEnvironment
+    from pytorch_lightning.utilities.exceptions import MisconfigurationException
+
+    from prune_ready.loggers import RunLogging, hyperparameters, make_loggers
+
     progress = [instantiate(cfg.progress_bar)] if cfg.progress_bar else []
     slurm = [SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else []
+    loggers = make_loggers(cfg, run_dir)
+    hparams = [RunLogging(hyperparameters(cfg))] if loggers else []
     try:
         return instantiate(
             cfg.trainer,
             **pruning.trainer_limits,
             **({"plugins": slurm} if slurm else {}),
-            callbacks=[*callbacks, *progress, *instantiate(cfg.trainer.callbacks)],
+            callbacks=[*callbacks, *progress, *hparams, *instantiate(cfg.trainer.callbacks)],
             enable_progress_bar=bool(progress),
-            logger=instantiate(cfg.logger, save_dir=str(run_dir)),
+            logger=loggers or False,  # False: none at all, not Lightning's lightning_logs/
             default_root_dir=str(run_dir),  # whatever else Lightning writes stays in the run
         )
     except InstantiationException as e:
@@ -255,6 +282,9 @@ def fit(
     run_dir: Path, trainer: pl.Trainer, module: Classifier, datamodule: pl.LightningDataModule
 ) -> State:
     """Train (resuming from the run's checkpoint, if it has one)."""
+    from prune_ready import results
+    from prune_ready.status import State
+
     checkpoint = run_dir / results.CHECKPOINT
     try:
         trainer.fit(
@@ -293,6 +323,8 @@ def default_threads(processes: int = 1) -> int:
 
 def done(status: RunStatus | None, run_dir: Path) -> bool:
     """Whether the run in `run_dir` has ended (finished or failed): then it is skipped."""
+    from prune_ready.status import State
+
     if status is None or status.state is State.UNFINISHED:
         return False
     log.info("skipped %s: %s (delete it to run again)", run_dir, status.describe())
@@ -301,6 +333,9 @@ def done(status: RunStatus | None, run_dir: Path) -> bool:
 
 def earlier_run(cfg: DictConfig, run_dir: Path) -> RunStatus | None:
     """The status of the run already in `run_dir` (None: none); an error if it had another config."""
+    from prune_ready import results
+    from prune_ready.status import run_status
+
     if not (run_dir / results.CONFIG).exists():
         return None
     changes = config_differences(OmegaConf.load(run_dir / results.CONFIG), cfg)
@@ -316,7 +351,8 @@ def earlier_run(cfg: DictConfig, run_dir: Path) -> RunStatus | None:
 def main() -> None:
     """The command line: group options are checked against conf/ before Hydra composes."""
     args, _ = get_args_parser().parse_known_args()
-    if args.config_dir is None:  # another config directory may hold other options
+    # another config directory may hold other options; a completion query holds partial ones
+    if args.config_dir is None and not args.shell_completion:
         try:
             check_group_options(args.overrides, Path(CONF_DIR))
         except UserError as e:
@@ -330,6 +366,8 @@ def main() -> None:
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
 def hydra_main(cfg: DictConfig) -> None:
+    from prune_ready.status import State
+
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode is RunMode.MULTIRUN

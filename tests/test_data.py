@@ -1,5 +1,7 @@
 """The in-memory datamodules on the real data: splits, subsets, normalisation, batch order."""
 
+import shutil
+
 import pytest
 import torch
 from hydra.utils import instantiate
@@ -115,3 +117,36 @@ def test_cifar10_jpeg_stand_in_decodes_and_caches(data_root, tmp_path):
     assert len(list((tmp_path / "cache").glob("*.pt"))) == 1
     again = make()  # from the cache: identical tensors
     assert torch.equal(again.splits["val"].x, dm.splits["val"].x)
+
+
+def test_first_decode_shows_progress_then_the_cache_is_silent(
+    data_root, tmp_path, capsys, monkeypatch
+):
+    """A real slice of cifar10-jpeg (2 classes, 80 images): the first load decodes with a
+    progress bar on stderr (in a terminal), the second reads the cache, identical and silent."""
+    import sys
+
+    from prune_ready.data import ImageFolderData
+
+    for split, n in (("train", 30), ("test", 10)):
+        for label in ("airplane", "cat"):
+            folder = tmp_path / "data" / "cifar10-jpeg" / split / label
+            folder.mkdir(parents=True)
+            for image in sorted((data_root / "cifar10-jpeg" / split / label).iterdir())[:n]:
+                shutil.copyfile(image, folder / image.name)
+    data = ImageFolderData(
+        folder="cifar10-jpeg",
+        name="cifar10-jpeg",
+        root=str(tmp_path / "data"),
+        cache_dir=str(tmp_path / "cache"),
+        val_size=10,
+    )
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    raw = data.load()
+    bar = capsys.readouterr().err
+    assert "decoding cifar10-jpeg" in bar and "80/80" in bar
+    assert raw.train_x.shape == (60, 3, 32, 32) and raw.test_y.tolist() == [0] * 10 + [1] * 10
+    (cache,) = (tmp_path / "cache").glob("*.pt")
+    again = data.load()
+    assert capsys.readouterr().err == ""
+    assert torch.equal(again.train_x, raw.train_x) and cache.stat().st_size > 60 * 3 * 32 * 32

@@ -4,11 +4,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from prune_ready.analyze.analysis import DOSE_LEVELS, Options
-from prune_ready.analyze.pipeline import OUT_DIR, analyze
-from prune_ready.analyze.prediction import CHOOSE_BELOW, LEVELS
+from prune_ready.analyze.defaults import CHOOSE_BELOW, DOSE_LEVELS, LEVELS, OUT_DIR
 from prune_ready.errors import UserError
-from prune_ready.status import RunStatus, State
 
 
 def levels(text: str) -> tuple[float, ...]:
@@ -24,7 +21,7 @@ def levels(text: str) -> tuple[float, ...]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m prune_ready.analyze",
+        prog="prune-ready-analyze",
         description="Collect a sweep's runs; write runs.csv, summary.csv, figures, report, slides.",
     )
     parser.add_argument(
@@ -56,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "(default: %(default)s)",
     )
     args = parser.parse_args(argv)
+    # only now: pandas, scipy and matplotlib take seconds to import, --help needs none of them
+    from prune_ready.analyze.analysis import Options
+    from prune_ready.analyze.pipeline import analyze
+    from prune_ready.status import RunStatus, State
+
     options = Options(args.reference, args.dose_levels, args.robustness_levels, args.choose_below)
     try:
         analysis, found, files = analyze(args.paths, args.out, options)

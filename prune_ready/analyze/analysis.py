@@ -8,6 +8,7 @@ import pandas as pd
 
 from prune_ready.analyze import labels, stats
 from prune_ready.analyze.collect import Sweep
+from prune_ready.analyze.defaults import DOSE_LEVELS
 from prune_ready.analyze.diagnostics import HEALTH, network_health, summarize_diagnostics
 from prune_ready.analyze.overlap import ALL, mask_overlap
 from prune_ready.analyze.plots import Lines
@@ -17,8 +18,6 @@ from prune_ready.analyze.stability import summarize_barriers, summarize_rewind
 from prune_ready.analyze.stats import LEVEL, select
 from prune_ready.errors import UserError
 from prune_ready.status import State
-
-DOSE_LEVELS = (100, 2.9, 1.2, 0.5, 0.33)  # % weights remaining of the dose-response figure
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 from prune_ready.analyze import document
 from prune_ready.analyze.analysis import Analysis, Options, analyse
 from prune_ready.analyze.collect import Paths, collect, expand, runs_csv
+from prune_ready.analyze.defaults import OUT_DIR
 from prune_ready.analyze.figures import save_all
 from prune_ready.analyze.findings import Finding, findings, limits
 from prune_ready.analyze.plots import FigureFiles
@@ -15,7 +16,6 @@ from prune_ready.errors import UserError
 from prune_ready.results import write_text_atomic
 from prune_ready.status import State
 
-OUT_DIR = "analysis"  # default output folder, inside the one sweep directory given
 TITLE = "Initialisation and pruning"
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from prune_ready.analyze import labels
+from prune_ready.analyze.defaults import CHOOSE_BELOW, LEVELS
 from prune_ready.analyze.stats import (
     CONFIDENCE,
     LEVEL,
@@ -24,8 +25,6 @@ from prune_ready.analyze.stats import (
     with_change,
 )
 
-LEVELS = (0.5, 0.33)  # % weights remaining: the robustness measured
-CHOOSE_BELOW = 4  # seeds < 4 choose the predictor, seeds >= 4 confirm it
 BOOTSTRAP = 2000
 COLUMNS = ["round", LEVEL, "target", "statistic", "split", "seeds", "n_runs"]
 COLUMNS += ["rho", "ci_low", "ci_high", "p", "chosen"]

@@ -1,0 +1,147 @@
+"""The logger config group (conf/logger/): each logger writes where it says, `none` writes
+nothing, several combine, and none of them changes a run's results."""
+
+import importlib.util
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from prune_ready import results
+from prune_ready.errors import UserError
+from prune_ready.loggers import make_loggers
+from prune_ready.schema import check_group_options
+from prune_ready.train import CONF_DIR, train
+from tests.helpers import TINY, cli, read_csv
+
+RUN = Path("default/lenet_300_100-mnist/xavier_normal/imp/seed=0")  # below paths.output_root
+# What every run writes whatever its loggers (a TINY run: no rewind point of its own).
+RESULTS = {
+    ".lock",
+    "config.yaml",
+    "diagnostics.csv",
+    "init.pt",
+    "machine.json",
+    "mask.pt",
+    "metrics.csv",
+    "predictors.csv",
+    "round_masks.pt",
+    "round_weights.pt",
+    "rounds.csv",
+}
+
+
+def run(make_cfg, tmp_path: Path, logger: str) -> Path:
+    run_dir = tmp_path / RUN
+    train(make_cfg(*TINY, f"logger={logger}"), run_dir)
+    return run_dir
+
+
+def test_none_writes_only_the_results(make_cfg, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # Lightning's default logger would write ./lightning_logs
+    run_dir = run(make_cfg, tmp_path, "none")
+    assert {p.name for p in run_dir.iterdir()} == RESULTS
+    assert [p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_dir()] == [
+        *reversed(RUN.parents[:-1]),
+        RUN,
+    ]
+
+
+def test_tensorboard_and_csv_combine_each_in_its_folder(make_cfg, tmp_path):
+    run_dir = run(make_cfg, tmp_path, "[tensorboard,csv]")
+    assert {p.name for p in run_dir.iterdir()} == RESULTS | {"tb", "csv"}
+    assert not list(tmp_path.rglob("lightning_logs"))
+    events = EventAccumulator(str(run_dir / "tb"))
+    events.Reload()
+    assert [p.parent for p in run_dir.rglob("events.out.tfevents.*")] == [run_dir / "tb"]
+    assert len(events.Scalars("val/acc")) == 2  # one evaluation per 1-epoch round
+    # the HParams tab: the run's settings, with the metrics as its columns
+    hparams = yaml.safe_load((run_dir / "tb" / "hparams.yaml").read_text())
+    assert hparams["init.name"] == "xavier_normal" and hparams["data.train_subset"] == 300
+    assert hparams["pruning.rounds"] == 1 and "paths.output_root" not in hparams
+    plugin = events.PluginTagToContent("hparams")
+    assert {"_hparams_/experiment", "_hparams_/session_start_info"} <= set(plugin)
+    assert b"val/acc" in plugin["_hparams_/experiment"]
+    assert b"xavier_normal" in plugin["_hparams_/session_start_info"]
+    rows = read_csv(run_dir / "csv" / "metrics.csv")
+    accs = [float(r["val/acc"]) for r in rows if r.get("val/acc")]
+    rounds = read_csv(run_dir / results.ROUNDS)
+    assert accs == pytest.approx([float(r["val_acc"]) for r in rounds], abs=1e-6)
+    assert yaml.safe_load((run_dir / "csv" / "hparams.yaml").read_text()) == hparams
+
+
+def test_loggers_leave_the_results_unchanged(make_cfg, tmp_path):
+    tensorboard = run(make_cfg, tmp_path / "a", "tensorboard")
+    none = run(make_cfg, tmp_path / "b", "none")
+    assert (tensorboard / results.ROUNDS).read_bytes() == (none / results.ROUNDS).read_bytes()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("wandb") is None, reason="wandb is not installed")
+def test_wandb_logs_offline_into_the_run(make_cfg, tmp_path, monkeypatch):
+    """Two runs in one process (as a multirun's jobs): each ends its wandb run, so the second
+    gets a run of its own, not the first one's."""
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    for seed in (0, 1):
+        run_dir = tmp_path / RUN.parent / f"seed={seed}"
+        train(make_cfg(*TINY, "logger=wandb", f"seed={seed}"), run_dir)
+        (offline,) = (run_dir / "wandb").glob("offline-run-*")
+        (record,) = offline.glob("*.wandb")  # wandb's protobuf record: the name, config, history
+        label = f"lenet_300_100-mnist/xavier_normal/imp/seed={seed}".encode()
+        data = written(record, label)
+        assert label in data and b"init.name" in data and b"xavier_normal" in data
+        assert b"val/acc" in data and data.count(b"seed=") == data.count(label)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mlflow") is None, reason="mlflow is not installed")
+def test_mlflow_logs_into_the_studys_file_store(make_cfg, tmp_path):
+    run_dir = run(make_cfg, tmp_path, "mlflow")
+    assert {p.name for p in run_dir.iterdir()} == RESULTS  # the store is the study's
+    store = tmp_path / "default" / "mlruns"
+    (run_meta,) = [p for p in store.glob("*/*/meta.yaml") if p.parent.name != "models"]
+    meta = yaml.safe_load(run_meta.read_text())
+    assert meta["run_name"] == str(RUN.relative_to("default"))
+    assert (run_meta.parent / "params" / "init.name").read_text() == "xavier_normal"
+    val_acc = (run_meta.parent / "metrics" / "val" / "acc").read_text().split("\n")
+    rounds = read_csv(run_dir / results.ROUNDS)
+    assert [float(line.split()[1]) for line in val_acc if line] == pytest.approx(
+        [float(r["val_acc"]) for r in rounds], abs=1e-6
+    )
+
+
+def written(path: Path, text: bytes, seconds: float = 60) -> bytes:
+    """`path`'s bytes once they hold `text`: wandb's service process writes the record after the
+    run has ended (seen: the bare 7-byte header right after a finished run on a busy machine)."""
+    deadline = time.monotonic() + seconds
+    while text not in (data := path.read_bytes()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return data
+
+
+def test_a_missing_package_is_one_line(make_cfg, tmp_path, monkeypatch):
+    import pytorch_lightning.loggers.wandb
+
+    monkeypatch.setattr(pytorch_lightning.loggers.wandb, "_WANDB_AVAILABLE", False)
+    with pytest.raises(UserError, match=r"logger=wandb needs its package: pip install -e"):
+        make_loggers(make_cfg("logger=[tensorboard,wandb]"), tmp_path / "run")
+    assert not list(tmp_path.iterdir())
+
+
+def test_unknown_logger_lists_the_options():
+    for override in ("logger=nope", "logger=[tensorboard,nope]"):
+        with pytest.raises(UserError) as error:
+            check_group_options([override], Path(CONF_DIR))
+        assert str(error.value) == (
+            "logger=nope: no such option; choose one of: csv, mlflow, none, tensorboard, wandb"
+        )
+    check_group_options(["logger=[tensorboard,csv]", "logger=none"], Path(CONF_DIR))
+
+
+def test_unknown_logger_on_the_command_line_writes_nothing(data_root, tmp_path):
+    result = cli("logger=[csv,nope]", *TINY, data_root=data_root, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: logger=nope: no such option; choose one of: csv, mlflow, none, tensorboard, wandb"
+    ]
+    assert not list(tmp_path.iterdir())
