@@ -32,11 +32,12 @@ from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from prune_ready import results
+from prune_ready import manifest, results
 from prune_ready.compact import Structure, compact_sizes, structure
 from prune_ready.compact_net import DENSE, SPARSE, CompactNet, build, choose_kernels
 from prune_ready.data import add_data_root, normalise
 from prune_ready.errors import UserError
+from prune_ready.status import State, run_status
 
 FORMATS = {"torchscript": ".pt", "exported": ".pt2", "onnx": ".onnx"}
 KERNELS = ("auto", DENSE, SPARSE)
@@ -114,7 +115,13 @@ def load_run(run_dir: str | Path, data_root: str | None = None) -> Run:
                 "prune_ready recorded them, or has not finished a round yet; train it again "
                 "with the current prune_ready to export it"
             )
+    manifest.verify(path, [results.CONFIG])  # a damaged config is one line, not a yaml error
     cfg = OmegaConf.load(path / results.CONFIG)
+    status = run_status(
+        path, cfg.pruning.rounds, hashed=[results.ROUND_MASKS, results.ROUND_WEIGHTS]
+    )
+    if status.state is not State.FINISHED:  # its last round would not be the run's last
+        raise UserError(f"{path} is {status.describe()}: finish it first (rerun its command)")
     masks = results.load_round_masks(path)
     weights = results.load_round_weights(path)
     datamodule = instantiate(cfg.data, root=data_root or cfg.data.root, test_subset=None)

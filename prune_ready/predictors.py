@@ -33,7 +33,7 @@ from omegaconf import OmegaConf
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from prune_ready import results
+from prune_ready import manifest, results
 from prune_ready.data import add_data_root
 from prune_ready.errors import UserError
 from prune_ready.inits import initialize
@@ -106,6 +106,7 @@ def statistics(net: nn.Module, batch: tuple[Tensor, Tensor]) -> dict[str, float]
 
 def write(run_dir: Path, row: dict[str, Any]) -> None:
     results.write_csv_atomic(run_dir / FILE, [row])
+    manifest.reseal(run_dir, FILE)  # a finished run's manifest must list the new file
 
 
 def for_run(run_dir: Path, data_cache: dict[str, Any], root: str | None) -> dict[str, float]:

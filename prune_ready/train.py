@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
-from prune_ready import machine, results
+from prune_ready import machine, manifest, results
 from prune_ready.errors import Diverged, UserError
 from prune_ready.inits import initialize
 from prune_ready.module import Classifier
@@ -109,6 +109,7 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
             log.info("resuming %s after round %d", run_dir, status.rounds_done - 1)
         else:
             shutil.rmtree(run_dir / "tb", ignore_errors=True)  # new, or killed in round 0
+        manifest.begin(run_dir)  # until the manifest is written, the run reads as unfinished
         results.write_text_atomic(run_dir / results.CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
         record_machine(run_dir, str(cfg.trainer.accelerator), status.rounds_done if status else 0)
         return fit(run_dir, *parts)
@@ -179,7 +180,8 @@ def make_trainer(
 def fit(
     run_dir: Path, trainer: pl.Trainer, module: Classifier, datamodule: pl.LightningDataModule
 ) -> State:
-    """Train (resuming from the run's checkpoint, if it has one)."""
+    """Train (resuming from the run's checkpoint, if it has one); once every file of a finished
+    run is written (and its checkpoint removed), write its manifest, the run's last write."""
     checkpoint = run_dir / results.CHECKPOINT
     try:
         trainer.fit(
@@ -190,6 +192,8 @@ def fit(
             results.write_text_atomic(run_dir / results.FAILED, f"{e}\n")
         log.error("failed %s: %s", run_dir, e)
         return State.FAILED
+    if trainer.is_global_zero:
+        manifest.finish(run_dir)
     return State.FINISHED
 
 

@@ -66,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{len(sweep.runs)} runs under {sweep.base}: {sweep.count(State.FINISHED)} finished, "
         f"{sweep.count(State.UNFINISHED)} unfinished, {sweep.count(State.FAILED)} failed"
     )
+    if sweep.legacy:
+        print(f"  {sweep.legacy} legacy runs without a manifest (checked by their rounds.csv only)")
     for run in sweep.runs[sweep.runs["status"] != State.FINISHED].itertuples():
         status = RunStatus(State(run.status), run.rounds_done, run.rounds_expected, run.reason)
         print(f"  {run.run}: {status.describe()}")

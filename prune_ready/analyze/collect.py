@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from prune_ready import results
+from prune_ready import manifest, results
 from prune_ready.analyze.diagnostics import COLUMNS
 from prune_ready.analyze.stats import LEVEL
 from prune_ready.errors import UserError
@@ -34,6 +34,8 @@ from prune_ready.status import State, run_status
 GROUPS = ("model", "data", "init", "pruning")  # named by <group>.name; always a factor
 REQUIRED = ["seed", "pruning.rounds", *(f"{g}.name" for g in GROUPS)]  # keys every run config has
 PREDICTORS = "predictors.csv"  # prune_ready.predictors.FILE (importing it loads the trainer)
+# the run files the analysis reads, hashed against a run's manifest before they are read
+READS = (results.CONFIG, results.ROUNDS, results.EPOCHS, results.DIAGNOSTICS, PREDICTORS)
 Paths = str | Path | Iterable[str | Path]
 
 
@@ -50,6 +52,7 @@ class Sweep:
     predictors: pd.DataFrame  # one row per run (predictors.csv): run and the θ0 statistics
     factors: list[str]  # the columns that set runs apart, seed excluded
     early_stop: str  # the rounds.csv column saying when a round's validation loss was lowest
+    legacy: int = 0  # runs without a manifest (written before them): checked by rounds.csv only
 
     def table(self) -> pd.DataFrame:
         """One row per run × round; a run without rounds keeps one row (runs.csv)."""
@@ -105,13 +108,15 @@ def collect(paths: Paths) -> Sweep:
     roots = expand(paths)
     run_dirs = [d.resolve() for d in find_run_dirs(roots)]
     base = common_base(roots)
+    for d in run_dirs:  # what is read below is hashed against each run's manifest first
+        manifest.verify(d, READS)
     flats = with_defaults([migrated(flatten(load_config(d))) for d in run_dirs])
     configs = pd.DataFrame(flats)
     factors = factor_fields(configs)
     configs = mark_unset(configs, flats, factors)
     names = {key: column_name(key) for key in factors}
     statuses = [
-        run_status(d, int(rounds))
+        run_status(d, int(rounds), hashed=())
         for d, rounds in zip(run_dirs, configs["pruning.rounds"], strict=True)
     ]
     runs = pd.DataFrame(
@@ -136,6 +141,7 @@ def collect(paths: Paths) -> Sweep:
         predictors=read_tables(run_dirs, runs["run"], PREDICTORS, ids[["run"]]),
         factors=factor_columns,
         early_stop=early_stop_column(configs),
+        legacy=sum(s.legacy for s in statuses),
     )
 
 

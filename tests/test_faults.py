@@ -1,0 +1,197 @@
+"""Fault injection: kills at each write of a run's last round, damaged run files, legacy runs.
+
+Every injected fault must end in one of two ways: recovered (a rerun completes the run, its
+rounds.csv byte-identical to an unfaulted run's) or refused in one line naming the file. None
+may be silently accepted. The tallies at the end of this module are quoted in the README's
+reliability section.
+"""
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+
+from prune_ready import export, manifest, results
+from prune_ready.analyze import collect
+from prune_ready.errors import UserError
+from prune_ready.status import State, run_status
+from prune_ready.train import CONF_DIR, train
+from tests.helpers import TINY
+
+FIXTURE_RUN = next(
+    (Path(__file__).parent / "fixtures" / "analysis_sweep" / "runs").glob("**/seed=0")
+)
+
+
+class Killed(BaseException):
+    """Stands in for SIGKILL: not an Exception, so nothing on the way out handles it."""
+
+
+def tiny_cfg(data_root: Path, out: Path):
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        return compose(
+            "train",
+            overrides=[f"data.root={data_root}", f"paths.output_root={out}", "threads=1", *TINY],
+        )
+
+
+def record_writes(monkeypatch) -> list[str]:
+    """The names of the files results.write_atomic writes, in order."""
+    names: list[str] = []
+    write = results.write_atomic
+
+    def recording(path, data):
+        names.append(Path(path).name)
+        write(path, data)
+
+    monkeypatch.setattr(results, "write_atomic", recording)
+    return names
+
+
+@pytest.fixture(scope="module")
+def clean(data_root, tmp_path_factory) -> tuple[Path, list[str]]:
+    """A finished tiny run and the file names it wrote, in order."""
+    run = tmp_path_factory.mktemp("clean") / "run"
+    with pytest.MonkeyPatch.context() as mp:
+        writes = record_writes(mp)
+        assert train(tiny_cfg(data_root, run.parent), run) is State.FINISHED
+    return run, writes
+
+
+def last_round_writes(writes: list[str]) -> list[int]:
+    """The indices of the writes from the last round's metrics row on (manifest included)."""
+    first = len(writes) - 1 - writes[::-1].index(results.INIT)  # θ0: the start of training
+    rounds_rows = [i for i, name in enumerate(writes) if name == results.ROUNDS]
+    start = max(i for i in range(first, rounds_rows[-1]) if writes[i] == results.EPOCHS)
+    return list(range(start, len(writes)))
+
+
+def test_a_finished_run_ends_with_its_manifest(clean):
+    run, writes = clean
+    assert writes[-1] == manifest.MANIFEST and not (run / manifest.UNFINISHED).exists()
+    listed = manifest.load(run)
+    assert set(listed) == {n for n in manifest.FILES if (run / n).is_file()}
+    assert {results.ROUNDS, results.ROUND_WEIGHTS, results.MASK} <= set(listed)
+    status = run_status(run, 1)
+    assert status.state is State.FINISHED and not status.legacy
+
+
+def kill_at(monkeypatch, index: int, after: bool) -> None:
+    """Make the `index`-th write_atomic of the next run raise Killed, before or after writing."""
+    count = [0]
+    write = results.write_atomic
+
+    def killing(path, data):
+        i, count[0] = count[0], count[0] + 1
+        if i == index and not after:
+            raise Killed
+        write(path, data)
+        if i == index and after:
+            raise Killed
+
+    monkeypatch.setattr(results, "write_atomic", killing)
+
+
+def test_kills_at_each_write_of_the_last_round_resume_to_identical_results(
+    clean, data_root, tmp_path, monkeypatch
+):
+    run, writes = clean
+    points = [(i, False) for i in last_round_writes(writes)] + [(len(writes) - 1, True)]
+    for index, after in points:
+        target = tmp_path / f"{index}-{after}"
+        with monkeypatch.context() as mp:
+            kill_at(mp, index, after)
+            with pytest.raises(Killed):
+                train(tiny_cfg(data_root, tmp_path), target)
+        status = run_status(target, 1)
+        assert status.state is (State.FINISHED if after else State.UNFINISHED), (
+            writes[index],
+            after,
+        )
+        if not after:
+            assert train(tiny_cfg(data_root, tmp_path), target) is State.FINISHED
+        assert (target / results.ROUNDS).read_bytes() == (run / results.ROUNDS).read_bytes()
+        for name in (results.MASK, results.ROUND_MASKS, results.ROUND_WEIGHTS):
+            got, want = torch.load(target / name), torch.load(run / name)
+            assert repr(got) == repr(want), name
+        assert manifest.verify(target) and not (target / results.CHECKPOINT).exists()
+
+
+def flip(path: Path) -> None:
+    """Invert 16 bytes in the middle of the file: same size, other content."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 16] = bytes(b ^ 0xFF for b in data[middle : middle + 16])
+    path.write_bytes(bytes(data))
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize("damage", [flip, truncate])
+@pytest.mark.parametrize("name", [*manifest.FILES, manifest.MANIFEST])
+def test_every_damaged_file_of_a_finished_run_is_refused_in_one_line(clean, tmp_path, name, damage):
+    run = shutil.copytree(clean[0], tmp_path / "run")
+    if not (run / name).is_file():
+        pytest.skip(f"a tiny run has no {name}")
+    damage(run / name)
+    with pytest.raises(manifest.Damaged) as error:
+        run_status(run, 1)
+    message = str(error.value)
+    assert str(run / name) in message and "\n" not in message and "mv " in message
+
+
+@pytest.fixture
+def damaged_copy(clean, tmp_path):
+    def make(name: str) -> Path:
+        run = shutil.copytree(clean[0], tmp_path / "runs" / "run")
+        flip(run / name)
+        return run
+
+    return make
+
+
+def test_the_trainer_refuses_to_skip_a_damaged_run(damaged_copy, data_root, tmp_path):
+    run = damaged_copy(results.INIT)
+    with pytest.raises(UserError, match=f"{run / results.INIT} does not match"):
+        train(tiny_cfg(data_root, tmp_path), run)
+
+
+def test_the_analysis_refuses_a_damaged_run(damaged_copy):
+    run = damaged_copy(results.ROUNDS)
+    with pytest.raises(UserError, match=f"{run / results.ROUNDS} does not match"):
+        collect(run.parent)
+
+
+def test_export_refuses_a_damaged_run_and_an_unfinished_one(damaged_copy, data_root):
+    run = damaged_copy(results.ROUND_WEIGHTS)
+    with pytest.raises(UserError, match=f"{run / results.ROUND_WEIGHTS} does not match"):
+        export.load_run(run, str(data_root))
+    flip(run / results.ROUND_WEIGHTS)  # flipped back: whole again
+    (run / manifest.MANIFEST).unlink()
+    (run / manifest.UNFINISHED).write_text("")
+    with pytest.raises(UserError, match="is unfinished: 2 of 2 rounds: finish it first"):
+        export.load_run(run, str(data_root))
+
+
+def test_a_control_refuses_a_damaged_ticket(damaged_copy, data_root, tmp_path):
+    ticket = damaged_copy(results.ROUND_MASKS)
+    cfg = tiny_cfg(data_root, tmp_path)
+    cfg.pruning.control, cfg.pruning.ticket = "random_prune", str(ticket)
+    with pytest.raises(UserError, match=f"{ticket / results.ROUND_MASKS} does not match"):
+        train(cfg, tmp_path / "control")
+
+
+def test_legacy_runs_are_read_by_what_they_hold(tmp_path):
+    run = shutil.copytree(FIXTURE_RUN, tmp_path / "run")
+    status = run_status(run, 2)
+    assert status.state is State.FINISHED and status.legacy
+    assert collect(run).legacy == 1
+    rounds = run / results.ROUNDS
+    for bad in (rounds.read_bytes()[:-5], b"\xff\xfe garbage\n", b""):
+        rounds.write_bytes(bad)
+        with pytest.raises(manifest.Damaged, match=f"{rounds} is damaged"):
+            run_status(run, 2)
