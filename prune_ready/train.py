@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
-from prune_ready import machine, manifest, results
+from prune_ready import checkpoints, machine, manifest, results
 from prune_ready.errors import Diverged, UserError
 from prune_ready.inits import initialize
 from prune_ready.module import Classifier
@@ -105,7 +105,7 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         status = earlier_run(cfg, run_dir)  # again: it may have finished while we waited
         if done(status, run_dir):
             return None
-        if (run_dir / results.CHECKPOINT).exists():
+        if checkpoints.verified(run_dir):  # a damaged one is set aside: trained from scratch
             log.info("resuming %s after round %d", run_dir, status.rounds_done - 1)
         else:
             shutil.rmtree(run_dir / "tb", ignore_errors=True)  # new, or killed in round 0
@@ -193,6 +193,7 @@ def fit(
         log.error("failed %s: %s", run_dir, e)
         return State.FAILED
     if trainer.is_global_zero:
+        checkpoints.discard(run_dir)
         manifest.finish(run_dir)
     return State.FINISHED
 

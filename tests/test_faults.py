@@ -13,7 +13,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from prune_ready import export, manifest, results
+from prune_ready import checkpoints, export, manifest, results
 from prune_ready.analyze import collect
 from prune_ready.errors import UserError
 from prune_ready.status import State, run_status
@@ -195,3 +195,34 @@ def test_legacy_runs_are_read_by_what_they_hold(tmp_path):
         rounds.write_bytes(bad)
         with pytest.raises(manifest.Damaged, match=f"{rounds} is damaged"):
             run_status(run, 2)
+
+
+@pytest.mark.parametrize("damage", [flip, truncate])
+def test_a_damaged_checkpoint_is_set_aside_and_the_run_trains_again(
+    clean, damage, data_root, tmp_path, monkeypatch, caplog
+):
+    run, writes = clean
+    last_row = len(writes) - 1 - writes[::-1].index(results.ROUNDS)
+    target = tmp_path / "run"
+    with monkeypatch.context() as mp:
+        kill_at(mp, last_row, after=False)
+        with pytest.raises(Killed):
+            train(tiny_cfg(data_root, tmp_path), target)
+    assert (target / checkpoints.SIDECAR).is_file()
+    damage(target / results.CHECKPOINT)
+    damaged = (target / results.CHECKPOINT).read_bytes()
+    assert train(tiny_cfg(data_root, tmp_path), target) is State.FINISHED
+    (line,) = [r.getMessage() for r in caplog.records if "does not match its checksum" in r.message]
+    assert "set aside as checkpoint.ckpt.corrupt" in line and "\n" not in line
+    assert (target / checkpoints.CORRUPT).read_bytes() == damaged  # kept, not deleted
+    assert (target / results.ROUNDS).read_bytes() == (run / results.ROUNDS).read_bytes()
+    assert not (target / checkpoints.SIDECAR).exists() and manifest.verify(target)
+
+
+def test_a_kill_between_the_seal_and_the_rename_resumes_from_the_previous_checkpoint(tmp_path):
+    old, new = tmp_path / results.CHECKPOINT, tmp_path / "new.tmp"
+    old.write_bytes(b"round 1 state")
+    new.write_bytes(b"round 2 state")
+    checkpoints.seal(old, old)  # as the first save sealed it
+    checkpoints.seal(new, old)  # the second save, killed before its rename
+    assert checkpoints.verified(tmp_path)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytorch_lightning as pl
 from torch import Tensor, nn
 
-from prune_ready import diagnostics, predictors, results
+from prune_ready import checkpoints, diagnostics, predictors, results
 from prune_ready.errors import Diverged
 from prune_ready.pruning import masks
 
@@ -250,6 +250,7 @@ def save_checkpoint(trainer: pl.Trainer, path: Path) -> None:
     if trainer.is_global_zero:
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
+        checkpoints.seal(tmp, path)  # its checksum, verified before a resume
         os.replace(tmp, path)
 
 
