@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
+from PIL import Image
 
 from prune_ready import checkpoints, export, manifest, results
 from prune_ready.analyze import collect
+from prune_ready.data import ImageFolderData, RawSplits
 from prune_ready.errors import UserError
 from prune_ready.status import State, run_status
 from prune_ready.train import CONF_DIR, train
@@ -226,3 +228,39 @@ def test_a_kill_between_the_seal_and_the_rename_resumes_from_the_previous_checkp
     checkpoints.seal(old, old)  # as the first save sealed it
     checkpoints.seal(new, old)  # the second save, killed before its rename
     assert checkpoints.verified(tmp_path)
+
+
+def image_folder(root: Path, seed: int) -> Path:
+    """A tiny ImageFolder data set of 32x32 BMPs (uncompressed: a changed pixel keeps the size)."""
+    gen = torch.Generator().manual_seed(seed)
+    for split in ("train", "test"):
+        for label in ("cat", "dog"):
+            (root / "tiny" / split / label).mkdir(parents=True)
+            for i in range(2):
+                pixels = torch.randint(0, 256, (32, 32, 3), generator=gen, dtype=torch.uint8)
+                Image.fromarray(pixels.numpy()).save(root / "tiny" / split / label / f"{i}.bmp")
+    return root
+
+
+def test_a_shared_cache_never_serves_a_same_size_changed_image(tmp_path):
+    def load(root: Path) -> RawSplits:
+        folder = ImageFolderData(folder="tiny", name="tiny", root=str(root), cache_dir=str(cache))
+        return folder.load()
+
+    cache = tmp_path / "cache"
+    pristine, changed = image_folder(tmp_path / "a", 0), image_folder(tmp_path / "b", 0)
+    image = changed / "tiny" / "train" / "cat" / "0.bmp"
+    size = image.stat().st_size
+    flip(image)  # pixel bytes in the middle of the file: the same size, other pixels
+    assert image.stat().st_size == size
+    scrambled = load(changed)
+    assert not torch.equal(scrambled.train_x, decode(pristine).train_x)
+    assert torch.equal(load(pristine).train_x, decode(pristine).train_x)  # not the cached copy
+    flip(pristine / "tiny" / "train" / "cat" / "0.bmp")  # the same change in place: a new key
+    assert torch.equal(load(pristine).train_x, scrambled.train_x)
+    assert len(list(cache.glob("*.pt"))) == 3
+
+
+def decode(root: Path) -> RawSplits:
+    """The images as decoded from the files, no cache."""
+    return ImageFolderData(folder="tiny", name="tiny", root=str(root)).load()
