@@ -14,10 +14,10 @@ import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
-from prune_ready import checkpoints, export, manifest, results
+from prune_ready import checkpoints, export, learning, manifest, results
 from prune_ready.analyze import collect
 from prune_ready.data import ImageFolderData, RawSplits
-from prune_ready.errors import UserError
+from prune_ready.errors import Diverged, UserError
 from prune_ready.status import State, run_status
 from prune_ready.train import CONF_DIR, train
 from tests.helpers import TINY
@@ -264,3 +264,24 @@ def test_a_shared_cache_never_serves_a_same_size_changed_image(tmp_path):
 def decode(root: Path) -> RawSplits:
     """The images as decoded from the files, no cache."""
     return ImageFolderData(folder="tiny", name="tiny", root=str(root)).load()
+
+
+def test_a_dense_network_at_chance_accuracy_is_a_failed_run(data_root, tmp_path):
+    """A huge learning rate keeps a finite loss at chance accuracy (issue 26: model.lr=1e3 gave
+    12%; in a 5-step run 1e5 gives 14%, 1e3 and 1e4 just above chance + 0.05)."""
+    cfg = tiny_cfg(data_root, tmp_path)
+    cfg.model.lr = 1e5
+    assert train(cfg, tmp_path / "run") is State.FAILED
+    reason = (tmp_path / "run" / results.FAILED).read_text()
+    assert "after round 0" in reason and "at chance (at most 1/10 + 0.05)" in reason
+    status = run_status(tmp_path / "run", 1)
+    assert status.state is State.FAILED and status.rounds_done == 1
+    assert not (tmp_path / "run" / manifest.MANIFEST).exists()
+
+
+def test_chance_is_one_over_the_classes_plus_the_margin_and_only_the_dense_round_is_checked():
+    row = {"round": 0, "iteration": 5, "val_acc": 0.15}
+    with pytest.raises(Diverged, match=r"val/acc is 0.15 after round 0 \(5 iterations\)"):
+        learning.check_learned(row, 10)
+    learning.check_learned({**row, "val_acc": 0.1501}, 10)
+    learning.check_learned({**row, "round": 3, "val_acc": 0.1}, 10)  # pruned to collapse: data

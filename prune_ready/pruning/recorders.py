@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytorch_lightning as pl
 from torch import Tensor, nn
 
-from prune_ready import checkpoints, diagnostics, predictors, results
+from prune_ready import checkpoints, diagnostics, learning, predictors, results
 from prune_ready.errors import Diverged
 from prune_ready.pruning import masks
 
@@ -136,6 +136,7 @@ class RoundsLog(Recorder):
         )
         if trainer.is_global_zero:
             results.write_csv_atomic(self.run_dir / results.ROUNDS, self.round_rows)
+        learning.check_learned(self.round_rows[-1], trainer.datamodule.num_classes)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.is_global_zero:
