@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from hydra.utils import instantiate
 from lightning_fabric.plugins.environments import SLURMEnvironment
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
-from pytorch_lightning.utilities.exceptions import MisconfigurationException
+from pytorch_lightning.utilities.exceptions import MisconfigurationException, SIGTERMException
 
 from prune_ready import checkpoints, machine, manifest, results
 from prune_ready.errors import Diverged, UserError
@@ -192,6 +193,9 @@ def fit(
             results.write_text_atomic(run_dir / results.FAILED, f"{e}\n")
         log.error("failed %s: %s", run_dir, e)
         return State.FAILED
+    except SIGTERMException:  # Lightning's is a SystemExit of status 0: a stopped grid looked done
+        log.error("stopped %s by SIGTERM: run the same command again to resume it", run_dir)
+        sys.exit(128 + signal.SIGTERM)
     if trainer.is_global_zero:
         checkpoints.discard(run_dir)
         manifest.finish(run_dir)

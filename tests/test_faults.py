@@ -20,7 +20,7 @@ from prune_ready.data import ImageFolderData, RawSplits
 from prune_ready.errors import Diverged, UserError
 from prune_ready.status import State, run_status
 from prune_ready.train import CONF_DIR, train
-from tests.helpers import TINY
+from tests.helpers import TINY, cli
 
 FIXTURE_RUN = next(
     (Path(__file__).parent / "fixtures" / "analysis_sweep" / "runs").glob("**/seed=0")
@@ -285,3 +285,17 @@ def test_chance_is_one_over_the_classes_plus_the_margin_and_only_the_dense_round
         learning.check_learned(row, 10)
     learning.check_learned({**row, "val_acc": 0.1501}, 10)
     learning.check_learned({**row, "round": 3, "val_acc": 0.1}, 10)  # pruned to collapse: data
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_signalled_grid_exits_non_zero_and_its_rerun_completes_it(data_root, tmp_path, name):
+    mark = tmp_path / "signalled"
+    once = f"trainer.callbacks=[{{_target_:tests.signal_once.SignalOnce,mark:'{mark}',signal_name:{name}}}]"
+    args = ("-m", "seed=0,1", *TINY, "threads=1", once)
+    stopped = cli(*args, data_root=data_root, cwd=tmp_path)
+    assert mark.exists() and stopped.returncode != 0, stopped.stderr[-2000:]
+    assert not list(tmp_path.glob(f"**/{manifest.MANIFEST}"))  # nothing looks finished
+    again = cli(*args, data_root=data_root, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    runs = {p.parent for p in tmp_path.glob("**/config.yaml")}
+    assert len(runs) == 2 and all(run_status(run, 1).state is State.FINISHED for run in runs)
