@@ -52,6 +52,8 @@ warnings.filterwarnings("ignore", ".*isinstance.treespec, LeafSpec.*")
 warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")  # we log per evaluation
 # Under DDP the evaluation metrics are torchmetrics, synchronised across processes on compute().
 warnings.filterwarnings("ignore", ".*when logging on epoch level in distributed setting.*")
+# check_precision refuses, in its own line, the precision Lightning's warning says it replaces.
+warnings.filterwarnings("ignore", ".*AMP with fp16 is not supported on CPU.*")
 # Lightning's start-up banner (accelerator list, tips) says nothing a run's config does not.
 logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
 
@@ -96,6 +98,7 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         return None
     pruner = pruning.callbacks(run_dir, cfg.seed, init, cfg)  # a control finds its ticket here
     trainer = make_trainer(cfg, run_dir, pruning, [*pruner, *callbacks])
+    check_precision(str(cfg.trainer.precision), str(trainer.precision))
     parts = (trainer, module, datamodule)
     if rank_zero_only.rank > 0:  # a DDP worker: rank 0 holds the run directory and writes it
         return fit(run_dir, *parts)
@@ -148,6 +151,16 @@ def check_settings(cfg: DictConfig) -> None:
         ddp = str(cfg.trainer.get("strategy")).startswith("ddp")
         fix = "trainer.accelerator=cpu (DDP over CPU processes)" if ddp else "trainer=cpu"
         raise UserError(f"no CUDA device found: use {fix}")
+
+
+def check_precision(asked: str, used: str) -> None:
+    """Refuse a precision Lightning replaces (16-mixed on CPU trains bf16-mixed, with a warning):
+    the run's directory and config.yaml would name a precision it did not train in."""
+    if used != asked:
+        raise UserError(
+            f"trainer.precision={asked} is not available here: Lightning would train {used} "
+            f"instead; set trainer.precision={used} so the run is named by what it trains"
+        )
 
 
 def make_trainer(

@@ -299,3 +299,13 @@ def test_a_signalled_grid_exits_non_zero_and_its_rerun_completes_it(data_root, t
     assert again.returncode == 0, again.stderr[-2000:]
     runs = {p.parent for p in tmp_path.glob("**/config.yaml")}
     assert len(runs) == 2 and all(run_status(run, 1).state is State.FINISHED for run in runs)
+
+
+def test_a_precision_lightning_would_replace_is_refused_before_anything_is_written(
+    data_root, tmp_path
+):
+    cfg = tiny_cfg(data_root, tmp_path)
+    cfg.trainer.precision = 16  # on CPU Lightning trains bf16-mixed instead
+    with pytest.raises(UserError, match=r"precision=16-mixed is not available here: .* bf16-mixed"):
+        train(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
