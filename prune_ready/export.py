@@ -37,6 +37,7 @@ from prune_ready.compact import Structure, compact_sizes, structure
 from prune_ready.compact_net import DENSE, SPARSE, CompactNet, build, choose_kernels
 from prune_ready.data import add_data_root, normalise
 from prune_ready.errors import UserError
+from prune_ready.faults import check_out_dir
 from prune_ready.status import State, run_status
 
 FORMATS = {"torchscript": ".pt", "exported": ".pt2", "onnx": ".onnx"}
@@ -336,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         check_format(args.format, args.kernels)
+        if args.out:
+            check_out_dir(args.out, "--out")  # before the work, not after it
         if args.tune_batch < 1:
             raise UserError(f"--tune-batch {args.tune_batch}: must be at least 1")
         run = load_run(args.run, args.data_root)

@@ -27,7 +27,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
 from pytorch_lightning.utilities.exceptions import MisconfigurationException, SIGTERMException
 
-from prune_ready import checkpoints, machine, manifest, results
+from prune_ready import checkpoints, faults, machine, manifest, results
 from prune_ready.errors import Diverged, UserError
 from prune_ready.inits import initialize
 from prune_ready.module import Classifier
@@ -44,6 +44,7 @@ from prune_ready.status import RunStatus, State, run_status
 
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 log = logging.getLogger(__name__)
+ACCELERATORS = ("cpu", "gpu", "cuda", "auto")  # what Lightning can run here (no TPU/MPS support)
 
 OmegaConf.register_new_resolver("run_variant", run_variant, replace=True)
 # Batches come from in-memory tensors: worker processes would only add overhead.
@@ -141,6 +142,13 @@ def check_settings(cfg: DictConfig) -> None:
         raise UserError(
             f"effective_batch_size={cfg.effective_batch_size} only records data.batch_size "
             f"({cfg.data.batch_size}): set data.batch_size instead"
+        )
+    if cfg.threads is not None and not cfg.threads >= 1:
+        raise UserError(f"threads={cfg.threads} must be at least 1 (or null: cores ÷ jobs)")
+    if str(cfg.trainer.accelerator) not in ACCELERATORS:
+        raise UserError(
+            f"trainer.accelerator={cfg.trainer.accelerator} is not one prune_ready trains on: "
+            f"use one of {', '.join(ACCELERATORS)}"
         )
     if not cfg.model.lr > 0:
         raise UserError(f"model.lr={cfg.model.lr} must be a positive number")
@@ -279,6 +287,8 @@ def hydra_main(cfg: DictConfig) -> None:
     try:
         state = train(cfg, run_dir)
     except Exception as e:
+        if (fault := faults.write_error(e)) is not None:  # what resume needs is left in place
+            sys.exit(f"error: {fault}")
         error = user_error(e)
         if error is None:
             raise

@@ -6,7 +6,9 @@ may be silently accepted. The tallies at the end of this module are quoted in th
 reliability section.
 """
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from PIL import Image
 
 from prune_ready import checkpoints, export, learning, manifest, results
 from prune_ready.analyze import collect
+from prune_ready.analyze.__main__ import main as analyze_main
 from prune_ready.data import ImageFolderData, RawSplits
 from prune_ready.errors import Diverged, UserError
 from prune_ready.status import State, run_status
@@ -309,3 +312,57 @@ def test_a_precision_lightning_would_replace_is_refused_before_anything_is_writt
     with pytest.raises(UserError, match=r"precision=16-mixed is not available here: .* bf16-mixed"):
         train(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "line"),
+    [
+        ("threads=0", "error: threads=0 must be at least 1 (or null: cores ÷ jobs)"),
+        ("trainer.accelerator=tpu", "error: trainer.accelerator=tpu is not one prune_ready trains"),
+    ],
+)
+def test_settings_refused_in_one_line_leave_nothing(data_root, tmp_path, override, line):
+    result = cli(*TINY, override, data_root=data_root, cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.strip().splitlines()[-1].startswith(line)
+    assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A tmpfs of 2 MB (root only): a tiny run's θ0 and checkpoint do not fit."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)]).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_disk_is_one_line_and_the_rerun_completes_the_run(data_root, tmp_path, small_disk):
+    args = (*TINY, "threads=1", f"paths.output_root={small_disk}")
+    full = cli(*args, data_root=data_root, cwd=tmp_path)
+    last = full.stderr.strip().splitlines()[-1]
+    assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr[-2000:]
+    assert last.startswith("error: cannot write ") and "No space left on device: free" in last
+    assert not [p for p in small_disk.rglob("*") if p.name.endswith(".tmp")]  # nothing half-written
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    again = cli(*args, data_root=data_root, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    (run,) = {p.parent for p in small_disk.rglob(results.CONFIG)}
+    assert run_status(run, 1).state is State.FINISHED and manifest.verify(run)
+
+
+def test_outputs_that_name_a_file_or_a_read_only_folder_are_refused_before_the_work(
+    tmp_path, small_disk, data_root
+):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    for out, why in ((a_file, "is a file, not a folder"), (small_disk / "x", "is not writable")):
+        with pytest.raises(SystemExit, match=f"error: --out {out}: .* {why}"):
+            analyze_main([str(FIXTURE_RUN), "--out", str(out)])
+        with pytest.raises(SystemExit, match=f"error: --out {out}: .* {why}"):
+            export.main([str(FIXTURE_RUN), "--out", str(out), "--data-root", str(data_root)])
+    assert a_file.read_text() == ""

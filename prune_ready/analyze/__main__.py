@@ -3,11 +3,13 @@
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from prune_ready.analyze.analysis import DOSE_LEVELS, Options
 from prune_ready.analyze.pipeline import OUT_DIR, analyze
 from prune_ready.analyze.prediction import CHOOSE_BELOW, LEVELS
 from prune_ready.errors import UserError
+from prune_ready.faults import check_out_dir
 from prune_ready.status import RunStatus, State
 
 
@@ -58,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     options = Options(args.reference, args.dose_levels, args.robustness_levels, args.choose_below)
     try:
+        if args.out:
+            check_out_dir(Path(args.out), "--out")  # before the work, not after it
         analysis, found, files = analyze(args.paths, args.out, options)
     except UserError as e:
         sys.exit(f"error: {e}")

@@ -247,12 +247,16 @@ def save_checkpoint(trainer: pl.Trainer, path: Path) -> None:
     """trainer.save_checkpoint, atomically: a kill mid-write leaves the previous checkpoint.
     Every process takes part (Lightning gathers the state); the global-zero one writes."""
     tmp = path.with_name(f".{path.name}.tmp")
-    trainer.save_checkpoint(tmp, weights_only=False)
-    if trainer.is_global_zero:
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        checkpoints.seal(tmp, path)  # its checksum, verified before a resume
-        os.replace(tmp, path)
+    try:
+        trainer.save_checkpoint(tmp, weights_only=False)
+        if trainer.is_global_zero:
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            checkpoints.seal(tmp, path)  # its checksum, verified before a resume
+            os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written checkpoint behind
+        raise
 
 
 def format_rounds(rows: list[dict[str, Any]]) -> str:
