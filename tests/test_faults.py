@@ -103,6 +103,12 @@ def test_kills_at_each_write_of_the_last_round_resume_to_identical_results(
     clean, data_root, tmp_path, monkeypatch
 ):
     run, writes = clean
+    last_round = [results.EPOCHS, results.ROUNDS, results.ROUND_MASKS, results.ROUND_WEIGHTS]
+    assert [writes[i] for i in last_round_writes(writes)] == [
+        *last_round,
+        results.MASK,
+        manifest.MANIFEST,
+    ]
     points = [(i, False) for i in last_round_writes(writes)] + [(len(writes) - 1, True)]
     for index, after in points:
         target = tmp_path / f"{index}-{after}"
