@@ -343,7 +343,7 @@ class ImageFolderData(InMemoryData):
     """JPEG/PNG images in ImageFolder layout (`<root>/<folder>/{train,test}/<class>/*`).
 
     Used for the JPEG-recompressed CIFAR-10 stand-in (`cifar10-jpeg`). Decoded once; the decoded
-    tensors are cached in `cache_dir` under a fingerprint of the file list and sizes.
+    tensors are cached in `cache_dir` under a digest of the folder and its files' contents.
     """
 
     in_shape = (3, 32, 32)
@@ -362,13 +362,7 @@ class ImageFolderData(InMemoryData):
             )
         if self.cache_dir is None:
             return decode_folders(files, self.in_shape)
-        fingerprint = hashlib.sha1()
-        for split, paths in files.items():
-            for p in paths:
-                fingerprint.update(
-                    f"{split}/{p.parent.name}/{p.name}:{p.stat().st_size}\n".encode()
-                )
-        cache = self.cache_dir / f"{self.folder}-{fingerprint.hexdigest()[:16]}.pt"
+        cache = self.cache_dir / f"{self.folder}-{cache_key(base, files)}.pt"
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         with open(f"{cache}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -382,6 +376,20 @@ class ImageFolderData(InMemoryData):
             raw = decode_folders(files, self.in_shape, progress=f"decoding {self.name}")
             save_atomic(raw._asdict(), cache)
             return raw
+
+
+def cache_key(base: Path, files: dict[str, list[Path]]) -> str:
+    """The decoded-image cache's key: the folder's resolved path and every file's split, class,
+    name and bytes, so that no entry can stand in for other images (names and sizes alone let a
+    same-size changed image be served from the cache). Hashing all of cifar10-jpeg (60,000 files)
+    reads its 55 MB once: ~10 s warm, 28 s cold on a loaded 2-core machine (4 s for names and
+    sizes alone)."""
+    key = hashlib.sha256(f"{base.resolve()}\n".encode())
+    for split, paths in files.items():
+        for p in paths:
+            key.update(f"{split}/{p.parent.name}/{p.name}\n".encode())
+            key.update(hashlib.sha256(p.read_bytes()).digest())
+    return key.hexdigest()[:32]
 
 
 def decode_folders(

@@ -6,4 +6,5 @@ class UserError(Exception):
 
 
 class Diverged(Exception):
-    """Training produced a non-finite loss; the run is marked failed, a multirun goes on."""
+    """Training produced a non-finite loss, or a dense network stayed at chance accuracy
+    (prune_ready.learning); the run is marked failed, a multirun goes on."""

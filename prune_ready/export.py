@@ -31,14 +31,16 @@ from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from prune_ready import results
+from prune_ready import manifest, results
 from prune_ready.build import build as build_run
 from prune_ready.build import network
 from prune_ready.compact import Structure, compact_sizes, structure
 from prune_ready.compact_net import DENSE, SPARSE, CompactNet, build, choose_kernels
 from prune_ready.data import normalise
 from prune_ready.errors import UserError
+from prune_ready.faults import check_out_dir
 from prune_ready.models.description import Description, describe
+from prune_ready.status import State, run_status
 
 FORMATS = {"torchscript": ".pt", "exported": ".pt2", "onnx": ".onnx"}
 KERNELS = ("auto", DENSE, SPARSE)
@@ -120,7 +122,13 @@ def load_run(run_dir: str | Path, data_root: str | None = None) -> Run:
                 "prune_ready recorded them, or has not finished a round yet; train it again "
                 "with the current prune_ready to export it"
             )
+    manifest.verify(path, [results.CONFIG])  # a damaged config is one line, not a yaml error
     cfg = OmegaConf.load(path / results.CONFIG)
+    status = run_status(
+        path, cfg.pruning.rounds, hashed=[results.ROUND_MASKS, results.ROUND_WEIGHTS]
+    )
+    if status.state is not State.FINISHED:  # its last round would not be the run's last
+        raise UserError(f"{path} is {status.describe()}: finish it first (rerun its command)")
     masks = results.load_round_masks(path)
     weights = results.load_round_weights(path)
     # the normalisation statistics of the run's training split, the network as it was built
@@ -326,6 +334,8 @@ def run(args: argparse.Namespace) -> None:
     """Export as the parsed command line says; bad input is one line."""
     try:
         check_format(args.format, args.kernels)
+        if args.out:
+            check_out_dir(args.out, "--out")  # before the work, not after it
         if args.tune_batch < 1:
             raise UserError(f"--tune-batch {args.tune_batch}: must be at least 1")
         run = load_run(args.run, args.data_root)

@@ -32,7 +32,7 @@ from omegaconf import OmegaConf
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from prune_ready import results
+from prune_ready import manifest, results
 from prune_ready.build import build
 from prune_ready.cli import add_data_root
 from prune_ready.errors import UserError
@@ -104,6 +104,7 @@ def statistics(net: nn.Module, batch: tuple[Tensor, Tensor]) -> dict[str, float]
 
 def write(run_dir: Path, row: dict[str, Any]) -> None:
     results.write_csv_atomic(run_dir / results.PREDICTORS, [row])
+    manifest.reseal(run_dir, results.PREDICTORS)  # a finished run's manifest must list it
 
 
 def for_run(run_dir: Path, data_cache: dict[str, Any], root: str | None) -> dict[str, float]:

@@ -6,15 +6,15 @@ has its previous complete content or its new complete content. The file names ar
 here (results.ROUNDS) for the writers, which import this module anyway.
 """
 
+from __future__ import annotations  # torch types in signatures: imported where used
+
 import csv
 import io
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from prune_ready.run_format import (
     CHECKPOINT,
@@ -59,6 +59,11 @@ __all__ = [
     "write_text_atomic",
 ]
 
+# torch loads in seconds: the analysis's command line reads run files without it (status,
+# manifests), so the functions that need it import it.
+if TYPE_CHECKING:
+    import torch
+
 UMASK = os.umask(0o022)
 os.umask(UMASK)
 
@@ -86,6 +91,8 @@ def write_text_atomic(path: str | Path, text: str) -> None:
 
 def save_atomic(obj: Any, path: str | Path) -> None:
     """torch.save, atomically."""
+    import torch
+
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     write_atomic(path, buffer.getvalue())
@@ -108,6 +115,8 @@ def write_csv_atomic(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> Non
 
 def pack_mask(mask: torch.Tensor) -> torch.Tensor:
     """A 0/1 mask as bits, 8 to a byte (a Conv-6 mask: 283 KB instead of 9 MB of floats)."""
+    import torch
+
     bits = mask.flatten().bool()
     bits = torch.cat([bits, bits.new_zeros(-len(bits) % 8)]).view(-1, 8).to(torch.uint8)
     return (bits << torch.arange(8, dtype=torch.uint8)).sum(1, dtype=torch.uint8)
@@ -115,12 +124,16 @@ def pack_mask(mask: torch.Tensor) -> torch.Tensor:
 
 def unpack_mask(packed: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
     """The inverse of pack_mask: a bool tensor of `shape`."""
+    import torch
+
     bits = (packed.unsqueeze(1) >> torch.arange(8, dtype=torch.uint8)) & 1
     return bits.flatten()[: torch.Size(shape).numel()].view(shape).bool()
 
 
 def load_round_masks(run_dir: str | Path) -> dict[int, dict[str, torch.Tensor]]:
     """Every round's masks of a run, as bool tensors: {round: {layer: mask}}."""
+    import torch
+
     saved = torch.load(Path(run_dir) / ROUND_MASKS)
     return {
         int(r): {name: unpack_mask(bits, saved["shapes"][name]) for name, bits in layers.items()}
@@ -156,6 +169,8 @@ def unpack_survivors(
 
 def load_round_weights(run_dir: str | Path) -> dict[int, dict[str, torch.Tensor]]:
     """Every round's trained parameters at the round's end, dense: {round: {name: tensor}}."""
+    import torch
+
     masks = load_round_masks(run_dir)
     saved = torch.load(Path(run_dir) / ROUND_WEIGHTS)
     return {int(r): unpack_survivors(values, masks[int(r)]) for r, values in saved.items()}

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -47,6 +48,9 @@ if TYPE_CHECKING:
 
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
 log = logging.getLogger(__name__)
+# Lightning knows these accelerators but prune_ready does not train on them (a TPU request was a
+# 5-line ImportError after Hydra made the run's directories); unknown names Lightning refuses.
+UNSUPPORTED_ACCELERATORS = ("tpu", "mps", "hpu")
 
 OmegaConf.register_new_resolver("run_variant", run_variant, replace=True)
 # paths.root: where this run's directory goes (debug=true: paths.debug_root)
@@ -78,6 +82,8 @@ warnings.filterwarnings("ignore", ".*isinstance.treespec, LeafSpec.*")
 warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")  # we log per evaluation
 # Under DDP the evaluation metrics are torchmetrics, synchronised across processes on compute().
 warnings.filterwarnings("ignore", ".*when logging on epoch level in distributed setting.*")
+# check_precision refuses, in its own line, the precision Lightning's warning says it replaces.
+warnings.filterwarnings("ignore", ".*AMP with fp16 is not supported on CPU.*")
 # Lightning's start-up banner (accelerator list, tips) says nothing a run's config does not.
 logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
 
@@ -96,7 +102,7 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     from hydra.utils import instantiate
     from pytorch_lightning.utilities import rank_zero_only
 
-    from prune_ready import results
+    from prune_ready import checkpoints, manifest, results
     from prune_ready.build import build
     from prune_ready.loggers import fresh_dirs
     from prune_ready.module import Classifier
@@ -137,6 +143,7 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
     # a control finds its ticket here
     pruner = run_callbacks(pruning, run_dir, cfg.seed, init, cfg, lr_schedule)
     trainer = make_trainer(cfg, run_dir, pruning, [*pruner, *callbacks])
+    check_precision(str(cfg.trainer.precision), str(trainer.precision))
     parts = (trainer, module, datamodule)
     if rank_zero_only.rank > 0:  # a DDP worker: rank 0 holds the run directory and writes it
         return fit(run_dir, *parts)
@@ -147,11 +154,12 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         status = earlier_run(cfg, run_dir)  # again: it may have finished while we waited
         if done(status, run_dir):
             return None
-        if (run_dir / results.CHECKPOINT).exists():
+        if checkpoints.verified(run_dir):  # a damaged one is set aside: trained from scratch
             log.info("resuming %s after round %d", run_dir, status.rounds_done - 1)
         else:  # new, or killed in round 0
             for folder in fresh_dirs(trainer.loggers, run_dir):
                 shutil.rmtree(folder, ignore_errors=True)
+        manifest.begin(run_dir)  # until the manifest is written, the run reads as unfinished
         results.write_text_atomic(run_dir / results.CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
         record_machine(run_dir, str(cfg.trainer.accelerator), status.rounds_done if status else 0)
         return fit(run_dir, *parts)
@@ -188,6 +196,13 @@ def check_settings(cfg: DictConfig) -> None:
         raise UserError(
             f"effective_batch_size={cfg.effective_batch_size} only records data.batch_size "
             f"({cfg.data.batch_size}): set data.batch_size instead"
+        )
+    if cfg.threads is not None and not cfg.threads >= 1:
+        raise UserError(f"threads={cfg.threads} must be at least 1 (or null: cores ÷ jobs)")
+    if str(cfg.trainer.accelerator) in UNSUPPORTED_ACCELERATORS:
+        raise UserError(
+            f"trainer.accelerator={cfg.trainer.accelerator} is not one prune_ready trains on: "
+            "use cpu or gpu"
         )
     for key in ("model.lr", "optimizer.lr"):
         value = OmegaConf.select(cfg, key)
@@ -242,6 +257,16 @@ def debug_run(cfg: DictConfig, run_dir: Path) -> None:
     )
 
 
+def check_precision(asked: str, used: str) -> None:
+    """Refuse a precision Lightning replaces (16-mixed on CPU trains bf16-mixed, with a warning):
+    the run's directory and config.yaml would name a precision it did not train in."""
+    if used != asked:
+        raise UserError(
+            f"trainer.precision={asked} is not available here: Lightning would train {used} "
+            f"instead; set trainer.precision={used} so the run is named by what it trains"
+        )
+
+
 def make_trainer(
     cfg: DictConfig, run_dir: Path, pruning: Pruning, callbacks: list[pl.Callback]
 ) -> pl.Trainer:
@@ -281,8 +306,11 @@ def make_trainer(
 def fit(
     run_dir: Path, trainer: pl.Trainer, module: Classifier, datamodule: pl.LightningDataModule
 ) -> State:
-    """Train (resuming from the run's checkpoint, if it has one)."""
-    from prune_ready import results
+    """Train (resuming from the run's checkpoint, if it has one); once every file of a finished
+    run is written (and its checkpoint removed), write its manifest, the run's last write."""
+    from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+    from prune_ready import checkpoints, manifest, results
     from prune_ready.status import State
 
     checkpoint = run_dir / results.CHECKPOINT
@@ -295,6 +323,12 @@ def fit(
             results.write_text_atomic(run_dir / results.FAILED, f"{e}\n")
         log.error("failed %s: %s", run_dir, e)
         return State.FAILED
+    except SIGTERMException:  # Lightning's is a SystemExit of status 0: a stopped grid looked done
+        log.error("stopped %s by SIGTERM: run the same command again to resume it", run_dir)
+        sys.exit(128 + signal.SIGTERM)
+    if trainer.is_global_zero:
+        checkpoints.discard(run_dir)
+        manifest.finish(run_dir)
     return State.FINISHED
 
 
@@ -366,6 +400,7 @@ def main() -> None:
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
 def hydra_main(cfg: DictConfig) -> None:
+    from prune_ready import faults
     from prune_ready.status import State
 
     hydra_cfg = HydraConfig.get()
@@ -374,6 +409,8 @@ def hydra_main(cfg: DictConfig) -> None:
     try:
         state = train(cfg, run_dir)
     except Exception as e:
+        if (fault := faults.write_error(e)) is not None:  # what resume needs is left in place
+            sys.exit(f"error: {fault}")
         error = user_error(e)
         if error is None:
             raise

@@ -22,7 +22,7 @@ from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from prune_ready import machine, stability
+from prune_ready import machine, manifest, stability
 from prune_ready.analyze import FIGURES, analyse, analyze, collect, run_status
 from prune_ready.analyze.__main__ import main
 from prune_ready.analyze.collect import factor_fields
@@ -87,6 +87,7 @@ def copy_run(source: Path, seed: int) -> Path:
     shutil.copytree(source, target)
     config = target / "config.yaml"
     config.write_text(re.sub(r"(?m)^(\s*)seed: \d+$", rf"\g<1>seed: {seed}", config.read_text()))
+    manifest.finish(target)  # a run of its own now: its manifest lists the rewritten config
     return target
 
 
@@ -100,6 +101,8 @@ def damaged(sweep, tmp_path_factory) -> Path:
     unfinished = copy_run(run_dir(root, "kaiming_uniform", 1), 2)
     lines = (unfinished / "rounds.csv").read_text().splitlines(keepends=True)
     (unfinished / "rounds.csv").write_text("".join(lines[:3]))
+    (unfinished / manifest.MANIFEST).unlink()  # as a killed run leaves it: marked unfinished
+    (unfinished / manifest.UNFINISHED).write_text("")
     failed = copy_run(run_dir(root, "xavier_normal", 1), 3)
     (failed / "rounds.csv").unlink()
     (failed / "FAILED").write_text("RuntimeError: loss is NaN\n  at epoch 1\n")

@@ -3,9 +3,12 @@
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from prune_ready.analyze.defaults import CHOOSE_BELOW, DOSE_LEVELS, LEVELS, OUT_DIR
 from prune_ready.errors import UserError
+from prune_ready.faults import check_out_dir
+from prune_ready.status import RunStatus, State
 
 
 def levels(text: str) -> tuple[float, ...]:
@@ -56,10 +59,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     # only now: pandas, scipy and matplotlib take seconds to import, --help needs none of them
     from prune_ready.analyze.analysis import Options
     from prune_ready.analyze.pipeline import analyze
-    from prune_ready.status import RunStatus, State
 
     options = Options(args.reference, args.dose_levels, args.robustness_levels, args.choose_below)
     try:
+        if args.out:
+            check_out_dir(Path(args.out), "--out")  # before the work, not after it
         analysis, found, files = analyze(args.paths, args.out, options)
     except UserError as e:
         sys.exit(f"error: {e}")
@@ -68,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{len(sweep.runs)} runs under {sweep.base}: {sweep.count(State.FINISHED)} finished, "
         f"{sweep.count(State.UNFINISHED)} unfinished, {sweep.count(State.FAILED)} failed"
     )
+    if sweep.legacy:
+        print(f"  {sweep.legacy} legacy runs without a manifest (checked by their rounds.csv only)")
     for run in sweep.runs[sweep.runs["status"] != State.FINISHED].itertuples():
         status = RunStatus(State(run.status), run.rounds_done, run.rounds_expected, run.reason)
         print(f"  {run.run}: {status.describe()}")

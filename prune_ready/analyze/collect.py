@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from prune_ready import machine, results, run_format
+from prune_ready import machine, manifest, results, run_format
 from prune_ready.analyze.diagnostics import COLUMNS
 from prune_ready.analyze.stats import LEVEL
 from prune_ready.errors import UserError
@@ -38,6 +38,8 @@ GROUPS = ("model", "data", "init", "pruning")  # named by <group>.name; always a
 MACHINE = "machine"  # the runs.csv column of each run's machine key, after seed
 RECIPE_GROUPS = ("optimizer", "lr_schedule")  # named by <group>.name; a factor where it varies
 REQUIRED = ["seed", "pruning.rounds", *(f"{g}.name" for g in GROUPS)]  # keys every run config has
+# the run files the analysis reads, hashed against a run's manifest before they are read
+READS = (results.CONFIG, results.ROUNDS, results.EPOCHS, results.DIAGNOSTICS, results.PREDICTORS)
 Paths = str | Path | Iterable[str | Path]
 
 
@@ -55,6 +57,7 @@ class Sweep:
     factors: list[str]  # the columns that set runs apart, seed excluded
     early_stop: str  # the rounds.csv column saying when a round's validation loss was lowest
     stability: pd.DataFrame  # one row per run × measured round × α (stability.csv), with ids
+    legacy: int = 0  # runs without a manifest (written before them): checked by rounds.csv only
 
     def table(self) -> pd.DataFrame:
         """One row per run × round; a run without rounds keeps one row (runs.csv)."""
@@ -110,13 +113,15 @@ def collect(paths: Paths) -> Sweep:
     roots = expand(paths)
     run_dirs = [d.resolve() for d in find_run_dirs(roots)]
     base = common_base(roots)
+    for d in run_dirs:  # what is read below is hashed against each run's manifest first
+        manifest.verify(d, READS)
     flats = with_defaults([with_recipe(migrated(flatten(load_config(d)))) for d in run_dirs])
     configs = pd.DataFrame(flats)
     factors = factor_fields(configs)
     configs = mark_unset(configs, flats, factors)
     names = {key: column_name(key) for key in factors}
     statuses = [
-        run_status(d, int(rounds))
+        run_status(d, int(rounds), hashed=())
         for d, rounds in zip(run_dirs, configs["pruning.rounds"], strict=True)
     ]
     runs = pd.DataFrame(
@@ -145,6 +150,7 @@ def collect(paths: Paths) -> Sweep:
         factors=factor_columns,
         early_stop=early_stop_column(configs),
         stability=read_tables(run_dirs, runs["run"], run_format.STABILITY, ids),
+        legacy=sum(s.legacy for s in statuses),
     )
 
 

@@ -19,7 +19,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
-from prune_ready import results
+from prune_ready import manifest, results
 from prune_ready.errors import UserError
 from prune_ready.pruning import masks
 from prune_ready.pruning.methods import Context
@@ -86,6 +86,7 @@ def branch(spec: "Pruning", run_dir: Path, config: DictConfig | None) -> tuple[F
     if not (ticket / results.CONFIG).is_file():
         raise UserError(f"pruning.control={spec.control} needs its ticket run at {ticket}: {again}")
     wait_for(ticket)
+    manifest.verify(ticket, [results.CONFIG])  # a damaged ticket is one line naming its file
     if config is not None:
         ticket_config = OmegaConf.load(ticket / results.CONFIG)
         changes = [
@@ -98,7 +99,7 @@ def branch(spec: "Pruning", run_dir: Path, config: DictConfig | None) -> tuple[F
                 f"the ticket run {ticket} has another config ({'; '.join(changes[:3])}): "
                 "set pruning.ticket to a ticket of this config"
             )
-    status = run_status(ticket, spec.rounds)
+    status = run_status(ticket, spec.rounds, hashed=(results.CONFIG, results.ROUND_MASKS))
     if status.state is not State.FINISHED:
         raise UserError(f"the ticket run {ticket} is {status.describe()}: {again}")
     update = FromTicket(results.load_round_masks(ticket), shuffle=spec.control == "random_prune")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytorch_lightning as pl
 from torch import Tensor, nn
 
-from prune_ready import diagnostics, predictors, results, run_format
+from prune_ready import checkpoints, diagnostics, learning, predictors, results, run_format
 from prune_ready.errors import Diverged
 from prune_ready.pruning import masks
 
@@ -140,6 +140,7 @@ class RoundsLog(Recorder):
         self.round_rows.append(run_format.row(columns, values))
         if trainer.is_global_zero:
             results.write_csv_atomic(self.run_dir / results.ROUNDS, self.round_rows)
+        learning.check_learned(self.round_rows[-1], trainer.datamodule.num_classes)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.is_global_zero:
@@ -250,11 +251,16 @@ def save_checkpoint(trainer: pl.Trainer, path: Path) -> None:
     """trainer.save_checkpoint, atomically: a kill mid-write leaves the previous checkpoint.
     Every process takes part (Lightning gathers the state); the global-zero one writes."""
     tmp = path.with_name(f".{path.name}.tmp")
-    trainer.save_checkpoint(tmp, weights_only=False)
-    if trainer.is_global_zero:
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+    try:
+        trainer.save_checkpoint(tmp, weights_only=False)
+        if trainer.is_global_zero:
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            checkpoints.seal(tmp, path)  # its checksum, verified before a resume
+            os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written checkpoint behind
+        raise
 
 
 def format_rounds(rows: list[dict[str, Any]]) -> str:
