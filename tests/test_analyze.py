@@ -105,6 +105,8 @@ def damaged(sweep, tmp_path_factory) -> Path:
     (unfinished / manifest.UNFINISHED).write_text("")
     failed = copy_run(run_dir(root, "xavier_normal", 1), 3)
     (failed / "rounds.csv").unlink()
+    (failed / manifest.MANIFEST).unlink()  # a failed run never writes one
+    (failed / manifest.UNFINISHED).write_text("")
     (failed / "FAILED").write_text("RuntimeError: loss is NaN\n  at epoch 1\n")
     return root
 

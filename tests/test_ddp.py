@@ -27,6 +27,8 @@ RUN_FILES = {
     "config.yaml",
     "diagnostics.csv",
     "init.pt",
+    "machine.json",
+    "manifest.json",
     "mask.pt",
     "metrics.csv",
     "predictors.csv",

@@ -24,6 +24,7 @@ RESULTS = {
     "diagnostics.csv",
     "init.pt",
     "machine.json",
+    "manifest.json",
     "mask.pt",
     "metrics.csv",
     "predictors.csv",

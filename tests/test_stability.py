@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 
-from prune_ready import results, stability
+from prune_ready import manifest, results, stability
 from prune_ready.data import StepBatches
 from prune_ready.train import CONF_DIR, train
 from tests.conftest import find_data_root
@@ -241,6 +241,8 @@ def test_an_unfinished_run_is_refused(ticket, tmp_path):
     shutil.copytree(ticket[0], run)
     rows = read_csv(run / results.ROUNDS)[:2]
     results.write_csv_atomic(run / results.ROUNDS, rows)
+    (run / manifest.MANIFEST).unlink()  # as a run killed in its last round: no manifest yet
+    manifest.begin(run)
     with pytest.raises(SystemExit) as exit_:
         stability.main([str(run)])
     assert exit_.value.code == f"error: {run} is unfinished: 2 of 3 rounds: let it finish first"
