@@ -15,6 +15,24 @@ TINY = (
     "progress_bar=null",
 )
 
+# The files a finished run without a rewind point of its own holds, whatever its loggers.
+RUN_FILES = frozenset(
+    {
+        ".lock",
+        "config.yaml",
+        "diagnostics.csv",
+        "init.pt",
+        "machine.json",
+        "manifest.json",
+        "mask.pt",
+        "metrics.csv",
+        "predictors.csv",
+        "round_masks.pt",
+        "round_weights.pt",
+        "rounds.csv",
+    }
+)
+
 
 def cli_env(data_root: Path) -> dict[str, str]:
     return {**os.environ, "PRUNE_READY_DATA": str(data_root), "PYTHONPATH": str(REPO)}

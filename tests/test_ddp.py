@@ -11,7 +11,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from prune_ready import results
-from tests.helpers import cli, cli_env, read_csv
+from tests.helpers import RUN_FILES, cli, cli_env, read_csv
 
 STUDY = (
     "data.train_subset=1200",
@@ -22,20 +22,6 @@ STUDY = (
     "progress_bar=null",
 )
 DDP = ("trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2")
-RUN_FILES = {
-    ".lock",
-    "config.yaml",
-    "diagnostics.csv",
-    "init.pt",
-    "machine.json",
-    "manifest.json",
-    "mask.pt",
-    "metrics.csv",
-    "predictors.csv",
-    "round_masks.pt",
-    "round_weights.pt",
-    "rounds.csv",
-}
 
 
 def only_run(root: Path) -> Path:

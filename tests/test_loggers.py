@@ -14,24 +14,9 @@ from prune_ready.errors import UserError
 from prune_ready.loggers import make_loggers
 from prune_ready.schema import check_group_options
 from prune_ready.train import CONF_DIR, train
-from tests.helpers import TINY, cli, read_csv
+from tests.helpers import RUN_FILES, TINY, cli, read_csv
 
 RUN = Path("default/lenet_300_100-mnist/xavier_normal/imp/seed=0")  # below paths.output_root
-# What every run writes whatever its loggers (a TINY run: no rewind point of its own).
-RESULTS = {
-    ".lock",
-    "config.yaml",
-    "diagnostics.csv",
-    "init.pt",
-    "machine.json",
-    "manifest.json",
-    "mask.pt",
-    "metrics.csv",
-    "predictors.csv",
-    "round_masks.pt",
-    "round_weights.pt",
-    "rounds.csv",
-}
 
 
 def run(make_cfg, tmp_path: Path, logger: str) -> Path:
@@ -43,7 +28,7 @@ def run(make_cfg, tmp_path: Path, logger: str) -> Path:
 def test_none_writes_only_the_results(make_cfg, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # Lightning's default logger would write ./lightning_logs
     run_dir = run(make_cfg, tmp_path, "none")
-    assert {p.name for p in run_dir.iterdir()} == RESULTS
+    assert {p.name for p in run_dir.iterdir()} == RUN_FILES
     assert [p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_dir()] == [
         *reversed(RUN.parents[:-1]),
         RUN,
@@ -52,7 +37,7 @@ def test_none_writes_only_the_results(make_cfg, tmp_path, monkeypatch):
 
 def test_tensorboard_and_csv_combine_each_in_its_folder(make_cfg, tmp_path):
     run_dir = run(make_cfg, tmp_path, "[tensorboard,csv]")
-    assert {p.name for p in run_dir.iterdir()} == RESULTS | {"tb", "csv"}
+    assert {p.name for p in run_dir.iterdir()} == RUN_FILES | {"tb", "csv"}
     assert not list(tmp_path.rglob("lightning_logs"))
     events = EventAccumulator(str(run_dir / "tb"))
     events.Reload()
@@ -98,7 +83,7 @@ def test_wandb_logs_offline_into_the_run(make_cfg, tmp_path, monkeypatch):
 @pytest.mark.skipif(importlib.util.find_spec("mlflow") is None, reason="mlflow is not installed")
 def test_mlflow_logs_into_the_studys_file_store(make_cfg, tmp_path):
     run_dir = run(make_cfg, tmp_path, "mlflow")
-    assert {p.name for p in run_dir.iterdir()} == RESULTS  # the store is the study's
+    assert {p.name for p in run_dir.iterdir()} == RUN_FILES  # the store is the study's
     store = tmp_path / "default" / "mlruns"
     (run_meta,) = [p for p in store.glob("*/*/meta.yaml") if p.parent.name != "models"]
     meta = yaml.safe_load(run_meta.read_text())
