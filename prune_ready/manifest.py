@@ -23,10 +23,8 @@ from pathlib import Path
 
 from prune_ready import results
 from prune_ready.errors import UserError
+from prune_ready.run_format import MANIFEST, UNFINISHED
 
-MANIFEST = "manifest.json"
-UNFINISHED = "UNFINISHED"  # from a run's start until its manifest is written
-PREDICTORS = "predictors.csv"  # prune_ready.predictors.FILE (imported there from here would cycle)
 FILES = (
     results.ROUNDS,
     results.EPOCHS,
@@ -37,7 +35,7 @@ FILES = (
     results.ROUND_MASKS,
     results.ROUND_WEIGHTS,
     results.DIAGNOSTICS,
-    PREDICTORS,
+    results.PREDICTORS,
     results.MACHINE,
 )
 

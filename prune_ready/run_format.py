@@ -21,6 +21,8 @@ ROUND_WEIGHTS = "round_weights.pt"  # every round's trained weights at its end (
 CHECKPOINT = "checkpoint.ckpt"  # the last completed round's training state, while unfinished
 FAILED = "FAILED"  # present when the run failed; its text says why
 MACHINE = "machine.json"  # where each start of the run trained (prune_ready.machine)
+MANIFEST = "manifest.json"  # written last: each file's size and sha256 (prune_ready.manifest)
+UNFINISHED = "UNFINISHED"  # from a run's start until its manifest is written
 STABILITY = "stability.csv"  # the linear path between two copies (prune_ready.stability)
 TENSORBOARD = "tb"  # TensorBoard's event files
 

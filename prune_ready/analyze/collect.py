@@ -29,13 +29,12 @@ import yaml
 
 from prune_ready import machine, manifest, results, run_format
 from prune_ready.analyze.diagnostics import COLUMNS
-from prune_ready.analyze.stats import LEVEL
+from prune_ready.analyze.stats import LEVEL, MACHINE
 from prune_ready.errors import UserError
 from prune_ready.rundir import left_out_of_path
 from prune_ready.status import State, run_status
 
 GROUPS = ("model", "data", "init", "pruning")  # named by <group>.name; always a factor
-MACHINE = "machine"  # the runs.csv column of each run's machine key, after seed
 RECIPE_GROUPS = ("optimizer", "lr_schedule")  # named by <group>.name; a factor where it varies
 REQUIRED = ["seed", "pruning.rounds", *(f"{g}.name" for g in GROUPS)]  # keys every run config has
 # the run files the analysis reads, hashed against a run's manifest before they are read

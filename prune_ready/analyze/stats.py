@@ -31,6 +31,7 @@ MIN_N = 3  # the fewest pairs (paired) or seeds per line (Welch) a test or a dif
 NO_SPREAD = 1e-9
 METRICS = ("test_acc", "early_stop_epoch")
 LEVEL = "weights_remaining_pct"
+MACHINE = "machine"  # a run's machine key (runs.csv, after seed), where runs record one
 
 
 @dataclass(frozen=True)
@@ -344,9 +345,9 @@ def pairing_keys(runs: pd.DataFrame) -> pd.Series:
     """What makes two runs a pair: the seed (the same data order, and the same draws for inits of
     one family), and where runs record it the kind of machine they trained on (one seed sums in
     another order on another CPU and differs by tenths of a point: such runs are no pair)."""
-    if "machine" not in runs:
+    if MACHINE not in runs:
         return runs["seed"]
-    return runs["seed"].astype(str) + "@" + runs["machine"].fillna("").astype(str)
+    return runs["seed"].astype(str) + "@" + runs[MACHINE].fillna("").astype(str)
 
 
 def reference_line(samples: Mapping[str, pd.Series], reference: str | None) -> str | None:
