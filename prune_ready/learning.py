@@ -21,5 +21,5 @@ def check_learned(row: dict[str, Any], num_classes: int) -> None:
         raise Diverged(
             f"val/acc is {row['val_acc']} after round 0 ({row['iteration']} iterations), at "
             f"chance (at most 1/{num_classes} + {CHANCE_MARGIN}): the network did not learn; "
-            "try a lower learning rate (model.lr) or another init"
+            "try a lower learning rate (optimizer.lr: model.lr under adam and adamw) or another init"
         )

@@ -283,6 +283,7 @@ def test_a_dense_network_at_chance_accuracy_is_a_failed_run(data_root, tmp_path)
     assert train(cfg, tmp_path / "run") is State.FAILED
     reason = (tmp_path / "run" / results.FAILED).read_text()
     assert "after round 0" in reason and "at chance (at most 1/10 + 0.05)" in reason
+    assert "try a lower learning rate (optimizer.lr: model.lr under adam and adamw)" in reason
     status = run_status(tmp_path / "run", 1)
     assert status.state is State.FAILED and status.rounds_done == 1
     assert not (tmp_path / "run" / manifest.MANIFEST).exists()

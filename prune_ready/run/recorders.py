@@ -90,7 +90,8 @@ class RoundsLog(Recorder):
             if key in metrics and not math.isfinite(metrics[key]):
                 raise Diverged(
                     f"{key} is {metrics[key]} at iteration {step} (round {round_}); the run "
-                    "stopped: try a lower learning rate (model.lr) or another init"
+                    "stopped: try a lower learning rate (optimizer.lr: model.lr under adam and "
+                    "adamw) or another init"
                 )
         values = {
             "epoch": core.epochs(step),
