@@ -44,6 +44,16 @@ GRIDS = {
         },
         "imp_seed",
     ),
+    "stability_lenet_sgd": (
+        {
+            "seed": [str(s) for s in range(8)],
+            "init": ["kaiming_normal"],
+            "optimizer": ["sgd"],
+            "init.scale": ["0.5", "1.0", "2.0"],
+            "pruning.reset.to": ["0", "1ep"],
+        },
+        "imp_seed",
+    ),
     "methods_lenet_pai": (
         {"pruning": ["snip", "grasp", "synflow", "random_layerwise"]},
         "snip",
@@ -118,6 +128,7 @@ STUDY = {  # presets that write into one study
     "init_scale_conv6_long": "init_study_conv6_long",
     "methods_conv6_long_pai": "methods_conv6_long",
     "init_scale_lenet_sgd": "init_study_lenet_sgd",
+    "stability_lenet_sgd": "init_study_lenet_sgd",
 }
 
 
