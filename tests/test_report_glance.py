@@ -3,13 +3,18 @@ the mask-overlap figure's lines stay apart where their values coincide, and the 
 element after its title is the answer chart. Real runs: the fixture sweep of
 tests/test_analyze_unchanged.py and the committed studies' tables."""
 
+import dataclasses
 import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
+from matplotlib.lines import Line2D
 
-from prune_ready.analyze import analyse, collect
+from prune_ready.analyze import Part, analyse, collect
 from prune_ready.analyze.findings import findings
+from prune_ready.analyze.overlap_figure import CHANCE, mask_overlap
+from tests.helpers import REPO
 from tests.test_analyze_unchanged import FIXTURE
 
 XAVIER = "xavier_normal"
@@ -61,3 +66,58 @@ def test_lines_that_change_alike_are_said_once(tmp_path):
     title, text = cost_finding(collect(tmp_path / "csv" / "runs.csv"))
     assert title.endswith("; at 64.1% both lines change by +10.6 pp")
     assert text.endswith("; at 64.1% both lines change by +10.6 pp (CIs in the table).")
+
+
+def with_committed_overlap(study: str) -> Part:
+    """The committed study's one Part, from its runs.csv, with its committed mask_overlap.csv
+    (an analysis of a runs.csv has no masks to compare)."""
+    folder = REPO / "results" / study
+    analysis = analyse(collect(folder / "runs.csv"))
+    overlap = pd.read_csv(folder / "mask_overlap.csv", keep_default_na=False, na_values=[""])
+    (part,) = dataclasses.replace(analysis, overlap=overlap).parts()
+    return part
+
+
+def drawn_lines(fig) -> list[Line2D]:
+    (ax,) = fig.axes
+    return [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+
+
+def look(line: Line2D) -> tuple:
+    return (line.get_color(), line.get_marker(), str(line.get_linestyle()), line.get_lw())
+
+
+def test_overlap_lines_that_coincide_stay_apart_and_the_legend_follows_their_order():
+    # lth_lenet: the ticket's masks and its reinit control's are the same masks, so their
+    # same-init pairs' Jaccard is the same at every level (0.0439 at 7.0%); random_prune 0.0367
+    part = with_committed_overlap("lth_lenet")
+    lines = drawn_lines(mask_overlap(part))
+    assert len(lines) == 4  # 3 settings × one kind of pair, and one chance line
+    *pairs, chance = lines
+    assert chance.get_label() == CHANCE and chance.get_color() == "0.5"
+    assert len({look(line) for line in pairs}) == 3  # each in colour, marker, style and width
+    assert len({line.get_color() for line in pairs}) == 3
+    none, reinit, random = pairs  # highest at the sparsest level first; ties in setting order
+    assert list(none.get_ydata()) == list(reinit.get_ydata())
+    assert none.get_lw() > reinit.get_lw() and none.get_markersize() > reinit.get_markersize()
+    assert none.get_zorder() < random.get_zorder() < reinit.get_zorder()  # the widest below
+    assert none.get_label() == "same init, different seeds, pruning.control=none (3 pairs)"
+    assert reinit.get_label().endswith("pruning.control=reinit (3 pairs)")
+    assert random.get_label().endswith("pruning.control=random_prune (3 pairs)")
+    assert random.get_ydata()[0] == pytest.approx(0.036664, abs=1e-6)  # x ascends: 7.0% first
+    legend = [t.get_text() for t in mask_overlap(part).axes[0].get_legend().get_texts()]
+    assert legend == [line.get_label() for line in lines]
+
+
+def test_overlap_kinds_of_pair_keep_their_colours_in_one_setting():
+    # custom_init_lenet: one setting, three kinds of pair; at 0.33% same-init 0.0050, different
+    # init and seed 0.0044, different inits with the same seed 0.0029
+    lines = drawn_lines(mask_overlap(with_committed_overlap("custom_init_lenet")))
+    assert [(line.get_label().split(" (")[0], line.get_color()) for line in lines] == [
+        ("same init, different seeds", "C0"),
+        ("different init and seed", "C1"),
+        ("different inits, same seed", "C3"),
+        (CHANCE, "0.5"),
+    ]
+    assert len({look(line) for line in lines[:3]}) == 3  # and each its own marker and stroke
+    assert len({line.get_marker() for line in lines[:3]}) == 3
