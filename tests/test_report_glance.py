@@ -1,19 +1,24 @@
 """What a reader takes in at a glance (issue 27): a finding whose range is one value says it once,
-the mask-overlap figure's lines stay apart where their values coincide, and the report's first
-element after its title is the answer chart. Real runs: the fixture sweep of
+the mask-overlap figure's lines stay apart where their values coincide, and the report opens
+with the answer chart and the short findings: in its structure, and on the first screen of
+headless Chromium (tests/first_screen.py; skipped where Chromium is not installed). Real runs: the fixture sweep of
 tests/test_analyze_unchanged.py and the committed studies' tables."""
 
 import dataclasses
+import re
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from matplotlib.lines import Line2D
+from PIL import Image
 
 from prune_ready.analyze import Part, analyse, collect
 from prune_ready.analyze.findings import findings
 from prune_ready.analyze.overlap_figure import CHANCE, mask_overlap
+from prune_ready.analyze.pipeline import analyze as analyze_sweep
+from tests.first_screen import HEIGHT, WIDTH, chromium, first_screen
 from tests.helpers import REPO
 from tests.test_analyze_unchanged import FIXTURE
 
@@ -121,3 +126,41 @@ def test_overlap_kinds_of_pair_keep_their_colours_in_one_setting():
     ]
     assert len({look(line) for line in lines[:3]}) == 3  # and each its own marker and stroke
     assert len({line.get_marker() for line in lines[:3]}) == 3
+
+
+@pytest.fixture(scope="module")
+def custom_init_report(tmp_path_factory) -> Path:
+    """results/custom_init_lenet analysed again from its runs.csv (2 inits × 8 seeds, real)."""
+    out = tmp_path_factory.mktemp("custom_init_lenet")
+    analyze_sweep([REPO / "results" / "custom_init_lenet" / "runs.csv"], out)
+    return out / "report.html"
+
+
+def test_the_answer_chart_comes_right_after_the_part_heading_then_the_findings(
+    custom_init_report,
+):
+    html = custom_init_report.read_text()
+    body = html[html.index("<h2>lenet_300_100 on mnist</h2>") :]
+    tags = re.findall(r"<(h2|figure|img|ol|p|table)\b[^>]*>", body)[:4]
+    assert tags == ["h2", "figure", "img", "ol"]
+    first = re.search(r'<img src="([^"]+)"', body).group(1)
+    assert first == "figures/figure02-lenet_300_100-mnist-test-acc-vs-weights.svg"
+    assert "h2 + figure img { max-height: 52vh; }" in html  # the answer leaves room below it
+
+
+@pytest.mark.skipif(
+    chromium() is None, reason="no headless Chromium (Debian: apt install chromium)"
+)
+def test_the_first_screen_shows_the_answer_chart_and_the_findings(custom_init_report, tmp_path):
+    shot = tmp_path / "first.png"
+    screen = first_screen(custom_init_report, shot)
+    assert screen.first_image.endswith("-test-acc-vs-weights.svg") and screen.loaded
+    assert screen.viewport == (WIDTH, HEIGHT) and screen.shows() == ["chart", "findings"]
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (WIDTH, HEIGHT)
+    top, bottom = (round(y) for y in screen.image)
+    chart = image.crop((0, top, WIDTH, bottom))
+    assert len(chart.getcolors(maxcolors=WIDTH * HEIGHT)) > 100  # drawn: lines, bands, text
+    # the findings list's blue bar (#3a6ea5, document.STYLE) shows beside the first finding
+    row = round(sum(screen.findings) / 2)
+    assert (0x3A, 0x6E, 0xA5) in {image.getpixel((x, row)) for x in range(WIDTH)}
