@@ -144,7 +144,7 @@ def test_the_answer_chart_comes_right_after_the_part_heading_then_the_findings(
     tags = re.findall(r"<(h2|figure|img|ol|p|table)\b[^>]*>", body)[:4]
     assert tags == ["h2", "figure", "img", "ol"]
     first = re.search(r'<img src="([^"]+)"', body).group(1)
-    assert first == "figures/figure02-lenet_300_100-mnist-test-acc-vs-weights.svg"
+    assert first == "figures/figure01-lenet_300_100-mnist-test-acc-vs-weights.svg"
     assert "h2 + figure img { max-height: 52vh; }" in html  # the answer leaves room below it
 
 

@@ -358,7 +358,16 @@ class Spec:
         }
 
 
-FIGURES = (
+FIGURES = (  # the answer chart (report.ANSWER) first, so the report's first figure is Figure 1
+    Spec(
+        "test-acc-vs-weights",
+        "test accuracy vs weights remaining",
+        accuracy_vs_weights,
+        "plots test accuracy at the end of each round against the weights remaining, and beside "
+        "it each line's change from its runs' own dense round 0 (paired by seed); an axis that "
+        f"would have to reach more than {CLIP_PP} points below the others to show a collapsing "
+        "line stops there and names the lines it cuts",
+    ),
     Spec(
         "differences",
         "test accuracy: each line minus {reference}",
@@ -370,15 +379,6 @@ FIGURES = (
         "differences",
         "cells: difference ± CI half-width (pp); * and full colour: significant (Holm, α=0.05); "
         "pale: not; hatched: not testable",
-    ),
-    Spec(
-        "test-acc-vs-weights",
-        "test accuracy vs weights remaining",
-        accuracy_vs_weights,
-        "plots test accuracy at the end of each round against the weights remaining, and beside "
-        "it each line's change from its runs' own dense round 0 (paired by seed); an axis that "
-        f"would have to reach more than {CLIP_PP} points below the others to show a collapsing "
-        "line stops there and names the lines it cuts",
     ),
     Spec(
         "dose-response",
