@@ -62,6 +62,23 @@ def test_one_line_of_three_seeds_says_its_change_and_ci_once(tmp_path):
     assert text.count("+10.6 pp") == 1
 
 
+def test_the_one_other_line_at_the_sparsest_level_is_said_once(tmp_path):
+    # the fixture's xavier_normal and kaiming_normal (init.scale 1), seeds 0-2: at 64.1%
+    # kaiming_normal - xavier_normal = (0.691333 - 0.720) = -2.9 pp, paired, Holm p = 0.00054
+    root = tmp_path / "runs"
+    for run in (FIXTURE / "runs").rglob("seed=*"):
+        if "init.scale" not in str(run):
+            shutil.copytree(run, root / run.relative_to(FIXTURE / "runs"))
+    (part,) = analyse(collect([root])).parts()
+    (sparsest,) = [f for f in findings(part) if "(the sparsest)" in f.text]
+    assert sparsest.text == (
+        "At 64.1% weights remaining (the sparsest), xavier_normal reaches 72.0%; 0 of 1 other "
+        "line is within 1.0 pp of it and 1 falls significantly behind; the other line, "
+        "kaiming_normal, is -2.9 pp [95% CI -3.2, -2.6], with an MDD of 0.38 pp (paired by seed, "
+        "3 seeds, Holm)."
+    )
+
+
 def test_lines_that_change_alike_are_said_once(tmp_path):
     # the same three runs twice, the copy under another init's name: both lines change alike
     table = collect([xavier_runs(tmp_path, [0, 1, 2])]).table()

@@ -230,18 +230,18 @@ def sparsest(part: Part, left: list[Omitted]) -> Finding | None:
         clause = (
             f"{where}at {labels.level(first[LEVEL])} weights remaining (the sparsest), "
             f"{first['reference']} reaches {labels.acc(first['reference_mean'])}; "
-            f"{count(near, len(at), 'other line')} {'is' if near == 1 else 'are'} within "
+            f"{count(near, len(at), 'other line')} {'is' if 1 in (near, len(at)) else 'are'} within "
             f"{labels.pp(SMALL)} of it and {len(behind)} "
             f"{'falls' if len(behind) == 1 else 'fall'} significantly behind"
         )
-        if len(behind):
+        if len(behind) and len(at) > 1:  # one other line is said once, as the nearest
             clause += (
                 f" (the furthest {worst['line']}, {labels.pp(worst['diff'], True)} "
                 f"{interval(worst)})"
             )
         clause += not_tested(at) + (
-            f"; the nearest, {runner['line']}, is {labels.pp(runner['diff'], True)} "
-            f"{interval(runner)}"
+            f"; {'the nearest' if len(at) > 1 else 'the other line'}, {runner['line']}, is "
+            f"{labels.pp(runner['diff'], True)} {interval(runner)}"
         )
         if not runner["note"]:
             clause += f", with an MDD of {labels.pp(runner['mdd'])}"
