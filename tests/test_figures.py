@@ -67,7 +67,7 @@ def test_settings_beyond_max_lines_get_one_panel_each_with_the_inits_as_lines(tm
     part = part_of(rounds_table(), FACTORS, tmp_path)
     assert len(part.lines.labels) == 4 * 5 > MAX_LINES  # init × (imp, 2 methods × 2 densities)
     fig = figure(part, "test-acc-vs-weights")
-    assert fig.get_suptitle().startswith("Figure 2: test accuracy vs weights remaining")
+    assert fig.get_suptitle().startswith("Figure 1: test accuracy vs weights remaining")
     # the densities are the x axis, so one row of panels per method, a column per measure
     titles = [ax.get_title(loc="left").split("\n")[0] for ax in fig.axes]
     assert titles == [

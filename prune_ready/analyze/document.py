@@ -54,7 +54,8 @@ table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.85rem; 
         overflow-x: auto; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; }
 caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
-figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; }
+figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; max-height: 85vh; }
+h2 + figure { margin: 0.5rem 0 1rem; } h2 + figure img { max-height: 52vh; }
 figcaption { font-weight: 600; } code { background: #f4f4f4; padding: 0 0.2rem; }
 """
 

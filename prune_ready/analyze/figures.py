@@ -25,7 +25,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 from prune_ready.analyze import labels
 from prune_ready.analyze.analysis import Part
 from prune_ready.analyze.diagnostics import HEALTH
-from prune_ready.analyze.overlap import NEITHER, SAME_INIT, SAME_SEED
+from prune_ready.analyze.overlap_figure import mask_overlap
 from prune_ready.analyze.plots import (
     BAND,
     FEW,
@@ -38,7 +38,6 @@ from prune_ready.analyze.plots import (
     number,
     plot_mean,
     save,
-    weights_axis,
 )
 from prune_ready.analyze.prediction import setting_keys
 from prune_ready.analyze.stability import barrier_vs_rewind, barrier_vs_weights
@@ -48,12 +47,6 @@ CLIP_PP = 5  # accuracy axes span at most this far below the best line's lowest 
 HEAT = colormaps["RdBu"]  # the differences heatmap: red behind the reference, blue ahead
 PALE = 0.3  # a non-significant difference's colour, as a fraction of its full strength
 PAIR_BAND = "band: 95% t CI over pairs of runs (pairs share runs, so descriptive only)"
-PAIRS = {  # kind of pair -> colour, legend
-    SAME_INIT: ("C0", "same init, different seeds"),
-    SAME_SEED: ("C3", "different inits, same seed"),
-    NEITHER: ("C1", "different init and seed"),
-}
-STYLES = ("-", "--", "-.", ":")  # one per setting of the other varying factors (e.g. a control)
 
 
 def cell_style(mark: str) -> dict:
@@ -305,34 +298,6 @@ def signal(part: Part) -> Figure:
     return finish(fig, axes)
 
 
-def mask_overlap(part: Part) -> Figure:
-    """One line style per setting of the factors besides the init, or one panel each past
-    len(STYLES) (then without the pair counts, which differ between panels)."""
-    pooled = part.pooled_overlap
-    varying = labels.varying_keys(pooled, part.lines.keys)
-    others = [k for k in varying if k not in labels.LEVEL_KEYS]
-    groups = list(pooled.groupby(others, dropna=False, sort=True)) if others else []
-    groups = groups or [((), pooled)]
-    names = [labels.setting_label(dict(zip(others, c, strict=True)), others) for c, _ in groups]
-    split = len(groups) > len(STYLES)
-    fig, axes = new_figure(names if split else [""])
-    for i, ((_, rows), setting) in enumerate(zip(groups, names, strict=True)):
-        ax, style = (axes[i], "-") if split else (axes[0], STYLES[i])
-        suffix = f", {setting}" if setting and not split else ""
-        for kind, (colour, name) in PAIRS.items():
-            line = rows[rows["comparison"] == kind]
-            if len(line):
-                pairs = "" if split else f" ({line['n_pairs'].max()} pairs)"
-                plot_mean(ax, line, LEVEL, "jaccard", colour, f"{name}{suffix}{pairs}", ls=style)
-        chance = rows.groupby(LEVEL)["chance_mean"].mean()
-        label = f"chance: random masks of the same per-layer sparsity{suffix}"
-        ax.plot(chance.index, chance, color="0.5", ls=":", lw=1.2, label=label)
-    for ax in axes:
-        weights_axis(ax, part.rounds[LEVEL])
-        ax.set(ylabel="Jaccard index |A∩B| / |A∪B| of the masks", ylim=(0, 1.02))
-    return finish(fig, axes)
-
-
 def something(part: Part) -> str:
     """A figure that always has something to show once its table has rows: no reason to leave
     it out."""
@@ -393,7 +358,16 @@ class Spec:
         }
 
 
-FIGURES = (
+FIGURES = (  # the answer chart (report.ANSWER) first, so the report's first figure is Figure 1
+    Spec(
+        "test-acc-vs-weights",
+        "test accuracy vs weights remaining",
+        accuracy_vs_weights,
+        "plots test accuracy at the end of each round against the weights remaining, and beside "
+        "it each line's change from its runs' own dense round 0 (paired by seed); an axis that "
+        f"would have to reach more than {CLIP_PP} points below the others to show a collapsing "
+        "line stops there and names the lines it cuts",
+    ),
     Spec(
         "differences",
         "test accuracy: each line minus {reference}",
@@ -405,15 +379,6 @@ FIGURES = (
         "differences",
         "cells: difference ± CI half-width (pp); * and full colour: significant (Holm, α=0.05); "
         "pale: not; hatched: not testable",
-    ),
-    Spec(
-        "test-acc-vs-weights",
-        "test accuracy vs weights remaining",
-        accuracy_vs_weights,
-        "plots test accuracy at the end of each round against the weights remaining, and beside "
-        "it each line's change from its runs' own dense round 0 (paired by seed); an axis that "
-        f"would have to reach more than {CLIP_PP} points below the others to show a collapsing "
-        "line stops there and names the lines it cuts",
     ),
     Spec(
         "dose-response",

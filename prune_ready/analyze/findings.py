@@ -230,18 +230,18 @@ def sparsest(part: Part, left: list[Omitted]) -> Finding | None:
         clause = (
             f"{where}at {labels.level(first[LEVEL])} weights remaining (the sparsest), "
             f"{first['reference']} reaches {labels.acc(first['reference_mean'])}; "
-            f"{count(near, len(at), 'other line')} {'is' if near == 1 else 'are'} within "
+            f"{count(near, len(at), 'other line')} {'is' if 1 in (near, len(at)) else 'are'} within "
             f"{labels.pp(SMALL)} of it and {len(behind)} "
             f"{'falls' if len(behind) == 1 else 'fall'} significantly behind"
         )
-        if len(behind):
+        if len(behind) and len(at) > 1:  # one other line is said once, as the nearest
             clause += (
                 f" (the furthest {worst['line']}, {labels.pp(worst['diff'], True)} "
                 f"{interval(worst)})"
             )
         clause += not_tested(at) + (
-            f"; the nearest, {runner['line']}, is {labels.pp(runner['diff'], True)} "
-            f"{interval(runner)}"
+            f"; {'the nearest' if len(at) > 1 else 'the other line'}, {runner['line']}, is "
+            f"{labels.pp(runner['diff'], True)} {interval(runner)}"
         )
         if not runner["note"]:
             clause += f", with an MDD of {labels.pp(runner['mdd'])}"
@@ -283,13 +283,18 @@ def cost(part: Part, left: list[Omitted]) -> Finding | None:
     at = table[table[LEVEL] == table[LEVEL].min()]
     least, most = at.loc[at["diff"].idxmax()], at.loc[at["diff"].idxmin()]
     sparse = labels.level(at[LEVEL].iloc[0])
-    span = f"between {labels.pp(most['diff'], True)} and {labels.pp(least['diff'], True)}"
+    who, amount = change_span(at, least, most)
     if tested.empty:
         return Finding(
-            f"At {sparse} the lines change from dense by {span} (not testable)",
+            f"At {sparse} {who} from dense by {amount} (not testable)",
             f"None of the {len(table)} changes from each line's own dense round 0 is testable "
-            f"({reasons(table)}); at {sparse} they range from {least['line']} "
-            f"{labels.pp(least['diff'], True)} to {most['line']} {labels.pp(most['diff'], True)}."
+            f"({reasons(table)}); at {sparse} "
+            + (
+                f"they range from {least['line']} {labels.pp(least['diff'], True)} to "
+                f"{most['line']} {labels.pp(most['diff'], True)}."
+                if who == LINES
+                else f"{who} by {amount}{one_run(at)}."
+            )
             + gain(part, least["line"], left),
             "test-acc-vs-weights",
             "dense",
@@ -311,14 +316,42 @@ def cost(part: Part, left: list[Omitted]) -> Finding | None:
             if len(kept)
             else f"Losses to dense from {labels.level(loses.index[0])} on"
         )
-        + f"; at {sparse} the lines change by {span}",
+        + f"; at {sparse} {who} by {amount}",
         f"{keep} (paired by seed, {seeds(table['n'])}, 95% t CIs, not corrected for the many "
-        f"levels{not_tested(table, 'change')}); at {sparse} the change ranges from "
-        f"{least['line']} {labels.pp(least['diff'], True)} {interval(least)} to {most['line']} "
-        f"{labels.pp(most['diff'], True)} {interval(most)}." + gain(part, least["line"], left),
+        f"levels{not_tested(table, 'change')}); at {sparse} "
+        + (
+            f"the change ranges from {least['line']} {labels.pp(least['diff'], True)} "
+            f"{interval(least)} to {most['line']} {labels.pp(most['diff'], True)} "
+            f"{interval(most)}."
+            if who == LINES
+            else f"{who} by {amount}"
+            + (f" {interval(least)}." if len(at) == 1 else " (CIs in the table).")
+        )
+        + gain(part, least["line"], left),
         "test-acc-vs-weights",
         "dense",
     )
+
+
+LINES = "the lines change"  # change_span's subject where the lines' changes differ
+
+
+def change_span(at: pd.DataFrame, least: pd.Series, most: pd.Series) -> tuple[str, str]:
+    """Subject and amount of 'at <level> <subject> by <amount>' for the dense.csv rows `at` of
+    one level (`least` and `most`: the rows that change least and most): 'the lines change',
+    'between -5.5 pp and +4.1 pp'; said once where one line is left, or where every line's
+    change reads the same ('from X +0.07 pp to X +0.07 pp' tells the reader nothing twice)."""
+    low, high = labels.pp(most["diff"], True), labels.pp(least["diff"], True)
+    if len(at) == 1:
+        return f"{least['line']} changes", high
+    if low == high:
+        return ("both" if len(at) == 2 else f"all {len(at)}") + " lines change", high
+    return LINES, f"between {low} and {high}"
+
+
+def one_run(rows: pd.DataFrame) -> str:
+    """' (one run)' where each of `rows` rests on one run, so no spread is known; else ''."""
+    return " (one run)" if (rows["n"] == 1).all() else ""
 
 
 def gain(part: Part, line: str, left: list[Omitted]) -> str:

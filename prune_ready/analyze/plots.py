@@ -197,15 +197,16 @@ def plot_mean(
     label: str,
     scale: float = 1.0,
     marker: str | None = "o",
-    ls: str = "-",
+    ls: str | tuple[int, tuple[int, ...]] = "-",
+    **look: float | str,
 ) -> None:
     """The mean as a line, its CI as a band (absent where a single seed gives no CI). Where a
     point rests on FEW seeds or fewer (an `n` column), a band from t(0.975, 1) = 12.7 would swamp
     the lines: the point gets a bar over its seeds' range instead (two seeds lie at mean ±
-    std/√2)."""
+    std/√2). `look`: more of the line's style (ms, lw, mfc ...), for lines that may coincide."""
     line = line.sort_values(x)
     xs, mean = line[x].to_numpy(), scale * line[f"{metric}_mean"].to_numpy()
-    ax.plot(xs, mean, color=colour, label=label, marker=marker, ms=3, ls=ls)
+    ax.plot(xs, mean, color=colour, label=label, **({"marker": marker, "ms": 3, "ls": ls} | look))
     low, high = scale * line[f"{metric}_ci_low"], scale * line[f"{metric}_ci_high"]
     few = (line["n"] <= FEW).to_numpy() if "n" in line else np.zeros(len(line), dtype=bool)
     ax.fill_between(xs, low.where(~few), high.where(~few), color=colour, alpha=0.18, lw=0)
