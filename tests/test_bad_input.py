@@ -12,7 +12,7 @@ from PIL import Image
 from prune_ready.errors import UserError
 from prune_ready.schema import validate
 from prune_ready.train import CONF_DIR, check_settings
-from tests.helpers import cli
+from tests.helpers import TINY, cli
 
 CASES = {
     "rate outside (0,1)": (
@@ -76,6 +76,19 @@ CASES = {
     "a refused job of a multirun": (
         ["-m", "model.lr=abc", "seed=0,1"],
         "error: model.lr='abc': expected a number",
+    ),
+    # every job of a sweep is checked before the first one runs (the first here would train)
+    "a bad value after a good one in a sweep": (
+        ["-m", "model.lr=0.0012,-1", *TINY],
+        "error: model.lr=-1 must be a positive number",
+    ),
+    "a sweep whose second job prunes everything": (
+        ["-m", "pruning.rounds=1,40", "model.prune_rates.output=0.9", *TINY[:2]],
+        "error: pruning.rounds=40 would prune every weight of out by round 4",
+    ),
+    "a sweep from a preset's own values": (
+        ["-m", "+experiment=lth_lenet_smoke", "optimizer=sgd", "optimizer.lr=0.1,-1"],
+        "error: optimizer.lr=-1 must be a positive number",
     ),
 }
 

@@ -372,3 +372,51 @@ def test_outputs_that_name_a_file_or_a_read_only_folder_are_refused_before_the_w
         with pytest.raises(SystemExit, match=f"error: --out {out}: .* {why}"):
             export.main([str(FIXTURE_RUN), "--out", str(out), "--data-root", str(data_root)])
     assert a_file.read_text() == ""
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """A folder no one may write: a read-only tmpfs as root (root writes through a chmod),
+    a folder of mode 555 otherwise."""
+    folder = tmp_path / "read_only"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    if (
+        shutil.which("mount") is None
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(folder)]
+        ).returncode
+    ):
+        pytest.skip("cannot mount a read-only tmpfs here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("multirun", [False, True])
+def test_an_output_folder_that_cannot_be_made_is_refused_before_hydra_writes(
+    data_root, tmp_path, read_only, multirun
+):
+    """A read-only output root, and a run directory under a file: one line, nothing written
+    (Hydra's own makedirs was a traceback)."""
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    before = sorted(tmp_path.rglob("*"))
+    sweep = ["-m", "seed=0,1"] if multirun else []
+    cases = [  # overrides, the deepest existing folder (or file) on the path, why
+        ([f"paths.output_root={read_only}/out"], read_only, "is not writable: set paths"),
+        ([f"paths.output_root={a_file}/out"], a_file, "is a file, not a folder: set paths"),
+    ]
+    if not multirun:
+        cases.append(([f"hydra.run.dir={a_file}/run"], a_file, "is a file, not a folder"))
+    for overrides, where, why in cases:
+        result = cli(*sweep, *TINY, *overrides, data_root=data_root, cwd=tmp_path)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(lines) == 1, result.stderr[-2000:]
+        assert (
+            lines[0].startswith(f"error: cannot make {where}/") and f": {where} {why}" in lines[0]
+        )
+        assert sorted(tmp_path.rglob("*")) == before and a_file.read_text() == ""
