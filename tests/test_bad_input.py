@@ -195,6 +195,44 @@ def test_damaged_mnist_file(data_root, tmp_path):
     assert_refused(result, message, cwd)
 
 
+REPLACE = "the file is damaged; replace it (or delete it and set data.download=true)"
+
+
+@pytest.mark.parametrize(
+    ("name", "offset", "new", "message"),
+    [
+        (  # the images' magic number 2051 (0x803) made 2052: the size is still the original's
+            "train-images-idx3-ubyte",
+            0,
+            b"\x00\x00\x08\x04",
+            "has the magic number 2052, not 2051 (MNIST images): " + REPLACE,
+        ),
+        (
+            "t10k-images-idx3-ubyte",
+            8,  # the row count
+            b"\x00\x00\x00\x1d",
+            "says it holds 10000x29x28, not 10000x28x28: " + REPLACE,
+        ),
+        (  # label 123 and 124 of the test set made 200 and 10 (a training run took them in)
+            "t10k-labels-idx1-ubyte",
+            8 + 123,
+            b"\xc8\x0a",
+            "has 2 labels outside 0-9 (the first: 200 at index 123): " + REPLACE,
+        ),
+    ],
+)
+def test_mnist_file_with_a_wrong_header_or_labels(data_root, tmp_path, name, offset, new, message):
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    shutil.copytree(data_root / "MNIST" / "raw", raw)
+    with open(raw / name, "r+b") as f:
+        f.seek(offset)
+        f.write(new)
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    result = cli(*TINY, data_root=tmp_path / "data", cwd=cwd)
+    assert_refused(result, f"error: {raw}/{name} {message}", cwd)
+
+
 def test_damaged_jpeg(tmp_path):
     root = tmp_path / "data" / "cifar10-jpeg"
     for split in ("train", "test"):
