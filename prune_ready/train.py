@@ -155,9 +155,11 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         status = earlier_run(cfg, run_dir)  # again: it may have finished while we waited
         if done(status, run_dir):
             return None
-        if checkpoints.verified(run_dir):  # a damaged one is set aside: trained from scratch
-            log.info("resuming %s after round %d", run_dir, status.rounds_done - 1)
-        else:  # new, or killed in round 0
+        if stale := results.remove_stale_temps(run_dir):
+            log.info("removed what killed writes left in %s: %s", run_dir, ", ".join(stale))
+        # without a checkpoint (new, killed in round 0, or a damaged one set aside) the run
+        # starts afresh; with one, the Checkpoint recorder says which round it resumes at
+        if not checkpoints.verified(run_dir):
             for folder in fresh_dirs(trainer.loggers, run_dir):
                 shutil.rmtree(folder, ignore_errors=True)
         manifest.begin(run_dir)  # until the manifest is written, the run reads as unfinished

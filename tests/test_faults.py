@@ -9,6 +9,7 @@ reliability section.
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -420,3 +421,92 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_hydra_writes(
             lines[0].startswith(f"error: cannot make {where}/") and f": {where} {why}" in lines[0]
         )
         assert sorted(tmp_path.rglob("*")) == before and a_file.read_text() == ""
+
+
+def kill_after_row(monkeypatch, rows: int) -> None:
+    """Make the first write_atomic after the `rows`-th rounds.csv write raise Killed: the
+    round's row is written, the checkpoint of the next round is not."""
+    seen = [0]
+    write = results.write_atomic
+
+    def killing(path, data):
+        if seen[0] == rows:
+            raise Killed
+        write(path, data)
+        seen[0] += Path(path).name == results.ROUNDS
+
+    monkeypatch.setattr(results, "write_atomic", killing)
+
+
+def test_a_resumed_run_names_the_round_of_its_checkpoint(
+    data_root, tmp_path, monkeypatch, caplog, capsys
+):
+    """Killed after round 1's row but before the checkpoint of round 2, the run resumes from
+    the checkpoint taken at the start of round 1 and trains round 1 again: the line and the
+    progress bar say round 1 (rounds.csv's two rows made it "after round 1"; the bar said
+    round 0 until the first evaluation)."""
+    cfg = tiny_cfg(data_root, tmp_path)
+    cfg.pruning.rounds = 2
+    run = tmp_path / "run"
+    with monkeypatch.context() as mp:
+        kill_after_row(mp, 2)
+        with pytest.raises(Killed):
+            train(cfg, run)
+    assert len((run / results.ROUNDS).read_text().splitlines()) == 3  # header and rounds 0, 1
+    cfg.progress_bar = {"_target_": "prune_ready.progress.RoundProgressBar", "interval": 0.5}
+    caplog.set_level("INFO", logger="prune_ready.run.recorders")
+    capsys.readouterr()
+    assert train(cfg, run) is State.FINISHED
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("resuming")]
+    assert line == f"resuming {run} after round 0: round 1 of 2 starts again at step 5"
+    bars = [draw for draw in capsys.readouterr().err.split("\r") if draw.strip()]
+    first_bar = bars[0]  # 300 images, batches of 60: 5 steps a round
+    assert first_bar.startswith("round 1/2:  33%|") and "5/15" in first_bar, first_bar
+
+
+def kill_mid_write(monkeypatch, index: int) -> None:
+    """Make the `index`-th write_atomic stop as a SIGKILL would, half-way through writing its
+    temporary file (named as write_atomic names it): the file stays, nothing is renamed."""
+    count = [0]
+    write = results.write_atomic
+
+    def killing(path, data):
+        i, count[0] = count[0], count[0] + 1
+        if i == index:
+            path = Path(path)
+            fd, _ = tempfile.mkstemp(
+                dir=path.parent, prefix=results.temp_prefix(path), suffix=results.TEMP
+            )
+            os.write(fd, data[: len(data) // 2])
+            os.close(fd)
+            raise Killed
+        write(path, data)
+
+    monkeypatch.setattr(results, "write_atomic", killing)
+
+
+def test_temporary_files_of_killed_writes_are_removed_when_the_run_resumes(
+    clean, data_root, tmp_path, monkeypatch, caplog
+):
+    """A kill while writing the last round's round_weights.pt, and one while saving a
+    checkpoint, leave their temporary files; the rerun removes them, says so, and completes."""
+    run, writes = clean
+    target = tmp_path / "run"
+    last_weights = len(writes) - 1 - writes[::-1].index(results.ROUND_WEIGHTS)
+    with monkeypatch.context() as mp:
+        kill_mid_write(mp, last_weights)
+        with pytest.raises(Killed):
+            train(tiny_cfg(data_root, tmp_path), target)
+    (weights_tmp,) = target.glob(f"{results.temp_prefix(target / results.ROUND_WEIGHTS)}*")
+    checkpoint = (target / results.CHECKPOINT).read_bytes()
+    checkpoint_tmp = target / f".{results.CHECKPOINT}{results.TEMP}"  # as save_checkpoint names it
+    checkpoint_tmp.write_bytes(checkpoint[: len(checkpoint) // 2])
+    caplog.set_level("INFO", logger="prune_ready.train")
+    assert train(tiny_cfg(data_root, tmp_path), target) is State.FINISHED
+    (line,) = [r.getMessage() for r in caplog.records if "killed writes" in r.getMessage()]
+    assert line == (
+        f"removed what killed writes left in {target}: {checkpoint_tmp.name}, {weights_tmp.name}"
+    )
+    assert sorted(p.name for p in target.iterdir()) == sorted(p.name for p in run.iterdir())
+    assert (target / results.ROUNDS).read_bytes() == (run / results.ROUNDS).read_bytes()
+    assert manifest.verify(target)
