@@ -17,9 +17,10 @@ import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
-from prune_ready import checkpoints, export, learning, manifest, results
+from prune_ready import checkpoints, export, learning, manifest, repair, results
 from prune_ready.analyze import collect
 from prune_ready.analyze.__main__ import main as analyze_main
+from prune_ready.analyze.collect import find_run_dirs
 from prune_ready.data import ImageFolderData, RawSplits
 from prune_ready.errors import Diverged, UserError
 from prune_ready.status import State, run_status
@@ -153,7 +154,7 @@ def test_every_damaged_file_of_a_finished_run_is_refused_in_one_line(clean, tmp_
     with pytest.raises(manifest.Damaged) as error:
         run_status(run, 1)
     message = str(error.value)
-    assert str(run / name) in message and "\n" not in message and "mv " in message
+    assert str(run / name) in message and "\n" not in message and "prune_ready.repair" in message
 
 
 @pytest.fixture
@@ -510,3 +511,31 @@ def test_temporary_files_of_killed_writes_are_removed_when_the_run_resumes(
     assert sorted(p.name for p in target.iterdir()) == sorted(p.name for p in run.iterdir())
     assert (target / results.ROUNDS).read_bytes() == (run / results.ROUNDS).read_bytes()
     assert manifest.verify(target)
+
+
+def test_repair_sets_a_damaged_run_aside_and_its_command_trains_it_again(
+    clean, data_root, tmp_path, capsys
+):
+    sweep = tmp_path / "sweep"
+    damaged = shutil.copytree(clean[0], sweep / "a" / "run")
+    whole = shutil.copytree(clean[0], sweep / "b" / "run")
+    flip(damaged / results.ROUND_WEIGHTS)
+    moved = sorted(p.name for p in damaged.iterdir() if p.name not in {".lock", results.CONFIG})
+    repair.main([str(sweep)])
+    aside = sweep / "a" / ".run.damaged"
+    assert capsys.readouterr().out.splitlines() == [
+        f"{damaged}: round_weights.pt is damaged; moved {len(moved)} files ({', '.join(moved)}) "
+        f"to {aside}; no verified round is left to resume from (a finished run keeps no "
+        "checkpoint): run its command again to train it from round 0",
+        "1 of 2 runs were damaged and set aside",
+    ]
+    assert sorted(p.name for p in aside.iterdir()) == moved
+    assert sorted(p.name for p in damaged.iterdir()) == [".lock", "UNFINISHED", results.CONFIG]
+    assert run_status(damaged, 1).state is State.UNFINISHED and manifest.verify(whole)
+    assert find_run_dirs(sweep) == [damaged, whole]  # the set-aside files are not a run
+    assert train(tiny_cfg(data_root, tmp_path), damaged) is State.FINISHED
+    assert (damaged / results.ROUNDS).read_bytes() == (clean[0] / results.ROUNDS).read_bytes()
+    assert manifest.verify(damaged)
+    capsys.readouterr()  # the run's table of rounds
+    repair.main([str(sweep)])  # nothing is damaged now
+    assert capsys.readouterr().out == "0 of 2 runs were damaged and set aside\n"
