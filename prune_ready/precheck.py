@@ -10,7 +10,6 @@ bad sweep is one line, a non-zero exit and nothing written.
 """
 
 import copy
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict, read_write
 
+from prune_ready import faults
 from prune_ready.errors import UserError
 
 BASIC_SWEEPER = f"{BasicSweeper.__module__}.{BasicSweeper.__name__}"
@@ -52,20 +52,17 @@ def refuse_on_error(check: Any) -> None:
 
 
 def check_writable(run_dir: Path) -> None:
-    """Refuse a directory that cannot be made: an existing part of its path is a file, or the
-    deepest existing folder on it cannot be written."""
+    """Refuse a directory that cannot be made: a file on its path, or the deepest existing
+    folder on it not writable."""
     path = run_dir.absolute()
-    existing = next(p for p in (path, *path.parents) if p.exists())
-    if not existing.is_dir():
-        raise UserError(
-            f"cannot make {path}: {existing} is a file, not a folder: "
+    if (found := faults.blocker(path)) is not None:
+        existing, why = found
+        fix = (
             "set paths.output_root (or hydra.run.dir) to a folder"
+            if why == faults.NOT_A_FOLDER
+            else "set paths.output_root to a writable folder"
         )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(
-            f"cannot make {path}: {existing} is not writable: "
-            "set paths.output_root to a writable folder"
-        )
+        raise UserError(f"cannot make {path}: {existing} {why}: {fix}")
 
 
 def sweep_jobs(config: DictConfig) -> list[list[str]]:
