@@ -1,9 +1,10 @@
-"""Fault injection: kills at each write of a run's last round, damaged run files, legacy runs.
+"""Fault injection: kills at each write of a run's last round and mid-write, damaged run files
+(and their repair), legacy runs, checkpoints, caches, signals, machine faults.
 
 Every injected fault must end in one of two ways: recovered (a rerun completes the run, its
 rounds.csv byte-identical to an unfaulted run's) or refused in one line naming the file. None
-may be silently accepted. The tallies at the end of this module are quoted in the README's
-reliability section.
+may be silently accepted. The README's reliability section tallies the faults of this module
+(with the sweep and MNIST cases of tests/test_bad_input.py), one table row per kind.
 """
 
 import os
