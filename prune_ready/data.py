@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import struct
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -284,6 +285,41 @@ MNIST_SIZES = {
     "t10k-images-idx3-ubyte": 7_840_016,
     "t10k-labels-idx1-ubyte": 10_008,
 }
+# Their IDX headers: the magic number (2051: images, 2049: labels) and the dimensions. A file of
+# the right size with another header (or labels outside 0-9) is damaged; torchvision's reader
+# would fail in an assertion, or take out-of-range labels as classes mid-training.
+MNIST_HEADERS = {
+    "train-images-idx3-ubyte": (2051, 60_000, 28, 28),
+    "train-labels-idx1-ubyte": (2049, 60_000),
+    "t10k-images-idx3-ubyte": (2051, 10_000, 28, 28),
+    "t10k-labels-idx1-ubyte": (2049, 10_000),
+}
+MNIST_REPLACE = "the file is damaged; replace it (or delete it and set data.download=true)"
+
+
+def check_mnist_file(path: Path, header: tuple[int, ...]) -> None:
+    """Refuse, in one line naming `path`, an MNIST file whose IDX header is not `header`, or a
+    label file with a label outside 0-9."""
+    with open(path, "rb") as f:
+        found = struct.unpack(f">{len(header)}i", f.read(4 * len(header)))
+        if found[0] != header[0]:
+            raise UserError(
+                f"{path} has the magic number {found[0]}, not {header[0]} "
+                f"(MNIST {'images' if header[0] == 2051 else 'labels'}): {MNIST_REPLACE}"
+            )
+        if found != header:
+            dims = "x".join(map(str, header[1:]))
+            raise UserError(
+                f"{path} says it holds {'x'.join(map(str, found[1:]))}, not {dims}: {MNIST_REPLACE}"
+            )
+        if len(header) == 2:
+            labels = f.read()
+            bad = [i for i, label in enumerate(labels) if label > 9]
+            if bad:
+                raise UserError(
+                    f"{path} has {len(bad):,} labels outside 0-9 (the first: {labels[bad[0]]} "
+                    f"at index {bad[0]:,}): {MNIST_REPLACE}"
+                )
 
 
 class MNISTData(InMemoryData):
@@ -308,8 +344,9 @@ class MNISTData(InMemoryData):
             if found != size:
                 raise UserError(
                     f"{raw.resolve() / name} has {found:,} bytes, not the original {size:,}: "
-                    "the file is damaged; replace it (or delete it and set data.download=true)"
+                    f"{MNIST_REPLACE}"
                 )
+            check_mnist_file(raw.resolve() / name, MNIST_HEADERS[name])
         parts = []
         for train in (True, False):
             ds = MNIST(str(self.root), train=train)

@@ -25,10 +25,23 @@ def write_error(e: BaseException) -> UserError | None:
     return UserError(f"cannot write {where}{e.strerror}: {fix}, then run the same command again")
 
 
-def check_out_dir(path: Path, option: str) -> None:
-    """Refuse, before any work, an output folder that names a file or cannot be written."""
+NOT_A_FOLDER, NOT_WRITABLE = "is a file, not a folder", "is not writable"
+
+
+def blocker(path: Path) -> tuple[Path, str] | None:
+    """What keeps folder `path` from being made: a file on its path, or the deepest existing
+    folder on it that cannot be written, with NOT_A_FOLDER or NOT_WRITABLE; None if nothing."""
     existing = next(p for p in (path, *path.parents) if p.exists())
     if not existing.is_dir():
-        raise UserError(f"{option} {path}: {existing} is a file, not a folder: name a folder")
+        return existing, NOT_A_FOLDER
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"{option} {path}: {existing} is not writable: choose another folder")
+        return existing, NOT_WRITABLE
+    return None
+
+
+def check_out_dir(path: Path, option: str) -> None:
+    """Refuse, before any work, an output folder that names a file or cannot be written."""
+    if (found := blocker(path)) is not None:
+        existing, why = found
+        fix = "name a folder" if why == NOT_A_FOLDER else "choose another folder"
+        raise UserError(f"{option} {path}: {existing} {why}: {fix}")

@@ -41,14 +41,20 @@ FILES = (
 
 
 class Damaged(UserError):
-    """A run file does not match the run's manifest, or a legacy run's rounds.csv is broken."""
+    """A run file (`path`) does not match the run's manifest, or a legacy run's rounds.csv is
+    broken."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:  # None: unpickled
+        super().__init__(message)
+        self.path = path
 
 
 def rerun_hint(run_dir: Path) -> str:
-    """The one command that brings a damaged run back: set it aside, run its command again
-    (a grid's command retrains only this run; the others are skipped)."""
+    """The commands that bring a damaged run back: set it aside (prune_ready.repair), run its
+    command again (a grid's command retrains only this run; the others are skipped)."""
     return (
-        f"set it aside and train it again: mv {run_dir} {run_dir}.damaged, then rerun its command"
+        f"set it aside with python -m prune_ready.repair {run_dir}, then rerun its command "
+        "(it trains again from round 0)"
     )
 
 
@@ -102,7 +108,7 @@ def load(run_dir: Path) -> dict[str, dict] | None:
         if not all({"size", "sha256"} <= set(entry) for entry in files.values()):
             raise ValueError
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise Damaged(f"{path} is damaged (not a manifest): {rerun_hint(run_dir)}") from None
+        raise Damaged(f"{path} is damaged (not a manifest): {rerun_hint(run_dir)}", path) from None
     return files
 
 
@@ -121,13 +127,14 @@ def verify(run_dir: Path, hashed: Iterable[str] | None = None) -> bool:
                 "missing" if size is None else f"{size} bytes, the manifest says {entry['size']}"
             )
             raise Damaged(
-                f"{path} does not match the run's manifest ({found}): {rerun_hint(run_dir)}"
+                f"{path} does not match the run's manifest ({found}): {rerun_hint(run_dir)}", path
             )
     for name in files if hashed is None else [n for n in hashed if n in files]:
         if sha256(run_dir / name) != files[name]["sha256"]:
             raise Damaged(
                 f"{run_dir / name} does not match the run's manifest (its sha256 differs): "
-                f"{rerun_hint(run_dir)}"
+                f"{rerun_hint(run_dir)}",
+                run_dir / name,
             )
     return True
 
@@ -148,5 +155,7 @@ def legacy_rounds(run_dir: Path) -> int:
     except (UnicodeDecodeError, csv.Error, IndexError, ValueError):
         ok = False
     if not ok:
-        raise Damaged(f"{path} is damaged (not one complete row per round): {rerun_hint(run_dir)}")
+        raise Damaged(
+            f"{path} is damaged (not one complete row per round): {rerun_hint(run_dir)}", path
+        )
     return len(body)

@@ -34,7 +34,10 @@ class RoundProgressBar(ProgressBar):
         self.bar = tqdm(
             total=(pruner.rounds + 1) * pruner.steps_per_round if pruner else None,
             initial=trainer.global_step,
-            desc=f"round 0/{pruner.rounds}" if pruner else "train",
+            # a resumed run starts at its checkpoint's round (Pruner.on_train_start ran first)
+            desc=f"round {pruner.current_round(trainer.global_step)}/{pruner.rounds}"
+            if pruner
+            else "train",
             unit="step",
             disable=not self.enabled,
             dynamic_ncols=True,

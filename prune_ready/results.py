@@ -46,12 +46,15 @@ __all__ = [
     "ROUNDS",
     "ROUND_MASKS",
     "ROUND_WEIGHTS",
+    "TEMP",
     "csv_text",
     "load_round_masks",
     "load_round_weights",
     "pack_mask",
+    "remove_stale_temps",
     "save_atomic",
     "survivor_values",
+    "temp_prefix",
     "unpack_mask",
     "unpack_survivors",
     "write_atomic",
@@ -68,11 +71,31 @@ UMASK = os.umask(0o022)
 os.umask(UMASK)
 
 
+# A file being written is a hidden temporary beside it, `.<name>.<random>.tmp` (the checkpoint's:
+# `.checkpoint.ckpt.tmp`), renamed into place once whole. A SIGKILL mid-write leaves it behind:
+# a run removes its own when it resumes (remove_stale_temps).
+TEMP = ".tmp"
+
+
+def temp_prefix(path: Path) -> str:
+    """How the names of `path`'s temporary files begin."""
+    return f".{path.name}."
+
+
+def remove_stale_temps(run_dir: Path) -> list[str]:
+    """Remove the temporary files killed writes left in `run_dir`, and return their names.
+    Only the holder of the run's lock writes there: call it holding the lock."""
+    stale = sorted(p for p in run_dir.glob(f".*{TEMP}") if p.is_file())
+    for path in stale:
+        path.unlink()
+    return [path.name for path in stale]
+
+
 def write_atomic(path: str | Path, data: bytes) -> None:
     """Replace `path` with `data` in one step, durable once this returns."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(path), suffix=TEMP)
     try:
         os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600; results are for colleagues too
         with os.fdopen(fd, "wb") as f:

@@ -111,6 +111,7 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
 
     validate(cfg)  # a wrong key or type: one line, before anything is built
     check_settings(cfg)
+    check_device(cfg)
     if cfg.debug:
         debug_run(cfg, run_dir)
     # an alias (32, bf16) is recorded as the run directory names it: Lightning's own form
@@ -154,9 +155,11 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         status = earlier_run(cfg, run_dir)  # again: it may have finished while we waited
         if done(status, run_dir):
             return None
-        if checkpoints.verified(run_dir):  # a damaged one is set aside: trained from scratch
-            log.info("resuming %s after round %d", run_dir, status.rounds_done - 1)
-        else:  # new, or killed in round 0
+        if stale := results.remove_stale_temps(run_dir):
+            log.info("removed what killed writes left in %s: %s", run_dir, ", ".join(stale))
+        # without a checkpoint (new, killed in round 0, or a damaged one set aside) the run
+        # starts afresh; with one, the Checkpoint recorder says which round it resumes at
+        if not checkpoints.verified(run_dir):
             for folder in fresh_dirs(trainer.loggers, run_dir):
                 shutil.rmtree(folder, ignore_errors=True)
         manifest.begin(run_dir)  # until the manifest is written, the run reads as unfinished
@@ -187,8 +190,6 @@ def record_machine(run_dir: Path, accelerator: str, from_round: int) -> None:
 
 def check_settings(cfg: DictConfig) -> None:
     """Refuse, in one line, settings that would fail only once the run has begun."""
-    import torch
-
     for key in RUN_LENGTH:
         if key in cfg.trainer:
             raise UserError(run_length_refusal(key))
@@ -211,6 +212,13 @@ def check_settings(cfg: DictConfig) -> None:
     for key in ("batch_size", "eval_batch_size"):
         if cfg.data[key] < 1:
             raise UserError(f"data.{key}={cfg.data[key]} must be at least 1")
+
+
+def check_device(cfg: DictConfig) -> None:
+    """Refuse, in one line, a device this machine lacks. Apart from check_settings: a Slurm grid
+    is checked on the machine that submits it (prune_ready.precheck), which need not have one."""
+    import torch
+
     if str(cfg.trainer.accelerator) in ("gpu", "cuda") and not torch.cuda.is_available():
         ddp = str(cfg.trainer.get("strategy")).startswith("ddp")
         fix = "trainer.accelerator=cpu (DDP over CPU processes)" if ddp else "trainer=cpu"
@@ -247,14 +255,41 @@ def debug_run(cfg: DictConfig, run_dir: Path) -> None:
     root = Path(cfg.paths.debug_root).resolve()
     if not run_dir.resolve().is_relative_to(root):
         raise UserError(f"debug=true writes only under paths.debug_root ({root}), not in {run_dir}")
-    for key, n in DEBUG_DATA.items():
-        current = cfg.data[key]
-        cfg.data[key] = n if current is None else min(current, n)
-    cfg.pruning.rounds = min(cfg.pruning.rounds, DEBUG_ROUNDS)
+    debug_config(cfg)
     shutil.rmtree(run_dir, ignore_errors=True)
     log.info(
         "debug run in %s: data %s, %d pruning steps", run_dir, dict(DEBUG_DATA), cfg.pruning.rounds
     )
+
+
+def debug_config(cfg: DictConfig) -> None:
+    """Cut `cfg` down to a debug run's: DEBUG_DATA slices, at most DEBUG_ROUNDS pruning steps."""
+    for key, n in DEBUG_DATA.items():
+        current = cfg.data[key]
+        cfg.data[key] = n if current is None else min(current, n)
+    cfg.pruning.rounds = min(cfg.pruning.rounds, DEBUG_ROUNDS)
+
+
+def check_job(cfg: DictConfig) -> None:
+    """Everything `train` refuses in one line that the config alone decides (types, settings,
+    the schedule against the network, the optimizer's values), without reading the data or
+    writing anything: a multirun checks each of its jobs so before the first one runs
+    (prune_ready.precheck). The network is built from the data class's image shape and classes."""
+    from hydra.utils import instantiate
+
+    from prune_ready.build import network
+    from prune_ready.recipe import check_optimizer, optimizer_factory
+
+    validate(cfg)
+    check_settings(cfg)
+    if cfg.debug:
+        debug_config(cfg)
+    pruning = instantiate(cfg.pruning)
+    instantiate(cfg.lr_schedule).check(pruning.round_length)
+    datamodule = instantiate(cfg.data)  # not set up: the job reads (and checks) the data
+    net = network(cfg, datamodule.in_shape, datamodule.num_classes)
+    check_optimizer(optimizer_factory(cfg.optimizer), net)
+    pruning.check(net)
 
 
 def check_precision(asked: str, used: str) -> None:

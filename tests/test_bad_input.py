@@ -12,7 +12,7 @@ from PIL import Image
 from prune_ready.errors import UserError
 from prune_ready.schema import validate
 from prune_ready.train import CONF_DIR, check_settings
-from tests.helpers import cli
+from tests.helpers import TINY, cli
 
 CASES = {
     "rate outside (0,1)": (
@@ -76,6 +76,19 @@ CASES = {
     "a refused job of a multirun": (
         ["-m", "model.lr=abc", "seed=0,1"],
         "error: model.lr='abc': expected a number",
+    ),
+    # every job of a sweep is checked before the first one runs (the first here would train)
+    "a bad value after a good one in a sweep": (
+        ["-m", "model.lr=0.0012,-1", *TINY],
+        "error: model.lr=-1 must be a positive number",
+    ),
+    "a sweep whose second job prunes everything": (
+        ["-m", "pruning.rounds=1,40", "model.prune_rates.output=0.9", *TINY[:2]],
+        "error: pruning.rounds=40 would prune every weight of out by round 4",
+    ),
+    "a sweep from a preset's own values": (
+        ["-m", "+experiment=lth_lenet_smoke", "optimizer=sgd", "optimizer.lr=0.1,-1"],
+        "error: optimizer.lr=-1 must be a positive number",
     ),
 }
 
@@ -180,6 +193,44 @@ def test_damaged_mnist_file(data_root, tmp_path):
     result = cli(data_root=tmp_path / "data", cwd=cwd)
     message = f"error: {raw}/t10k-images-idx3-ubyte has 1,000,000 bytes, not the original 7,840,016"
     assert_refused(result, message, cwd)
+
+
+REPLACE = "the file is damaged; replace it (or delete it and set data.download=true)"
+
+
+@pytest.mark.parametrize(
+    ("name", "offset", "new", "message"),
+    [
+        (  # the images' magic number 2051 (0x803) made 2052: the size is still the original's
+            "train-images-idx3-ubyte",
+            0,
+            b"\x00\x00\x08\x04",
+            "has the magic number 2052, not 2051 (MNIST images): " + REPLACE,
+        ),
+        (
+            "t10k-images-idx3-ubyte",
+            8,  # the row count
+            b"\x00\x00\x00\x1d",
+            "says it holds 10000x29x28, not 10000x28x28: " + REPLACE,
+        ),
+        (  # label 123 and 124 of the test set made 200 and 10 (a training run took them in)
+            "t10k-labels-idx1-ubyte",
+            8 + 123,
+            b"\xc8\x0a",
+            "has 2 labels outside 0-9 (the first: 200 at index 123): " + REPLACE,
+        ),
+    ],
+)
+def test_mnist_file_with_a_wrong_header_or_labels(data_root, tmp_path, name, offset, new, message):
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    shutil.copytree(data_root / "MNIST" / "raw", raw)
+    with open(raw / name, "r+b") as f:
+        f.seek(offset)
+        f.write(new)
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    result = cli(*TINY, data_root=tmp_path / "data", cwd=cwd)
+    assert_refused(result, f"error: {raw}/{name} {message}", cwd)
 
 
 def test_damaged_jpeg(tmp_path):

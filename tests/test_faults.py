@@ -1,14 +1,16 @@
-"""Fault injection: kills at each write of a run's last round, damaged run files, legacy runs.
+"""Fault injection: kills at each write of a run's last round and mid-write, damaged run files
+(and their repair), legacy runs, checkpoints, caches, signals, machine faults.
 
 Every injected fault must end in one of two ways: recovered (a rerun completes the run, its
 rounds.csv byte-identical to an unfaulted run's) or refused in one line naming the file. None
-may be silently accepted. The tallies at the end of this module are quoted in the README's
-reliability section.
+may be silently accepted. The README's reliability section tallies the faults of this module
+(with the sweep and MNIST cases of tests/test_bad_input.py), one table row per kind.
 """
 
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,9 +18,10 @@ import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
-from prune_ready import checkpoints, export, learning, manifest, results
+from prune_ready import checkpoints, export, learning, manifest, repair, results
 from prune_ready.analyze import collect
 from prune_ready.analyze.__main__ import main as analyze_main
+from prune_ready.analyze.collect import find_run_dirs
 from prune_ready.data import ImageFolderData, RawSplits
 from prune_ready.errors import Diverged, UserError
 from prune_ready.status import State, run_status
@@ -152,7 +155,7 @@ def test_every_damaged_file_of_a_finished_run_is_refused_in_one_line(clean, tmp_
     with pytest.raises(manifest.Damaged) as error:
         run_status(run, 1)
     message = str(error.value)
-    assert str(run / name) in message and "\n" not in message and "mv " in message
+    assert str(run / name) in message and "\n" not in message and "prune_ready.repair" in message
 
 
 @pytest.fixture
@@ -373,3 +376,168 @@ def test_outputs_that_name_a_file_or_a_read_only_folder_are_refused_before_the_w
         with pytest.raises(SystemExit, match=f"error: --out {out}: .* {why}"):
             export.main([str(FIXTURE_RUN), "--out", str(out), "--data-root", str(data_root)])
     assert a_file.read_text() == ""
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """A folder no one may write: a read-only tmpfs as root (root writes through a chmod),
+    a folder of mode 555 otherwise."""
+    folder = tmp_path / "read_only"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    if (
+        shutil.which("mount") is None
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(folder)]
+        ).returncode
+    ):
+        pytest.skip("cannot mount a read-only tmpfs here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("multirun", [False, True])
+def test_an_output_folder_that_cannot_be_made_is_refused_before_hydra_writes(
+    data_root, tmp_path, read_only, multirun
+):
+    """A read-only output root, and a run directory under a file: one line, nothing written
+    (Hydra's own makedirs was a traceback)."""
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    before = sorted(tmp_path.rglob("*"))
+    sweep = ["-m", "seed=0,1"] if multirun else []
+    cases = [  # overrides, the deepest existing folder (or file) on the path, why
+        ([f"paths.output_root={read_only}/out"], read_only, "is not writable: set paths"),
+        ([f"paths.output_root={a_file}/out"], a_file, "is a file, not a folder: set paths"),
+    ]
+    if not multirun:
+        cases.append(([f"hydra.run.dir={a_file}/run"], a_file, "is a file, not a folder"))
+    for overrides, where, why in cases:
+        result = cli(*sweep, *TINY, *overrides, data_root=data_root, cwd=tmp_path)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(lines) == 1, result.stderr[-2000:]
+        assert (
+            lines[0].startswith(f"error: cannot make {where}/") and f": {where} {why}" in lines[0]
+        )
+        assert sorted(tmp_path.rglob("*")) == before and a_file.read_text() == ""
+
+
+def kill_after_row(monkeypatch, rows: int) -> None:
+    """Make the first write_atomic after the `rows`-th rounds.csv write raise Killed: the
+    round's row is written, the checkpoint of the next round is not."""
+    seen = [0]
+    write = results.write_atomic
+
+    def killing(path, data):
+        if seen[0] == rows:
+            raise Killed
+        write(path, data)
+        seen[0] += Path(path).name == results.ROUNDS
+
+    monkeypatch.setattr(results, "write_atomic", killing)
+
+
+def test_a_resumed_run_names_the_round_of_its_checkpoint(
+    data_root, tmp_path, monkeypatch, caplog, capsys
+):
+    """Killed after round 1's row but before the checkpoint of round 2, the run resumes from
+    the checkpoint taken at the start of round 1 and trains round 1 again: the line and the
+    progress bar say round 1 (rounds.csv's two rows made it "after round 1"; the bar said
+    round 0 until the first evaluation)."""
+    cfg = tiny_cfg(data_root, tmp_path)
+    cfg.pruning.rounds = 2
+    run = tmp_path / "run"
+    with monkeypatch.context() as mp:
+        kill_after_row(mp, 2)
+        with pytest.raises(Killed):
+            train(cfg, run)
+    assert len((run / results.ROUNDS).read_text().splitlines()) == 3  # header and rounds 0, 1
+    cfg.progress_bar = {"_target_": "prune_ready.progress.RoundProgressBar", "interval": 0.5}
+    caplog.set_level("INFO", logger="prune_ready.run.recorders")
+    capsys.readouterr()
+    assert train(cfg, run) is State.FINISHED
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("resuming")]
+    assert line == f"resuming {run} after round 0: round 1 of 2 starts again at step 5"
+    bars = [draw for draw in capsys.readouterr().err.split("\r") if draw.strip()]
+    first_bar = bars[0]  # 300 images, batches of 60: 5 steps a round
+    assert first_bar.startswith("round 1/2:  33%|") and "5/15" in first_bar, first_bar
+
+
+def kill_mid_write(monkeypatch, index: int) -> None:
+    """Make the `index`-th write_atomic stop as a SIGKILL would, half-way through writing its
+    temporary file (named as write_atomic names it): the file stays, nothing is renamed."""
+    count = [0]
+    write = results.write_atomic
+
+    def killing(path, data):
+        i, count[0] = count[0], count[0] + 1
+        if i == index:
+            path = Path(path)
+            fd, _ = tempfile.mkstemp(
+                dir=path.parent, prefix=results.temp_prefix(path), suffix=results.TEMP
+            )
+            os.write(fd, data[: len(data) // 2])
+            os.close(fd)
+            raise Killed
+        write(path, data)
+
+    monkeypatch.setattr(results, "write_atomic", killing)
+
+
+def test_temporary_files_of_killed_writes_are_removed_when_the_run_resumes(
+    clean, data_root, tmp_path, monkeypatch, caplog
+):
+    """A kill while writing the last round's round_weights.pt, and one while saving a
+    checkpoint, leave their temporary files; the rerun removes them, says so, and completes."""
+    run, writes = clean
+    target = tmp_path / "run"
+    last_weights = len(writes) - 1 - writes[::-1].index(results.ROUND_WEIGHTS)
+    with monkeypatch.context() as mp:
+        kill_mid_write(mp, last_weights)
+        with pytest.raises(Killed):
+            train(tiny_cfg(data_root, tmp_path), target)
+    (weights_tmp,) = target.glob(f"{results.temp_prefix(target / results.ROUND_WEIGHTS)}*")
+    checkpoint = (target / results.CHECKPOINT).read_bytes()
+    checkpoint_tmp = target / f".{results.CHECKPOINT}{results.TEMP}"  # as save_checkpoint names it
+    checkpoint_tmp.write_bytes(checkpoint[: len(checkpoint) // 2])
+    caplog.set_level("INFO", logger="prune_ready.train")
+    assert train(tiny_cfg(data_root, tmp_path), target) is State.FINISHED
+    (line,) = [r.getMessage() for r in caplog.records if "killed writes" in r.getMessage()]
+    assert line == (
+        f"removed what killed writes left in {target}: {checkpoint_tmp.name}, {weights_tmp.name}"
+    )
+    assert sorted(p.name for p in target.iterdir()) == sorted(p.name for p in run.iterdir())
+    assert (target / results.ROUNDS).read_bytes() == (run / results.ROUNDS).read_bytes()
+    assert manifest.verify(target)
+
+
+def test_repair_sets_a_damaged_run_aside_and_its_command_trains_it_again(
+    clean, data_root, tmp_path, capsys
+):
+    sweep = tmp_path / "sweep"
+    damaged = shutil.copytree(clean[0], sweep / "a" / "run")
+    whole = shutil.copytree(clean[0], sweep / "b" / "run")
+    flip(damaged / results.ROUND_WEIGHTS)
+    moved = sorted(p.name for p in damaged.iterdir() if p.name not in {".lock", results.CONFIG})
+    repair.main([str(sweep)])
+    aside = sweep / "a" / ".run.damaged"
+    assert capsys.readouterr().out.splitlines() == [
+        f"{damaged}: round_weights.pt is damaged; moved {len(moved)} files ({', '.join(moved)}) "
+        f"to {aside}; no verified round is left to resume from (a finished run keeps no "
+        "checkpoint): run its command again to train it from round 0",
+        "1 of 2 runs were damaged and set aside",
+    ]
+    assert sorted(p.name for p in aside.iterdir()) == moved
+    assert sorted(p.name for p in damaged.iterdir()) == [".lock", "UNFINISHED", results.CONFIG]
+    assert run_status(damaged, 1).state is State.UNFINISHED and manifest.verify(whole)
+    assert find_run_dirs(sweep) == [damaged, whole]  # the set-aside files are not a run
+    assert train(tiny_cfg(data_root, tmp_path), damaged) is State.FINISHED
+    assert (damaged / results.ROUNDS).read_bytes() == (clean[0] / results.ROUNDS).read_bytes()
+    assert manifest.verify(damaged)
+    capsys.readouterr()  # the run's table of rounds
+    repair.main([str(sweep)])  # nothing is damaged now
+    assert capsys.readouterr().out == "0 of 2 runs were damaged and set aside\n"

@@ -219,6 +219,7 @@ class Pruner(pl.Callback):
             self.lr_schedule.bind(self.steps_per_epoch, self.steps_per_round)
         self.spec.schedule.bind(self.steps_per_epoch, (self.rounds + 1) * self.steps_per_round)
         if not self.fresh:
+            self.emit("on_resume", trainer, self.current_round(trainer.global_step))
             return
         net = pl_module.net
         events = self.spec.schedule.init_events() if self.update is not None else []
@@ -228,6 +229,10 @@ class Pruner(pl.Callback):
                 self.update(net, event, context)
             self.transform_survivors(net)  # pruning zeroed the removed weights already
         self.emit("on_round_start", trainer, net, 0)
+
+    def current_round(self, step: int) -> int:
+        """The round global step `step` trains in (a checkpoint's step starts its round)."""
+        return min(step // self.steps_per_round, self.rounds)
 
     def after_step(self, *_: Any) -> None:
         """After every optimizer step: re-mask, and apply the schedule's step event, if any."""

@@ -6,11 +6,14 @@ events the pruning core sends (prune_ready.pruning.callback.Pruner):
   on_rewind_point(core, trainer, state)       θk was taken (late rewinding)
   on_round_end(core, trainer, net, round)     a round's training ended (before any pruning)
   on_round_start(core, trainer, net, round)   the network a round starts from is ready
+  on_resume(core, trainer, round)             a run restored from its checkpoint resumes at the
+                                              start of `round` (its round-start events are past)
 
 They are Lightning callbacks too, so their state is checkpointed with the run and Lightning's
 own hooks (e.g. on_fit_end) reach them. Only the global-zero process writes files.
 """
 
+import logging
 import math
 import os
 import time
@@ -26,6 +29,8 @@ from prune_ready.pruning import masks
 
 if TYPE_CHECKING:
     from prune_ready.pruning.callback import Pruner
+
+log = logging.getLogger(__name__)
 
 
 class Recorder(pl.Callback):
@@ -51,6 +56,8 @@ class Recorder(pl.Callback):
     def on_round_start(
         self, core: "Pruner", trainer: pl.Trainer, net: nn.Module, round_: int
     ) -> None: ...
+
+    def on_resume(self, core: "Pruner", trainer: pl.Trainer, round_: int) -> None: ...
 
 
 class RoundsLog(Recorder):
@@ -243,6 +250,19 @@ class Checkpoint(Recorder):
         if round_ > 0:
             save_checkpoint(trainer, self.run_dir / results.CHECKPOINT)
 
+    def on_resume(self, core: "Pruner", trainer: pl.Trainer, round_: int) -> None:
+        """Say which round the run resumes at: the checkpoint's, not the last row of rounds.csv
+        (a kill between a round's row and the next checkpoint trains that round again)."""
+        if trainer.is_global_zero:
+            log.info(
+                "resuming %s after round %d: round %d of %d starts again at step %d",
+                self.run_dir,
+                round_ - 1,
+                round_,
+                core.rounds,
+                trainer.global_step,
+            )
+
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.is_global_zero:
             (self.run_dir / results.CHECKPOINT).unlink(missing_ok=True)
@@ -251,7 +271,7 @@ class Checkpoint(Recorder):
 def save_checkpoint(trainer: pl.Trainer, path: Path) -> None:
     """trainer.save_checkpoint, atomically: a kill mid-write leaves the previous checkpoint.
     Every process takes part (Lightning gathers the state); the global-zero one writes."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}{results.TEMP}")
     try:
         trainer.save_checkpoint(tmp, weights_only=False)
         if trainer.is_global_zero:
