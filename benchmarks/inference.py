@@ -48,7 +48,7 @@ from prune_ready.cli import add_data_root
 from prune_ready.compact import compact_sizes
 from prune_ready.compact_net import DENSE, SPARSE, choose_kernels, parameter_count
 from prune_ready.errors import UserError
-from prune_ready.export import Run, check_exact, load_run, loader, reference_logits, serialise
+from prune_ready.exporter import Run, check_exact, load_run, loader, reference_logits, serialise
 from prune_ready.pruning.masks import prunable_layers
 
 VARIANTS = ("dense", "masked", "compact", "sparse", "script")

@@ -14,7 +14,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from torch import Tensor
 
-from prune_ready import export, results
+from prune_ready import export, exporter, results
 from prune_ready.compact import compact_sizes, structure
 from prune_ready.compact_net import (
     DENSE,
@@ -228,7 +228,7 @@ def test_conv6_compaction_drops_dead_channels_exactly(data_root):
     assert raw_bytes(dense) == sizes["bytes_compact"]
     assert raw_bytes(sparse) == sizes["bytes_sparse"] < sizes["bytes_compact"]  # fc1 30% dense
     images = raw.float() / 255
-    scripted = export.loader("torchscript", export.serialise(sparse, "torchscript", images))
+    scripted = exporter.loader("torchscript", exporter.serialise(sparse, "torchscript", images))
     assert (scripted(images) - sparse(images)).abs().max() <= 1e-5 * float(
         sparse(images).abs().max()
     )
@@ -260,12 +260,12 @@ def test_unpruned_networks_compact_to_themselves(mnist, data_root):
 
 def test_check_refuses_logits_that_differ():
     reference = torch.tensor([[40.0, -3.0], [1.0, 2.0]], dtype=torch.float64)
-    assert export.check_exact(reference, reference + 3e-4, "x") == {
+    assert exporter.check_exact(reference, reference + 3e-4, "x") == {
         "max_abs_diff": pytest.approx(3e-4),
         "tolerance": pytest.approx(4e-4),
     }
-    with pytest.raises(export.NotExact, match=r"differ from the masked network's by up to 0\.0005"):
-        export.check_exact(reference, reference + 5e-4, "x")
+    with pytest.raises(exporter.NotExact, match=r"differ from the masked network's by up to 0\.0005"):
+        exporter.check_exact(reference, reference + 5e-4, "x")
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +300,7 @@ def export_cli(
 
 
 def test_real_run_compacts_exactly(hard_run, data_root):
-    run = export.load_run(hard_run, str(data_root))
+    run = exporter.load_run(hard_run, str(data_root))
     assert sorted(run.masks) == [0, 1, 2]
     masks = run.masks[2]
     assert {n: int(m.sum()) for n, m in masks.items()} == {"fc1": 588, "fc2": 75, "out": 90}
@@ -356,7 +356,7 @@ def test_exported_file_stands_alone_and_gives_the_same_logits(fmt, hard_run, dat
         hard_run, "--format", fmt, "--out", str(out_dir), data_root=data_root, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    path = out_dir / f"round2{export.FORMATS[fmt]}"
+    path = out_dir / f"round2{exporter.FORMATS[fmt]}"
     info = json.loads(Path(f"{path}.json").read_text())
     rounds = read_csv(hard_run / results.ROUNDS)
     assert info["round"] == 2 and info["format"] == fmt and info["bytes"] == path.stat().st_size
@@ -375,7 +375,7 @@ def test_exported_file_stands_alone_and_gives_the_same_logits(fmt, hard_run, dat
     if fmt == "onnx" and importlib.util.find_spec("onnxruntime") is None:
         assert check["checked"].startswith("the torch module")
         return
-    run = export.load_run(hard_run, str(data_root))
+    run = exporter.load_run(hard_run, str(data_root))
     images = run.test_images[:100].clone()
     torch.save(images, tmp_path / "images.pt")
     standalone = subprocess.run(
@@ -393,7 +393,7 @@ def test_exported_file_stands_alone_and_gives_the_same_logits(fmt, hard_run, dat
         timeout=300,
     )
     assert standalone.returncode == 0, standalone.stderr[-3000:]
-    reference = export.reference_logits(run, 2, 100)
+    reference = exporter.reference_logits(run, 2, 100)
     assert (torch.load(tmp_path / "y.pt") - reference).abs().max() <= check["tolerance"]
 
 
@@ -428,7 +428,7 @@ def test_benchmark_prints_and_writes_every_round(hard_run, data_root, tmp_path):
     assert [(int(r["round"]), r["variant"]) for r in rows] == [
         (r, v) for r in range(3) for v in ("dense", "masked", "compact", "sparse", "script")
     ]
-    run = export.load_run(hard_run, str(data_root))
+    run = exporter.load_run(hard_run, str(data_root))
     buffer = io.BytesIO()
     torch.save(run.trained(2).state_dict(), buffer)
     by = {(int(r["round"]), r["variant"]): r for r in rows}
