@@ -97,7 +97,9 @@ class Run:
         net.load_state_dict(self.weights[round_])
         return net.eval()
 
-    def compact(self, round_: int, kernels: str | Sequence[str] = DENSE) -> CompactNet:
+    def compact(
+        self, round_: int, kernels: str | Sequence[str] = DENSE, packed: bool = False
+    ) -> CompactNet:
         return build(
             self.structure(round_),
             self.weights[round_],
@@ -105,6 +107,7 @@ class Run:
             self.mean,
             self.std,
             kernels,
+            packed,
         )
 
 
@@ -192,6 +195,9 @@ def serialise(net: CompactNet, fmt: str, example: Tensor) -> bytes:
         batch = {0: torch.export.Dim("batch", min=1)}
         if fmt == "exported":
             program = torch.export.export(net, (example,), dynamic_shapes={"x": batch})
+            program.example_inputs = None  # the file need not carry the tracing images
+            for node in program.graph.nodes:  # nor where each operation was traced from
+                node.meta.pop("stack_trace", None)
             torch.export.save(program, buffer)
             return buffer.getvalue()
         program = torch.onnx.export(
@@ -202,8 +208,12 @@ def serialise(net: CompactNet, fmt: str, example: Tensor) -> bytes:
             input_names=["images"],
             output_names=["logits"],
             verbose=False,
+            optimize=False,  # its constant folding would store packed weights dense again
         )
-        return program.model_proto.SerializeToString()
+        model = program.model_proto
+        for node in model.graph.node:  # where each operation was traced from (~40 KB)
+            del node.metadata_props[:]
+        return model.SerializeToString()
 
 
 def loader(fmt: str, data: bytes) -> Callable[[Tensor], Tensor] | None:
@@ -258,9 +268,9 @@ def export(run: Run, round_: int, fmt: str, kernels: str = "auto", tune_batch: i
     if kernels == "auto":
         net = run.compact(round_)
         chosen, timings = choose_kernels(net, tune_batch) if fmt == "torchscript" else ([], [])
-        net = run.compact(round_, chosen or DENSE)
+        net = run.compact(round_, chosen or DENSE, packed=True)
     else:
-        net = run.compact(round_, kernels)
+        net = run.compact(round_, kernels, packed=True)
     reference = reference_logits(run, round_)
     images = run.test_images
     out = logits(net, images, "compacted network")
@@ -340,4 +350,3 @@ def run(args: argparse.Namespace) -> None:
         sys.exit(f"error: {e}")
     path = write(result, args.out or run.path / "export")
     print(summary(result.info, path))
-
