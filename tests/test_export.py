@@ -461,6 +461,8 @@ def test_benchmark_prints_and_writes_every_round(hard_run, data_root, tmp_path):
             sys.executable,
             str(REPO / "benchmarks" / "inference.py"),
             str(hard_run),
+            "--rounds",
+            "0,2",
             "--batches",
             "1,8",
             "--threads",
@@ -483,7 +485,9 @@ def test_benchmark_prints_and_writes_every_round(hard_run, data_root, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = read_csv(csv_path)
     assert [(int(r["round"]), r["variant"]) for r in rows] == [
-        (r, v) for r in range(3) for v in ("dense", "masked", "compact", "sparse", "script")
+        (r, v)
+        for r in (0, 2)
+        for v in ("dense", "masked", "compact", "sparse", "script", "exported", "onnx")
     ]
     run = exporter.load_run(hard_run, str(data_root))
     buffer = io.BytesIO()
@@ -495,6 +499,8 @@ def test_benchmark_prints_and_writes_every_round(hard_run, data_root, tmp_path):
     assert int(by[2, "sparse"]["params"]) == sizes["params_sparse"]
     assert int(by[2, "compact"]["params"]) == sizes["params_compact"]
     assert int(by[0, "compact"]["params"]) == 266_610  # round 0: nothing to remove
+    for fmt in ("script", "exported", "onnx"):  # the files hold the surviving weights only
+        assert int(by[2, fmt]["bytes"]) * 10 < int(by[2, "dense"]["bytes"])
     assert by[2, "dense"]["weights_remaining"] == "753"
     assert all(float(r[c]) > 0 for r in rows for c in ("img_s/1t/b1", "img_s/1t/b8"))
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
