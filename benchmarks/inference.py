@@ -9,7 +9,7 @@ RUN is one run's directory (outputs/<study>/.../seed=0). For every round it prin
            those plus float masks (torch.nn.utils.prune's weight_orig and weight_mask);
            compact = the compacted network (prune_ready.compact), layers dense; sparse = the
            compacted network with its linear layers as CSR (conv layers stay dense);
-           script = the TorchScript file the exporter writes by default
+           script, exported, onnx = the file the exporter writes in that format
   params   numbers stored for the layers: dense and masked: every weight and bias; compact: the
            compacted tensors; sparse: CSR values, biases, the conv layers' compacted weights;
            script: those of its mix of dense and CSR layers
@@ -21,6 +21,11 @@ RUN is one run's directory (outputs/<study>/.../seed=0). For every round it prin
            script   what `python -m prune_ready.export RUN` writes (TorchScript; per linear
                     layer dense or CSR, whichever was faster at batch 64 here), loaded and
                     torch.jit.freeze-d
+           exported what `--format exported` writes, loaded with torch.export.load().module()
+           onnx     what `--format onnx` writes, run by onnxruntime (CPU; its own thread pool,
+                    whatever the thread column says)
+           (the three files store dense layers as their surviving weights, rebuilt in the
+           forward: see prune_ready.compact_net.Packed)
 All take images on the [0, 1] scale and normalise inside; before any timing each one's logits
 are checked against the masked network's. Variants run interleaved, `--repeats` times, each
 for about `--min-time` seconds (at least one call), and the median is reported. Run it on idle
@@ -48,10 +53,10 @@ from prune_ready.cli import add_data_root
 from prune_ready.compact import compact_sizes
 from prune_ready.compact_net import DENSE, SPARSE, choose_kernels, parameter_count
 from prune_ready.errors import UserError
-from prune_ready.export import Run, check_exact, load_run, loader, reference_logits, serialise
+from prune_ready.exporter import Run, check_exact, load_run, loader, reference_logits, serialise
 from prune_ready.pruning.masks import prunable_layers
 
-VARIANTS = ("dense", "masked", "compact", "sparse", "script")
+VARIANTS = ("dense", "masked", "compact", "sparse", "script", "exported", "onnx")
 TUNE_BATCH = 64  # script: the kernels `python -m prune_ready.export` chooses by default
 CHECK_IMAGES = 1000
 
@@ -101,12 +106,21 @@ def variants(run: Run, round_: int, names: list[str]) -> dict[str, Variant]:
 
     def script() -> Variant:
         kernels, _ = choose_kernels(run.compact(round_), TUNE_BATCH)
-        net = run.compact(round_, kernels)
+        net = run.compact(round_, kernels, packed=True)
         data = serialise(net, "torchscript", run.test_images[:2].clone())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated; works
             loaded = torch.jit.freeze(loader("torchscript", data).eval())
         return Variant(loaded, len(data), parameter_count(net))
+
+    def file(fmt: str) -> Variant:
+        """The file the exporter writes in `fmt` (dense kernels, weights packed), loaded back."""
+        net = run.compact(round_, DENSE, packed=True)
+        data = serialise(net, fmt, run.test_images[:2].clone())
+        loaded = loader(fmt, data)
+        if loaded is None:
+            sys.exit("error: --variants onnx needs onnxruntime: pip install onnxruntime")
+        return Variant(lambda x: torch.as_tensor(loaded(x)), len(data), parameter_count(net))
 
     builders: dict[str, Callable[[], Variant]] = {
         "dense": lambda: plain(run.trained(round_)),
@@ -114,6 +128,8 @@ def variants(run: Run, round_: int, names: list[str]) -> dict[str, Variant]:
         "compact": lambda: compact(DENSE),
         "sparse": lambda: compact(SPARSE),
         "script": script,
+        "exported": lambda: file("exported"),
+        "onnx": lambda: file("onnx"),
     }
     return {name: builders[name]() for name in names}
 

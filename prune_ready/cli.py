@@ -1,7 +1,7 @@
 """What the commands parse and refuse before torch loads (it takes seconds to import).
 
 `prune-ready-export --help`, a bad option or a round the run never recorded answer at once; only
-then does `prune_ready.export` (torch, the compaction, the data) load and do the work. The train
+then does `prune_ready.exporter` (torch, the compaction, the data) load and do the work. The train
 and analyze commands import lazily in their own modules (prune_ready.train, prune_ready.analyze).
 """
 
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-# export.FORMATS's keys and export.KERNELS, spelled out here so that the parser needs no torch
+# exporter.FORMATS's keys and exporter.KERNELS, spelled out here so that the parser needs no torch
 # (tests/test_commands.py holds them equal).
 FORMATS = ("torchscript", "exported", "onnx")
 KERNELS = ("auto", "dense", "sparse")
@@ -67,6 +67,6 @@ def export(argv: Sequence[str] | None = None) -> None:
             f"error: round {args.round} is not in {Path(args.run)}: it recorded rounds "
             f"{min(rounds)} to {max(rounds)} (--round)"
         )
-    from prune_ready.export import run
+    from prune_ready.exporter import run
 
     run(args)

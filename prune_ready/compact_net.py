@@ -26,6 +26,9 @@ from prune_ready.compact import Structure, compact, index_dtype
 from prune_ready.models.description import POOL
 
 DENSE, SPARSE = "dense", "sparse"
+# torch.sparse's "beta" notice, which PackedCsrLinear's forward would raise once a process: it
+# works, and is tested
+warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta state")
 
 
 def small_index(index: Tensor) -> Tensor:
@@ -33,17 +36,62 @@ def small_index(index: Tensor) -> Tensor:
     return index.to(index_dtype(int(index.max()) if len(index) else 0))
 
 
-class DenseLinear(nn.Module):
-    """W @ x + b on features × batch activations."""
+class Stored(nn.Module):
+    """A dense weight, stored as it is: zeros where pruned."""
 
-    def __init__(self, weight: Tensor, bias: Tensor, relu: bool) -> None:
+    def __init__(self, weight: Tensor) -> None:
         super().__init__()
         self.register_buffer("weight", weight.clone())
+
+    def forward(self) -> Tensor:
+        return self.weight
+
+
+class Packed(nn.Module):
+    """A dense weight stored as its surviving weights only, rebuilt in every forward.
+
+    The file of a pruned network then holds what survived and not the zeros, in every format
+    (torch.export and ONNX have no sparse layers): the non-zero values in row-major order, and
+    for each the gap from the previous one's position (the first's from 0) in the smallest
+    integer type that fits, about 6 bytes per surviving weight where a dense matrix takes
+    4 per position. The forward scatters them into zeros (positions = cumulative gaps); ONNX
+    Runtime folds that into a constant when it loads the file. The rebuilt weight equals the
+    dense one bit for bit, so the layer computes exactly what the dense layer does.
+    """
+
+    def __init__(self, weight: Tensor) -> None:
+        super().__init__()
+        positions = weight.flatten().nonzero().flatten()
+        gaps = positions.diff(prepend=positions.new_zeros(1))
+        self.register_buffer("values", weight.flatten()[positions].clone())
+        self.register_buffer("gaps", gaps.to(index_dtype(int(gaps.max()) if len(gaps) else 0)))
+        self.shape = list(weight.shape)
+        self.numel = weight.numel()
+        self.channels_last = weight.dim() == 4  # a conv weight, as Conv stores it
+
+    def forward(self) -> Tensor:
+        flat = torch.zeros(self.numel, dtype=self.values.dtype, device=self.values.device)
+        weight = flat.scatter(0, self.gaps.long().cumsum(0), self.values).view(self.shape)
+        if self.channels_last:
+            return weight.contiguous(memory_format=torch.channels_last)
+        return weight
+
+
+def storage(weight: Tensor, packed: bool) -> nn.Module:
+    return Packed(weight) if packed else Stored(weight)
+
+
+class DenseLinear(nn.Module):
+    """W @ x + b on features × batch activations (W stored dense, or packed)."""
+
+    def __init__(self, weight: Tensor, bias: Tensor, relu: bool, packed: bool = False) -> None:
+        super().__init__()
+        self.weight = storage(weight, packed)
         self.register_buffer("bias", bias.reshape(-1, 1).clone())
         self.relu = relu
 
     def forward(self, x: Tensor) -> Tensor:
-        y = torch.addmm(self.bias, self.weight, x)
+        y = torch.addmm(self.bias, self.weight(), x)
         return y.relu_() if self.relu else y
 
 
@@ -77,22 +125,37 @@ class CsrLinear(nn.Module):
         return y.relu_() if self.relu else y
 
 
+class PackedCsrLinear(CsrLinear):
+    """CsrLinear for a file: only the CSR arrays with small indices are kept (the int32 copy
+    torch.sparse multiplies with would double the file), and the forward rebuilds that copy
+    (two casts of the layer's indices a call)."""
+
+    def __init__(self, weight: Tensor, bias: Tensor, relu: bool) -> None:
+        super().__init__(weight, bias, relu)
+        del self._buffers["weight"]
+
+    def forward(self, x: Tensor) -> Tensor:
+        wide = torch.sparse_csr_tensor(self.crow.int(), self.col.int(), self.values, self.shape)
+        y = torch.addmm(self.bias, wide, x)
+        return y.relu_() if self.relu else y
+
+
 class Conv(nn.Module):
     """A 'same'-padded conv layer, ReLU, and max-pool if `pool`; its bias is a vector, or a map
     of its output's shape where it absorbed constant channels."""
 
-    def __init__(self, weight: Tensor, bias: Tensor, pool: bool) -> None:
+    def __init__(self, weight: Tensor, bias: Tensor, pool: bool, packed: bool = False) -> None:
         super().__init__()
-        self.register_buffer("weight", weight.clone(memory_format=torch.channels_last))
+        self.weight = storage(weight.contiguous(memory_format=torch.channels_last), packed)
         self.register_buffer("bias", bias.clone())
         self.padding = weight.shape[-1] // 2
         self.pool, self.window = pool, POOL  # TorchScript reads no module globals
 
     def forward(self, x: Tensor) -> Tensor:
         if self.bias.dim() == 1:
-            x = F.conv2d(x, self.weight, self.bias, padding=self.padding)
+            x = F.conv2d(x, self.weight(), self.bias, padding=self.padding)
         else:
-            x = F.conv2d(x, self.weight, None, padding=self.padding) + self.bias
+            x = F.conv2d(x, self.weight(), None, padding=self.padding) + self.bias
         x = x.relu_()
         return F.max_pool2d(x, self.window) if self.pool else x
 
@@ -107,6 +170,7 @@ class CompactNet(nn.Module):
         mean: Tensor,
         std: Tensor,
         kernels: Sequence[str],
+        packed: bool = False,
     ) -> None:
         super().__init__()
         self.convolutional = s.convolutional
@@ -129,10 +193,12 @@ class CompactNet(nn.Module):
         convs, linears = [], []
         for layer, (weight, bias) in zip(s.layers, layers, strict=True):
             if layer.conv:
-                convs.append(Conv(weight, bias, layer.pool))
+                convs.append(Conv(weight, bias, layer.pool, packed))
+            elif kernels[len(linears)] == SPARSE:
+                csr = PackedCsrLinear if packed else CsrLinear
+                linears.append(csr(weight, bias, layer.relu))
             else:
-                kind = CsrLinear if kernels[len(linears)] == SPARSE else DenseLinear
-                linears.append(kind(weight, bias, layer.relu))
+                linears.append(DenseLinear(weight, bias, layer.relu, packed))
         self.convs = nn.ModuleList(convs)
         self.linears = nn.ModuleList(linears)
         self.kernels = list(kernels)
@@ -179,12 +245,15 @@ def build(
     mean: Tensor,
     std: Tensor,
     kernels: str | Sequence[str] = DENSE,
+    packed: bool = False,
 ) -> CompactNet:
     """The compacted network of `params` under `masks`, taking [0, 1] images normalised by the
-    per-channel `mean` and `std`; `kernels`: dense, sparse, or one of them per linear layer."""
+    per-channel `mean` and `std`; `kernels`: dense, sparse, or one of them per linear layer;
+    `packed`: dense weights (conv layers' too) stored as their surviving weights only (the
+    exporter's files), else as matrices."""
     if isinstance(kernels, str):
         kernels = [kernels] * linear_count(s)
-    return CompactNet(s, compact(s, params, masks), mean, std, kernels).eval()
+    return CompactNet(s, compact(s, params, masks), mean, std, kernels, packed).eval()
 
 
 def parameter_count(net: CompactNet) -> int:
@@ -221,7 +290,7 @@ def choose_kernels(net: CompactNet, batch: int = 64) -> tuple[list[str], list[di
 
 
 def dense_weight(linear: nn.Module) -> Tensor:
-    return linear.weight.to_dense() if isinstance(linear, CsrLinear) else linear.weight
+    return linear.weight.to_dense() if isinstance(linear, CsrLinear) else linear.weight()
 
 
 def best_times(modules: dict[str, nn.Module], x: Tensor, budget: float = 0.05) -> dict[str, float]:

@@ -14,11 +14,12 @@ import torch
 from hydra import compose, initialize_config_dir
 from torch import Tensor
 
-from prune_ready import export, results
+from prune_ready import export, exporter, results
 from prune_ready.compact import compact_sizes, structure
 from prune_ready.compact_net import (
     DENSE,
     SPARSE,
+    Packed,
     build,
     choose_kernels,
     parameter_count,
@@ -228,7 +229,7 @@ def test_conv6_compaction_drops_dead_channels_exactly(data_root):
     assert raw_bytes(dense) == sizes["bytes_compact"]
     assert raw_bytes(sparse) == sizes["bytes_sparse"] < sizes["bytes_compact"]  # fc1 30% dense
     images = raw.float() / 255
-    scripted = export.loader("torchscript", export.serialise(sparse, "torchscript", images))
+    scripted = exporter.loader("torchscript", exporter.serialise(sparse, "torchscript", images))
     assert (scripted(images) - sparse(images)).abs().max() <= 1e-5 * float(
         sparse(images).abs().max()
     )
@@ -258,14 +259,70 @@ def test_unpruned_networks_compact_to_themselves(mnist, data_root):
         assert_exact(build(s, params, masks, m, sd)(images.double() / 255), reference)
 
 
+def state_dict_bytes(net: torch.nn.Module) -> int:
+    buffer = io.BytesIO()
+    torch.save(net.state_dict(), buffer)
+    return len(buffer.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("fmt", "kernels"),
+    [("torchscript", DENSE), ("torchscript", SPARSE), ("exported", DENSE), ("onnx", DENSE)],
+)
+def test_files_hold_only_the_surviving_weights(fmt, kernels, mnist):
+    """At 3.6% of LeNet's weights (masks at random, at the density of each layer in a real
+    run's round 15, where compaction removes few units) every format is at least 10× smaller than the dense network's state dict, and its logits
+    are the unpacked compacted network's, bit for bit."""
+    if fmt == "onnx" and not all(importlib.util.find_spec(p) for p in ("onnx", "onnxscript")):
+        pytest.skip("the onnx extra is not installed (pip install onnx onnxscript onnxruntime)")
+    raw, mean, std = mnist
+    g = generator(4)
+    params = {n: p.float() for n, p in random_params(LeNet300100(), seed=4).items()}
+    density = {"fc1": 0.035, "fc2": 0.035, "out": 0.2}  # as IMP's round 15 holds them
+    masks = {
+        n: torch.rand(params[f"{n}.weight"].shape, generator=g) < d for n, d in density.items()
+    }
+    s = structure(masks, LENET)
+    sizes = compact_sizes(masks, LENET)
+    assert (sizes["weights"], sizes["units/fc1"], sizes["units/fc2"]) == (9_415, 288, 84)
+    packed = build(s, params, masks, mean.float(), std.float(), kernels, packed=True)
+    plain = build(s, params, masks, mean.float(), std.float(), kernels)
+    images = raw.float() / 255
+    assert torch.equal(packed(images), plain(images))
+    stored = [m for m in packed.modules() if isinstance(m, Packed)]
+    assert len(stored) == (3 if kernels == DENSE else 0)
+    assert sum(len(m.values) for m in stored) in (0, sizes["weights_kept"])
+    dense = state_dict_bytes(LeNet300100())
+    assert dense == 1_069_205
+    data = exporter.serialise(packed, fmt, images[:2].clone())
+    assert len(data) * 10 <= dense, len(data)
+    loaded = exporter.loader(fmt, data)
+    if loaded is not None:
+        assert (torch.as_tensor(loaded(images)) - plain(images)).abs().max() <= 1e-5
+
+
+def test_packed_weights_rebuild_exactly():
+    """Positions as gaps in the smallest type: 1 byte each where every gap is < 256."""
+    weight = torch.zeros(3, 200)
+    weight[0, 5], weight[1, 0], weight[2, 199] = 1.5, -2.0, 3.0  # gaps 5, 195, 399
+    packed = Packed(weight)
+    assert packed.values.tolist() == [1.5, -2.0, 3.0]
+    assert packed.gaps.tolist() == [5, 195, 399] and packed.gaps.dtype == torch.int16
+    assert torch.equal(packed(), weight)
+    assert Packed(weight[:2]).gaps.dtype == torch.uint8
+    assert torch.equal(Packed(torch.zeros(2, 3))(), torch.zeros(2, 3))
+
+
 def test_check_refuses_logits_that_differ():
     reference = torch.tensor([[40.0, -3.0], [1.0, 2.0]], dtype=torch.float64)
-    assert export.check_exact(reference, reference + 3e-4, "x") == {
+    assert exporter.check_exact(reference, reference + 3e-4, "x") == {
         "max_abs_diff": pytest.approx(3e-4),
         "tolerance": pytest.approx(4e-4),
     }
-    with pytest.raises(export.NotExact, match=r"differ from the masked network's by up to 0\.0005"):
-        export.check_exact(reference, reference + 5e-4, "x")
+    with pytest.raises(
+        exporter.NotExact, match=r"differ from the masked network's by up to 0\.0005"
+    ):
+        exporter.check_exact(reference, reference + 5e-4, "x")
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +357,7 @@ def export_cli(
 
 
 def test_real_run_compacts_exactly(hard_run, data_root):
-    run = export.load_run(hard_run, str(data_root))
+    run = exporter.load_run(hard_run, str(data_root))
     assert sorted(run.masks) == [0, 1, 2]
     masks = run.masks[2]
     assert {n: int(m.sum()) for n, m in masks.items()} == {"fc1": 588, "fc2": 75, "out": 90}
@@ -356,7 +413,7 @@ def test_exported_file_stands_alone_and_gives_the_same_logits(fmt, hard_run, dat
         hard_run, "--format", fmt, "--out", str(out_dir), data_root=data_root, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    path = out_dir / f"round2{export.FORMATS[fmt]}"
+    path = out_dir / f"round2{exporter.FORMATS[fmt]}"
     info = json.loads(Path(f"{path}.json").read_text())
     rounds = read_csv(hard_run / results.ROUNDS)
     assert info["round"] == 2 and info["format"] == fmt and info["bytes"] == path.stat().st_size
@@ -375,7 +432,7 @@ def test_exported_file_stands_alone_and_gives_the_same_logits(fmt, hard_run, dat
     if fmt == "onnx" and importlib.util.find_spec("onnxruntime") is None:
         assert check["checked"].startswith("the torch module")
         return
-    run = export.load_run(hard_run, str(data_root))
+    run = exporter.load_run(hard_run, str(data_root))
     images = run.test_images[:100].clone()
     torch.save(images, tmp_path / "images.pt")
     standalone = subprocess.run(
@@ -393,7 +450,7 @@ def test_exported_file_stands_alone_and_gives_the_same_logits(fmt, hard_run, dat
         timeout=300,
     )
     assert standalone.returncode == 0, standalone.stderr[-3000:]
-    reference = export.reference_logits(run, 2, 100)
+    reference = exporter.reference_logits(run, 2, 100)
     assert (torch.load(tmp_path / "y.pt") - reference).abs().max() <= check["tolerance"]
 
 
@@ -404,6 +461,8 @@ def test_benchmark_prints_and_writes_every_round(hard_run, data_root, tmp_path):
             sys.executable,
             str(REPO / "benchmarks" / "inference.py"),
             str(hard_run),
+            "--rounds",
+            "0,2",
             "--batches",
             "1,8",
             "--threads",
@@ -426,9 +485,11 @@ def test_benchmark_prints_and_writes_every_round(hard_run, data_root, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = read_csv(csv_path)
     assert [(int(r["round"]), r["variant"]) for r in rows] == [
-        (r, v) for r in range(3) for v in ("dense", "masked", "compact", "sparse", "script")
+        (r, v)
+        for r in (0, 2)
+        for v in ("dense", "masked", "compact", "sparse", "script", "exported", "onnx")
     ]
-    run = export.load_run(hard_run, str(data_root))
+    run = exporter.load_run(hard_run, str(data_root))
     buffer = io.BytesIO()
     torch.save(run.trained(2).state_dict(), buffer)
     by = {(int(r["round"]), r["variant"]): r for r in rows}
@@ -438,6 +499,8 @@ def test_benchmark_prints_and_writes_every_round(hard_run, data_root, tmp_path):
     assert int(by[2, "sparse"]["params"]) == sizes["params_sparse"]
     assert int(by[2, "compact"]["params"]) == sizes["params_compact"]
     assert int(by[0, "compact"]["params"]) == 266_610  # round 0: nothing to remove
+    for fmt in ("script", "exported", "onnx"):  # the files hold the surviving weights only
+        assert int(by[2, fmt]["bytes"]) * 10 < int(by[2, "dense"]["bytes"])
     assert by[2, "dense"]["weights_remaining"] == "753"
     assert all(float(r[c]) > 0 for r in rows for c in ("img_s/1t/b1", "img_s/1t/b8"))
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

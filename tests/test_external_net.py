@@ -13,7 +13,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from prune_ready import export, results
+from prune_ready import exporter, results
 from prune_ready.analyze import FIGURES, analyze
 from prune_ready.compact import compact_sizes, structure
 from prune_ready.compact_net import build
@@ -127,11 +127,11 @@ def test_the_mlp_exports_exactly_from_the_command_line(sweep, data_root, tmp_pat
     assert info["compaction"] == compact_sizes(
         results.load_round_masks(run_dir)[2], describe(MLP())
     )
-    run = export.load_run(run_dir, str(data_root))
+    run = exporter.load_run(run_dir, str(data_root))
     assert_float64_exact(run, 2)
 
 
-def assert_float64_exact(run: export.Run, round_: int, images: int = 256) -> None:
+def assert_float64_exact(run: exporter.Run, round_: int, images: int = 256) -> None:
     """The compacted network of the run's trained weights equals the masked one to 1e-12 in
     float64, on real test images."""
     params = {n: p.double() for n, p in run.weights[round_].items()}
@@ -176,9 +176,9 @@ def test_the_cnn_prunes_by_kind_and_exports_exactly(cnn_run, data_root):
             alive.append(alive[-1] - count_to_prune(rates[name], alive[-1]))
         pct = [float(r[f"remaining_pct/{name}"]) for r in rows]
         assert pct == pytest.approx([100 * a / size for a in alive], abs=5e-5), name
-    run = export.load_run(cnn_run, str(data_root))
+    run = exporter.load_run(cnn_run, str(data_root))
     assert run.network.plan[:3] == ("first", "relu", "pool")
-    result = export.export(run, 2, "torchscript", kernels="dense")
+    result = exporter.export(run, 2, "torchscript", kernels="dense")
     assert result.info["check"]["max_abs_diff"] <= result.info["check"]["tolerance"]
     assert_float64_exact(run, 2, images=64)
 

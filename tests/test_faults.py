@@ -18,7 +18,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
-from prune_ready import checkpoints, export, learning, manifest, repair, results
+from prune_ready import checkpoints, export, exporter, learning, manifest, repair, results
 from prune_ready.analyze import collect
 from prune_ready.analyze.__main__ import main as analyze_main
 from prune_ready.analyze.collect import find_run_dirs
@@ -183,12 +183,12 @@ def test_the_analysis_refuses_a_damaged_run(damaged_copy):
 def test_export_refuses_a_damaged_run_and_an_unfinished_one(damaged_copy, data_root):
     run = damaged_copy(results.ROUND_WEIGHTS)
     with pytest.raises(UserError, match=f"{run / results.ROUND_WEIGHTS} does not match"):
-        export.load_run(run, str(data_root))
+        exporter.load_run(run, str(data_root))
     flip(run / results.ROUND_WEIGHTS)  # flipped back: whole again
     (run / manifest.MANIFEST).unlink()
     (run / manifest.UNFINISHED).write_text("")
     with pytest.raises(UserError, match="is unfinished: 2 of 2 rounds: finish it first"):
-        export.load_run(run, str(data_root))
+        exporter.load_run(run, str(data_root))
 
 
 def test_a_control_refuses_a_damaged_ticket(damaged_copy, data_root, tmp_path):

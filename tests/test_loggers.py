@@ -131,3 +131,20 @@ def test_unknown_logger_on_the_command_line_writes_nothing(data_root, tmp_path):
         "error: logger=nope: no such option; choose one of: csv, mlflow, none, tensorboard, wandb"
     ]
     assert not list(tmp_path.iterdir())
+
+
+def test_tensorboard_names_a_sweeps_runs_by_their_paths(data_root, tmp_path):
+    """What TensorBoard lists (its own reader, over `--logdir outputs/<study>`) is each run's
+    path below the study: the init and the seed tell the runs apart, no version_0."""
+    from tensorboard.backend.event_processing.plugin_event_multiplexer import EventMultiplexer
+
+    result = cli(
+        "-m", "init=xavier_normal,kaiming_normal", *TINY, data_root=data_root, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    variant = "data.train_subset=300,pruning.round_length=1ep,pruning.rounds=1"
+    runs = EventMultiplexer().AddRunsFromDirectory(str(tmp_path / "outputs" / "default")).Runs()
+    assert sorted(runs) == [
+        f"lenet_300_100-mnist/{init}/imp/{variant}/seed=0/tb"
+        for init in ("kaiming_normal", "xavier_normal")
+    ]
