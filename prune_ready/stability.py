@@ -54,7 +54,7 @@ from prune_ready.module import Classifier
 from prune_ready.pruning import masks
 from prune_ready.pruning.callback import Pruning
 from prune_ready.pruning.resets import Keep, Rewind
-from prune_ready.recipe import optimizer_factory
+from prune_ready.recipe import optimizer_factory, run_recipe
 from prune_ready.rundir import exclusive
 from prune_ready.seeding import derive_seed
 from prune_ready.status import State, run_status
@@ -200,16 +200,6 @@ class FixedMasks(pl.Callback):
             hook.remove()
 
 
-def run_optimizer(cfg: DictConfig) -> DictConfig:
-    """The optimizer the run trained with: its own node, or for a run made before the
-    optimizer group, fused Adam at model.lr (what every such run used)."""
-    if "optimizer" in cfg:
-        return cfg.optimizer
-    return OmegaConf.create(
-        {"_target_": "torch.optim.Adam", "_partial_": True, "lr": cfg.model.lr, "fused": True}
-    )
-
-
 def copy_seeds(seed: int) -> tuple[int, int]:
     """The two copies' data-order seeds, derived from the run seed (see the module docstring)."""
     return derive_seed(seed, STREAM, 0), derive_seed(seed, STREAM, 1)
@@ -224,7 +214,7 @@ def train_copy(branch: Branch, start: nn.Module, data: InMemoryData, data_seed: 
     cfg = branch.cfg
     module = Classifier(
         copy.deepcopy(start),
-        optimizer_factory(run_optimizer(cfg)),
+        optimizer_factory(run_recipe(cfg)[0]),
         num_classes=data.num_classes,
         channels_last=cfg.model.channels_last,
         compile=cfg.model.compile,
