@@ -86,6 +86,13 @@ def check_optimizer(factory: OptimizerFactory, net: nn.Module) -> None:
         raise UserError(f"optimizer: {' '.join(str(e).split())}") from e
 
 
+def set_rate(optimizer: torch.optim.Optimizer, factor: float) -> None:
+    """Every parameter group at `factor` times its configured rate (`initial_lr`, torch's name
+    for it, which prune_ready.module records when the optimizer is built)."""
+    for group in optimizer.param_groups:
+        group["lr"] = group["initial_lr"] * factor
+
+
 @dataclass
 class LRSchedule:
     """A learning-rate schedule over a round: `factor(t)` scales the optimizer's lr at

@@ -7,8 +7,9 @@ Frankle et al. 2020 find that IMP yields matching subnetworks exactly where the 
 orders end in one linearly connected region. For every chosen round of a finished run this
 starts from the round's own starting point (the rewind point, θ0 or θk, times the round's mask,
 as the pruning core built it), trains two copies for the round's length with the run's
-optimizer and settings on two data orders of their own, masks fixed, and evaluates validation
-and test error at `points` evenly spaced α on the straight line between the two end points.
+optimizer, learning-rate schedule (replayed from where the run's round started it) and settings
+on two data orders of their own, masks fixed, and evaluates validation and test error at
+`points` evenly spaced α on the straight line between the two end points.
 
 The copies' data orders come from the run seed's streams ``stability-data-order/0`` and ``/1``
 (prune_ready.seeding): they differ from the run's order and from each other, and are the same at
@@ -54,7 +55,7 @@ from prune_ready.module import Classifier
 from prune_ready.pruning import masks
 from prune_ready.pruning.callback import Pruning
 from prune_ready.pruning.resets import Keep, Rewind
-from prune_ready.recipe import optimizer_factory, run_recipe
+from prune_ready.recipe import LRSchedule, optimizer_factory, run_recipe, set_rate
 from prune_ready.rundir import exclusive
 from prune_ready.seeding import derive_seed
 from prune_ready.status import State, run_status
@@ -127,12 +128,6 @@ def load_branch(run_dir: Path, data_root: str | None) -> Branch | None:
         )
     if not isinstance(pruning.reset, Rewind | Keep):
         raise UserError(f"{run_dir}: pruning.reset {type(pruning.reset).__name__} not supported")
-    schedule = cfg.get("lr_schedule")
-    if schedule is not None and schedule.get("name", "constant") != "constant":
-        raise UserError(
-            f"{run_dir} trains under lr_schedule={schedule.name}: the copies train at a constant "
-            "rate only (measuring scheduled runs is not built yet)"
-        )
     late = isinstance(pruning.reset, Rewind) and pruning.reset.to.count
     if late and not (run_dir / results.REWIND).is_file():
         raise UserError(f"{run_dir} rewinds to θ{pruning.reset.to} but has no rewind.pt")
@@ -185,8 +180,13 @@ def start_point(branch: Branch, round_: int, net: nn.Module) -> None:
         masks.MaskedWeights(net).apply_()
 
 
-class FixedMasks(pl.Callback):
-    """Pruned weights stay exactly 0: every optimizer step is followed by a re-masking."""
+class CopyTraining(pl.Callback):
+    """What the pruning core does to the steps of a run's round, for a copy: pruned weights stay
+    exactly 0 (every optimizer step is followed by a re-masking) and, under a learning-rate
+    schedule, step i takes the schedule's rate at iteration `start` + i (set before the step)."""
+
+    def __init__(self, schedule: LRSchedule, start: int) -> None:
+        self.schedule, self.start = schedule, start
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         masked = masks.MaskedWeights(pl_module.net)  # after the move to the device
@@ -194,6 +194,13 @@ class FixedMasks(pl.Callback):
             optimizer.register_step_post_hook(lambda *_: masked.apply_())
             for optimizer in trainer.optimizers
         ]
+        if not self.schedule.constant:
+            self.hooks += [o.register_step_pre_hook(self.set_rate) for o in trainer.optimizers]
+        self.step = 0
+
+    def set_rate(self, optimizer: torch.optim.Optimizer, *_: Any) -> None:
+        set_rate(optimizer, self.schedule.factor(self.start + self.step))
+        self.step += 1
 
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         for hook in self.hooks:
@@ -205,16 +212,34 @@ def copy_seeds(seed: int) -> tuple[int, int]:
     return derive_seed(seed, STREAM, 0), derive_seed(seed, STREAM, 1)
 
 
-def train_copy(branch: Branch, start: nn.Module, data: InMemoryData, data_seed: int) -> nn.Module:
-    """A copy of `start` trained for the run's round length with its optimizer and trainer
-    settings, on the data order of `data_seed`; masks fixed. No evaluation, nothing written."""
+def train_copy(
+    branch: Branch,
+    round_: int,
+    start: nn.Module,
+    data: InMemoryData,
+    data_seed: int,
+    callbacks: Sequence[pl.Callback] = (),
+) -> nn.Module:
+    """A copy of `start` (round `round_`'s starting point) trained for the run's round length
+    with its optimizer, learning-rate schedule and trainer settings, on the data order of
+    `data_seed`; masks fixed. No evaluation, nothing written. The schedule is replayed from
+    where the run's round started it (`Reset.lr_start`: 0 after rewinding to θ0, k after
+    rewinding to θk, round 0 of such a run included, as it starts from θk here; without
+    resetting, where the run continued or replayed it). `callbacks` are added (tests use this
+    to record the rates)."""
     data.setup()
-    steps = branch.pruning.round_length.iterations(data.batches_per_data_epoch)
+    per_epoch = data.batches_per_data_epoch
+    steps = branch.pruning.round_length.iterations(per_epoch)
     data.seed, data.steps_per_epoch = data_seed, steps  # one Lightning epoch: the whole round
     cfg = branch.cfg
+    optimizer, schedule_node = run_recipe(cfg)
+    schedule = instantiate(schedule_node)
+    schedule.bind(per_epoch, steps)
+    reset = branch.pruning.reset
+    rewind_step = reset.to.iterations(per_epoch) if isinstance(reset, Rewind) else 0
     module = Classifier(
         copy.deepcopy(start),
-        optimizer_factory(run_recipe(cfg)[0]),
+        optimizer_factory(optimizer),
         num_classes=data.num_classes,
         channels_last=cfg.model.channels_last,
         compile=cfg.model.compile,
@@ -226,7 +251,7 @@ def train_copy(branch: Branch, start: nn.Module, data: InMemoryData, data_seed: 
         max_epochs=1,
         max_steps=-1,
         limit_val_batches=0,
-        callbacks=[FixedMasks()],
+        callbacks=[CopyTraining(schedule, reset.lr_start(round_, rewind_step, steps)), *callbacks],
         logger=False,
         enable_progress_bar=False,
         enable_checkpointing=False,
@@ -298,7 +323,7 @@ def measure(branch: Branch, round_: int, points: int, seeds: tuple[int, int]) ->
     data.setup()
     start = branch.network(data.num_classes, data.in_shape)
     start_point(branch, round_, start)
-    ends = [train_copy(branch, start, data, seed) for seed in seeds]
+    ends = [train_copy(branch, round_, start, data, seed) for seed in seeds]
     total, _, alive = masks.remaining(start)
     head = {
         "round": round_,

@@ -3,6 +3,7 @@ identical copies under one data order, the path and barrier against a hand compu
 plain torch, the rounds' starting points, resume after SIGKILL, bad input."""
 
 import hashlib
+import math
 import shutil
 import signal
 import subprocess
@@ -125,7 +126,7 @@ def test_one_data_order_gives_identical_copies_and_a_barrier_of_exactly_zero(tic
     data.setup()
     start = branch.network(data.num_classes, data.in_shape)
     stability.start_point(branch, 1, start)
-    a, b = (stability.train_copy(branch, start, data, seeds[0]) for _ in range(2))
+    a, b = (stability.train_copy(branch, 1, start, data, seeds[0]) for _ in range(2))
     pa, pb, p0 = parameters(a), parameters(b), parameters(start)
     assert all(torch.equal(pa[n], pb[n]) for n in pa)
     assert not torch.equal(pa["fc1.weight"], p0["fc1.weight"])  # trained
@@ -139,8 +140,59 @@ def test_one_data_order_gives_identical_copies_and_a_barrier_of_exactly_zero(tic
     # the other copy's order differs from the first's and from the run's own (seed 0)
     orders = [StepBatches(300, 60, s).minibatch(0) for s in (0, *seeds)]
     assert not any(torch.equal(orders[i], orders[j]) for i, j in ((0, 1), (0, 2), (1, 2)))
-    c = stability.train_copy(branch, start, data, seeds[1])
+    c = stability.train_copy(branch, 1, start, data, seeds[1])
     assert stability.l2_distance(a, c) > 0.1
+
+
+def cosine(t: int, warmup: int = 0) -> float:
+    """lr 0.1 on a cosine to 0.1 × lr over a 10-step round, with a linear warmup of `warmup` steps."""
+    warm = min(1.0, (t + 1) / warmup) if warmup else 1.0
+    return 0.1 * warm * (0.1 + 0.9 * (1 + math.cos(math.pi * min(t, 10) / 10)) / 2)
+
+
+SCHEDULED = {  # run overrides, and per round the rates of its copies' 10 steps, by hand
+    "θ0, cosine with warmup: from t = 0": (["lr_schedule.warmup=2it"], {1: [0, 10]}),
+    "θk (k = 1ep = 5 steps): from t = 5, round 0 too (it starts at θk)": (
+        ["pruning.reset.to=1ep"],
+        {0: [5, 15], 1: [5, 15]},
+    ),
+    "no reset, the schedule continued: round 1 at t = 10..19": (
+        ["pruning=finetune"],
+        {1: [10, 20]},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SCHEDULED)
+def test_the_copies_replay_the_runs_learning_rate_schedule(data_root, tmp_path, case):
+    """SGD at 0.1 on a cosine (final 0.1) over 2-epoch rounds of 5 steps an epoch: each copy's
+    step rates are the hand-computed schedule from where the run's round started it, and the
+    same as the run's own steps of that round where the run started there too (round 1)."""
+    from tests.test_recipe import StepRates
+
+    extra, chosen = SCHEDULED[case]
+    warmup = 2 if "lr_schedule.warmup=2it" in extra else 0
+    overrides = [*TINY[:3], "pruning.round_length=2ep", "pruning.rounds=1", "optimizer=sgd"]
+    overrides += ["optimizer.lr=0.1", "lr_schedule=cosine", "lr_schedule.final=0.1", *extra]
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        cfg = compose(
+            "train", overrides=[f"data.root={data_root}", "progress_bar=null", *overrides]
+        )
+    run_rates = StepRates()
+    train(cfg, tmp_path, callbacks=[run_rates])
+    branch = stability.load_branch(tmp_path, None)
+    data = branch.data(0)
+    data.setup()
+    for round_, (first, end) in chosen.items():
+        start = branch.network(data.num_classes, data.in_shape)
+        stability.start_point(branch, round_, start)
+        copy_rates = StepRates()
+        stability.train_copy(branch, round_, start, data, 1, callbacks=[copy_rates])
+        by_hand = [cosine(t, warmup) for t in range(first, end)]
+        assert copy_rates.rates == pytest.approx(by_hand, rel=1e-12)
+        if round_:
+            assert copy_rates.rates == run_rates.rates[10:20]
+    assert run_rates.rates[:10] == pytest.approx([cosine(t, warmup) for t in range(10)], rel=1e-12)
 
 
 def hand_path(a: dict, b: dict, x: torch.Tensor, y: torch.Tensor, alpha: float):
@@ -166,7 +218,7 @@ def test_the_path_and_barrier_match_a_hand_computation(ticket, measured):
         assert mine[0]["weights_remaining"] == rounds[round_]["weights_remaining"]
         start = branch.network(data.num_classes, data.in_shape)
         stability.start_point(branch, round_, start)
-        a, b = (parameters(stability.train_copy(branch, start, data, s)) for s in seeds)
+        a, b = (parameters(stability.train_copy(branch, round_, start, data, s)) for s in seeds)
         errors = {"val": [], "test": []}
         for row in mine:
             alpha = float(row["alpha"])

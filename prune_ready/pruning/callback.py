@@ -45,7 +45,7 @@ from prune_ready.pruning.resets import Keep, Reset, Rewind
 from prune_ready.pruning.schedules import Event, Schedule
 from prune_ready.pruning.steps import Step
 from prune_ready.pruning.targets import Target
-from prune_ready.recipe import LRSchedule
+from prune_ready.recipe import LRSchedule, set_rate
 from prune_ready.seeding import generator
 
 ScoreFn = Callable[[nn.Module, methods.Context], dict[str, Tensor]]
@@ -239,9 +239,7 @@ class Pruner(pl.Callback):
 
     def set_lr(self, optimizer: torch.optim.Optimizer, *_: Any) -> None:
         """Before every optimizer step: the scheduled rate (see the module docstring)."""
-        factor = self.lr_schedule.factor(self.lr_position(self.lr_step))
-        for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"] * factor
+        set_rate(optimizer, self.lr_schedule.factor(self.lr_position(self.lr_step)))
         self.lr_step += 1
 
     def lr_position(self, step: int) -> int:
