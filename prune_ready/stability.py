@@ -56,6 +56,7 @@ from prune_ready.pruning import masks
 from prune_ready.pruning.callback import Pruning
 from prune_ready.pruning.resets import Keep, Rewind
 from prune_ready.recipe import LRSchedule, optimizer_factory, run_recipe, set_rate
+from prune_ready.run import branches
 from prune_ready.rundir import exclusive
 from prune_ready.seeding import derive_seed
 from prune_ready.status import State, run_status
@@ -140,19 +141,20 @@ def load_branch(run_dir: Path, data_root: str | None) -> Branch | None:
     return Branch(run_dir, cfg, pruning, init, root)
 
 
-def parse_rounds(text: str, rounds: int) -> list[int]:
-    """'all' or a comma list of rounds ('0,4,8,13'), each in [0, rounds]."""
+def parse_rounds(text: str, rounds: int, option: str = "--rounds") -> list[int]:
+    """'all' or a comma list of rounds ('0,4,8,13'), each in [0, rounds] (`option`: what the
+    user set, for the error line)."""
     if text == "all":
         return list(range(rounds + 1))
     try:
         chosen = sorted({int(part) for part in text.split(",")})
     except ValueError:
         raise UserError(
-            f"--rounds {text!r}: write all or a comma list of rounds, e.g. 0,4,8"
+            f"{option} {text!r}: write all or a comma list of rounds, e.g. 0,4,8"
         ) from None
     wrong = [r for r in chosen if not 0 <= r <= rounds]
     if wrong:
-        raise UserError(f"--rounds {text}: round {wrong[0]} is not in 0..{rounds}")
+        raise UserError(f"{option} {text}: round {wrong[0]} is not in 0..{rounds}")
     return chosen
 
 
@@ -349,7 +351,8 @@ def measured_rounds(rows: list[dict[str, str]], points: int, path: Path) -> set[
     other = {n for n in counts.values() if n != points}
     if other:
         raise UserError(
-            f"{path} was measured at {other.pop()} points: pass --points to match, or delete it"
+            f"{path} was measured at {(n := other.pop())} points: measure it at {n} points "
+            "(--points, stability.points), or delete it"
         )
     return set(counts)
 
@@ -387,6 +390,30 @@ def summary(run_dir: Path, rows: list[dict[str, Any]], round_: int) -> str:
     )
 
 
+def check_points(points: int, setting: str) -> None:
+    """Refuse fewer than 3 points (`setting`: what the user wrote, for the error line)."""
+    if points < 3:
+        raise UserError(f"{setting}: must be at least 3 (both ends and between)")
+
+
+def measure_ticket(cfg: DictConfig, run_dir: Path) -> State | None:
+    """pruning.control=stability under prune_ready.train: measure the run of `cfg` without the
+    control (the ticket, found by `run_dir`'s path as the controls find theirs, or
+    pruning.ticket), the rounds stability.rounds at stability.points, into the ticket's
+    stability.csv, as this command does. A failed ticket, or one measured already, is skipped
+    (None). Nothing is written into `run_dir`: prune_ready.train removes the directory Hydra
+    made for the branch."""
+    check_points(cfg.stability.points, f"stability.points={cfg.stability.points}")
+    rounds = cfg.stability.rounds
+    text = rounds if isinstance(rounds, str) else ",".join(str(r) for r in rounds)
+    ticket = branches.ticket_run("stability", cfg.pruning.ticket, run_dir, cfg)
+    branch = load_branch(ticket, cfg.data.root)
+    if branch is None:
+        return None
+    chosen = parse_rounds(text, branch.pruning.rounds, "stability.rounds")
+    return State.FINISHED if measure_run(branch, chosen, cfg.stability.points) else None
+
+
 def run_dirs(patterns: Sequence[str]) -> list[Path]:
     """The run directories named (quoted globs, ** included, are expanded here)."""
     found: list[Path] = []
@@ -415,8 +442,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        if args.points < 3:
-            raise UserError(f"--points {args.points}: must be at least 3 (both ends and between)")
+        check_points(args.points, f"--points {args.points}")
         branches = [load_branch(path, args.data_root) for path in run_dirs(args.runs)]
         chosen = [
             (b, parse_rounds(args.rounds, b.pruning.rounds)) for b in branches if b is not None

@@ -20,7 +20,7 @@ from prune_ready import manifest, results, stability
 from prune_ready.data import StepBatches
 from prune_ready.train import CONF_DIR, train
 from tests.conftest import find_data_root
-from tests.helpers import cli_env, read_csv
+from tests.helpers import cli, cli_env, read_csv
 from tests.test_prune_rewind import Probe
 
 # 300 training images (5 steps an epoch), 1-epoch rounds, 3 rounds; 1,000 validation and test
@@ -271,6 +271,70 @@ def test_killed_branch_resumes_to_identical_files_and_a_rerun_skips(ticket, meas
     assert snapshot(run) == before
 
 
+def test_the_branch_under_prune_ready_train_resumes_after_sigkill_and_skips(measured, tmp_path):
+    """pruning.control=stability over a grid of finished runs (seeds 0 and 1), found as the
+    controls find their tickets: killed while it measures seed 0's round 2, the same command
+    measures what is left, and seed 0's stability.csv is byte-identical to the command's
+    (`measured`: the same config and seed); a third launch skips both runs and touches nothing,
+    and no directory of the branch is left."""
+    root = find_data_root()
+    grid = ["-m", "seed=0,1", *TINY]
+    trained = cli(*grid, data_root=root, cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    study = tmp_path / "outputs/default/lenet_300_100-mnist/xavier_normal/imp"
+    (variant,) = study.iterdir()
+    runs = [variant / f"seed={seed}" for seed in (0, 1)]
+    branch = [*grid, "pruning.control=stability", "stability.rounds=[0,2]"]
+    command = [sys.executable, "-m", "prune_ready.train", *branch]
+    proc = subprocess.Popen(command, cwd=tmp_path, env=cli_env(root), stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if (runs[0] / stability.FILE).exists():  # round 0 written, round 2 training
+                break
+            time.sleep(0.005)
+        assert proc.poll() is None, "the branch ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert {r["round"] for r in read_csv(runs[0] / stability.FILE)} == {"0"}
+    resumed = cli(*branch, data_root=root, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert (runs[0] / stability.FILE).read_bytes() == (measured / stability.FILE).read_bytes()
+    assert [r["round"] for r in read_csv(runs[1] / stability.FILE)] == ["0"] * 11 + ["2"] * 11
+    assert [d.name for d in study.iterdir()] == [variant.name]  # no pruning.control=stability
+    before = [snapshot(run) for run in runs]
+    again = cli(*branch, data_root=root, cwd=tmp_path)
+    logged = again.stdout + again.stderr
+    assert again.returncode == 0 and logged.count("rounds [0, 2] measured already") == 2
+    assert [snapshot(run) for run in runs] == before
+    assert [d.name for d in study.iterdir()] == [variant.name]
+
+
+@pytest.mark.parametrize(
+    "setting,message",
+    [
+        ("stability.points=2", "stability.points=2: must be at least 3 (both ends and between)"),
+        (
+            "stability.points=11",
+            "pruning.control=stability needs its ticket run at {ticket}: train the ticket first "
+            "(the same command without pruning.control=stability)",
+        ),
+    ],
+)
+def test_the_branch_under_prune_ready_train_refuses_in_one_line(tmp_path, setting, message):
+    """Too few points, or no ticket run: one line, and the directory Hydra made is removed."""
+    out = cli("pruning.control=stability", setting, *TINY, data_root=find_data_root(), cwd=tmp_path)
+    ticket = tmp_path / (
+        "outputs/default/lenet_300_100-mnist/xavier_normal/imp/data.test_subset=1000,"
+        "data.train_subset=300,data.val_size=1000,pruning.control=none,pruning.round_length=1ep,"
+        "pruning.rounds=2/seed=0"
+    )
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [f"error: {message.format(ticket=ticket)}"]
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -451,3 +515,4 @@ def test_a_run_another_launch_is_measuring_is_skipped(ticket, tmp_path, caplog):
             stability.main([str(run), "--rounds", "0"])
     assert f"skipped {run}: another process is measuring it" in caplog.text
     assert not (run / stability.FILE).exists()
+
