@@ -516,3 +516,78 @@ def test_a_run_another_launch_is_measuring_is_skipped(ticket, tmp_path, caplog):
     assert f"skipped {run}: another process is measuring it" in caplog.text
     assert not (run / stability.FILE).exists()
 
+
+def test_barrier_differences_and_the_barrier_as_a_predictor_match_scipy(tmp_path):
+    """Two inits × seeds 0-7 (constructed), measured at round 0 (dense, from the rewind point)
+    and round 1: the barrier differences are paired by seed as differences.csv's are (the same
+    numbers as scipy's paired and Welch t-tests), and round 0's barrier predicts the tickets'
+    accuracy with Spearman's ρ chosen on seeds 0-3 and confirmed on 4-7 (scipy's ρ)."""
+    import dataclasses
+
+    import numpy as np
+    import pandas as pd
+    from scipy import stats as scipy_stats
+
+    from prune_ready.analyze import analyse
+    from tests.constructed import sweep_of
+
+    inits, seeds = ("kaiming_normal", "xavier_normal"), range(8)
+    rng = np.random.default_rng(5)
+    barrier = {(i, s, r): float(rng.uniform(0, 0.05)) for i in inits for s in seeds for r in (0, 1)}
+    # the tickets' accuracy falls with the dense barrier; the validation barrier is noise
+    accuracy = {(i, s): 0.99 - barrier[(i, s, 0)] for i in inits for s in seeds}
+    noise = {(i, s): float(rng.uniform(0, 0.05)) for i in inits for s in seeds}
+    rounds = pd.DataFrame(
+        [
+            {"run": f"{i}/seed={s}", "model": "lenet_300_100", "data": "mnist", "init": i}
+            | {"pruning": "imp", "seed": s, "round": r, "weights_remaining_pct": pct}
+            | {"test_acc": 0.98 if r == 0 else accuracy[(i, s)]}
+            for i in inits
+            for s in seeds
+            for r, pct in ((0, 100.0), (1, 0.5))
+        ]
+    )
+    sweep = sweep_of(rounds, ["model", "data", "init", "pruning"], tmp_path)
+    measured = pd.DataFrame(
+        [
+            {"run": f"{i}/seed={s}", "round": r, "weights_remaining_pct": pct, "rewind": "0"}
+            | {"alpha": alpha, "test_error": 0.02, "val_error": 0.02}
+            | {"test_barrier": barrier[(i, s, r)], "val_barrier": noise[(i, s)] + r}
+            | {"l2_distance": 1.0}
+            for i in inits
+            for s in seeds
+            for r, pct in ((0, 100.0), (1, 0.5))
+            for alpha in (0.0, 0.5, 1.0)
+        ]
+    )
+    rows = sweep.runs[sweep.id_columns].merge(measured, on="run")
+    (part,) = analyse(dataclasses.replace(sweep, stability=rows)).parts()
+
+    table = part.table("stability_differences")
+    assert list(table.columns) == ["metric", *part.table("differences").columns]
+    k, x = ([barrier[(i, s, 1)] for s in seeds] for i in inits)
+    reference, line = ("kaiming_normal", x) if np.mean(k) > np.mean(x) else ("xavier_normal", k)
+    other = k if line is x else x
+    (row,) = table[(table["metric"] == "test_barrier") & (table["round"] == 1)].itertuples()
+    assert (row.reference, row.test, row.n_pairs) == (reference, "paired", 8)
+    assert row.diff == pytest.approx(np.mean(np.subtract(line, other)), rel=1e-12)
+    assert row.p == pytest.approx(scipy_stats.ttest_rel(line, other).pvalue, rel=1e-9)
+    welch = scipy_stats.ttest_ind(line, other, equal_var=False).pvalue
+    assert row.welch_p == pytest.approx(welch, rel=1e-9)
+    assert set(table["metric"]) == {"test_barrier", "val_barrier"} and len(table) == 4
+
+    predictors = part.table("stability_predictors")
+    assert set(predictors["statistic"]) == {"val_barrier", "test_barrier", "l2_distance"}
+    assert predictors.loc[predictors["statistic"] == "l2_distance", "rho"].isna().all()  # constant
+    at = predictors[(predictors["target"] == "test_acc") & (predictors["round"] == 1)]
+    for split, chosen in (("choose", range(4)), ("confirm", range(4, 8))):
+        runs = [(i, s) for i in inits for s in chosen]
+        for statistic, values in (
+            ("test_barrier", [barrier[(i, s, 0)] for i, s in runs]),
+            ("val_barrier", [noise[(i, s)] for i, s in runs]),
+        ):
+            (found,) = at[(at["split"] == split) & (at["statistic"] == statistic)].itertuples()
+            rho = scipy_stats.spearmanr(values, [accuracy[r] for r in runs]).statistic
+            assert found.rho == pytest.approx(rho, abs=1e-12)
+            assert found.n_runs == 8 and found.chosen == (statistic == "test_barrier")
+    assert at.loc[at["statistic"] == "test_barrier", "rho"].tolist() == [-1.0, -1.0]
