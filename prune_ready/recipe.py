@@ -13,21 +13,60 @@ Where a round's schedule starts is the reset's choice (prune_ready.pruning.reset
 at its final rate) or replays it (learning-rate rewinding, Renda et al. 2020). The pruning core
 sets the rate before every optimizer step from the global step alone
 (prune_ready.pruning.callback), so a resumed run takes the same rates as an uninterrupted one.
+
+Runs made before these two groups existed have neither node in their config.yaml: they trained
+with `old_recipe` (fused Adam at model.lr, constant), which `run_recipe` supplies for them, for
+the analysis (prune_ready.analyze.collect) and for branches that train such a run again
+(prune_ready.stability).
 """
+
+from __future__ import annotations  # torch only in annotations: the analysis imports this
 
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
-from torch import nn
 
 from prune_ready.errors import UserError
 from prune_ready.pruning.steps import Step
 
-OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+OptimizerFactory = Callable[[Iterable["nn.Parameter"]], "torch.optim.Optimizer"]
+
+
+def old_recipe(lr: float) -> dict[str, dict[str, Any]]:
+    """The recipe every run trained with before conf/optimizer/ and conf/lr_schedule/: fused Adam
+    at `lr` (the run's model.lr) with torch's defaults, at a constant rate (prune_ready/module.py
+    before them), as the nodes conf/optimizer/adam.yaml and conf/lr_schedule/constant.yaml give."""
+    return {
+        "optimizer": {
+            "_target_": "torch.optim.Adam",
+            "_partial_": True,
+            "_convert_": "all",
+            "name": "adam",
+            "lr": lr,
+            "betas": [0.9, 0.999],
+            "eps": 1e-8,
+            "weight_decay": 0.0,
+            "fused": True,
+        },
+        "lr_schedule": {"_target_": "prune_ready.recipe.Constant", "name": "constant", "warmup": 0},
+    }
+
+
+def run_recipe(cfg: DictConfig) -> tuple[DictConfig, DictConfig]:
+    """The optimizer and lr_schedule nodes a run's config says it trained with: its own, or for
+    a run made before those groups (one commit added both), `old_recipe` at its model.lr."""
+    if "optimizer" in cfg:
+        return cfg.optimizer, cfg.lr_schedule
+    old = OmegaConf.create(old_recipe(cfg.model.lr))
+    return old.optimizer, old.lr_schedule
 
 
 def optimizer_factory(node: DictConfig) -> OptimizerFactory:
@@ -45,6 +84,13 @@ def check_optimizer(factory: OptimizerFactory, net: nn.Module) -> None:
         factory(net.parameters())
     except (ValueError, TypeError, RuntimeError) as e:
         raise UserError(f"optimizer: {' '.join(str(e).split())}") from e
+
+
+def set_rate(optimizer: torch.optim.Optimizer, factor: float) -> None:
+    """Every parameter group at `factor` times its configured rate (`initial_lr`, torch's name
+    for it, which prune_ready.module records when the optimizer is built)."""
+    for group in optimizer.param_groups:
+        group["lr"] = group["initial_lr"] * factor
 
 
 @dataclass

@@ -26,6 +26,7 @@ NOT_RESULT_CHANGING = (
     "model.compile",
     "pruning.ticket",  # where a control's ticket run lies, not what it is (configs are compared)
     "effective_batch_size",  # a record of data.batch_size
+    "stability",  # what a pruning.control=stability branch measures of its ticket run
 )
 # Overrides the run path names already (groups, seed, study name), and those it leaves out: the
 # above, and how training executes (trainer.*, launchers), so that a run keeps its directory.

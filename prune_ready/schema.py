@@ -43,6 +43,14 @@ class Model:
 
 
 @dataclass
+class Stability:
+    """What pruning.control=stability measures (prune_ready.stability)."""
+
+    rounds: Literal["all"] | list[int]
+    points: int
+
+
+@dataclass
 class Train:
     """The top level of conf/train.yaml."""
 
@@ -61,6 +69,7 @@ class Train:
     optimizer: NamedTarget
     lr_schedule: Any
     trainer: Any
+    stability: Stability
 
 
 def validate(cfg: DictConfig) -> None:

@@ -7,8 +7,9 @@ Frankle et al. 2020 find that IMP yields matching subnetworks exactly where the 
 orders end in one linearly connected region. For every chosen round of a finished run this
 starts from the round's own starting point (the rewind point, θ0 or θk, times the round's mask,
 as the pruning core built it), trains two copies for the round's length with the run's
-optimizer and settings on two data orders of their own, masks fixed, and evaluates validation
-and test error at `points` evenly spaced α on the straight line between the two end points.
+optimizer, learning-rate schedule (replayed from where the run's round started it) and settings
+on two data orders of their own, masks fixed, and evaluates validation and test error at
+`points` evenly spaced α on the straight line between the two end points.
 
 The copies' data orders come from the run seed's streams ``stability-data-order/0`` and ``/1``
 (prune_ready.seeding): they differ from the run's order and from each other, and are the same at
@@ -54,7 +55,8 @@ from prune_ready.module import Classifier
 from prune_ready.pruning import masks
 from prune_ready.pruning.callback import Pruning
 from prune_ready.pruning.resets import Keep, Rewind
-from prune_ready.recipe import optimizer_factory
+from prune_ready.recipe import LRSchedule, optimizer_factory, run_recipe, set_rate
+from prune_ready.run import branches
 from prune_ready.rundir import exclusive
 from prune_ready.seeding import derive_seed
 from prune_ready.status import State, run_status
@@ -127,12 +129,6 @@ def load_branch(run_dir: Path, data_root: str | None) -> Branch | None:
         )
     if not isinstance(pruning.reset, Rewind | Keep):
         raise UserError(f"{run_dir}: pruning.reset {type(pruning.reset).__name__} not supported")
-    schedule = cfg.get("lr_schedule")
-    if schedule is not None and schedule.get("name", "constant") != "constant":
-        raise UserError(
-            f"{run_dir} trains under lr_schedule={schedule.name}: the copies train at a constant "
-            "rate only (measuring scheduled runs is not built yet)"
-        )
     late = isinstance(pruning.reset, Rewind) and pruning.reset.to.count
     if late and not (run_dir / results.REWIND).is_file():
         raise UserError(f"{run_dir} rewinds to θ{pruning.reset.to} but has no rewind.pt")
@@ -145,19 +141,20 @@ def load_branch(run_dir: Path, data_root: str | None) -> Branch | None:
     return Branch(run_dir, cfg, pruning, init, root)
 
 
-def parse_rounds(text: str, rounds: int) -> list[int]:
-    """'all' or a comma list of rounds ('0,4,8,13'), each in [0, rounds]."""
+def parse_rounds(text: str, rounds: int, option: str = "--rounds") -> list[int]:
+    """'all' or a comma list of rounds ('0,4,8,13'), each in [0, rounds] (`option`: what the
+    user set, for the error line)."""
     if text == "all":
         return list(range(rounds + 1))
     try:
         chosen = sorted({int(part) for part in text.split(",")})
     except ValueError:
         raise UserError(
-            f"--rounds {text!r}: write all or a comma list of rounds, e.g. 0,4,8"
+            f"{option} {text!r}: write all or a comma list of rounds, e.g. 0,4,8"
         ) from None
     wrong = [r for r in chosen if not 0 <= r <= rounds]
     if wrong:
-        raise UserError(f"--rounds {text}: round {wrong[0]} is not in 0..{rounds}")
+        raise UserError(f"{option} {text}: round {wrong[0]} is not in 0..{rounds}")
     return chosen
 
 
@@ -185,8 +182,13 @@ def start_point(branch: Branch, round_: int, net: nn.Module) -> None:
         masks.MaskedWeights(net).apply_()
 
 
-class FixedMasks(pl.Callback):
-    """Pruned weights stay exactly 0: every optimizer step is followed by a re-masking."""
+class CopyTraining(pl.Callback):
+    """What the pruning core does to the steps of a run's round, for a copy: pruned weights stay
+    exactly 0 (every optimizer step is followed by a re-masking) and, under a learning-rate
+    schedule, step i takes the schedule's rate at iteration `start` + i (set before the step)."""
+
+    def __init__(self, schedule: LRSchedule, start: int) -> None:
+        self.schedule, self.start = schedule, start
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         masked = masks.MaskedWeights(pl_module.net)  # after the move to the device
@@ -194,20 +196,17 @@ class FixedMasks(pl.Callback):
             optimizer.register_step_post_hook(lambda *_: masked.apply_())
             for optimizer in trainer.optimizers
         ]
+        if not self.schedule.constant:
+            self.hooks += [o.register_step_pre_hook(self.set_rate) for o in trainer.optimizers]
+        self.step = 0
+
+    def set_rate(self, optimizer: torch.optim.Optimizer, *_: Any) -> None:
+        set_rate(optimizer, self.schedule.factor(self.start + self.step))
+        self.step += 1
 
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         for hook in self.hooks:
             hook.remove()
-
-
-def run_optimizer(cfg: DictConfig) -> DictConfig:
-    """The optimizer the run trained with: its own node, or for a run made before the
-    optimizer group, fused Adam at model.lr (what every such run used)."""
-    if "optimizer" in cfg:
-        return cfg.optimizer
-    return OmegaConf.create(
-        {"_target_": "torch.optim.Adam", "_partial_": True, "lr": cfg.model.lr, "fused": True}
-    )
 
 
 def copy_seeds(seed: int) -> tuple[int, int]:
@@ -215,16 +214,34 @@ def copy_seeds(seed: int) -> tuple[int, int]:
     return derive_seed(seed, STREAM, 0), derive_seed(seed, STREAM, 1)
 
 
-def train_copy(branch: Branch, start: nn.Module, data: InMemoryData, data_seed: int) -> nn.Module:
-    """A copy of `start` trained for the run's round length with its optimizer and trainer
-    settings, on the data order of `data_seed`; masks fixed. No evaluation, nothing written."""
+def train_copy(
+    branch: Branch,
+    round_: int,
+    start: nn.Module,
+    data: InMemoryData,
+    data_seed: int,
+    callbacks: Sequence[pl.Callback] = (),
+) -> nn.Module:
+    """A copy of `start` (round `round_`'s starting point) trained for the run's round length
+    with its optimizer, learning-rate schedule and trainer settings, on the data order of
+    `data_seed`; masks fixed. No evaluation, nothing written. The schedule is replayed from
+    where the run's round started it (`Reset.lr_start`: 0 after rewinding to θ0, k after
+    rewinding to θk, round 0 of such a run included, as it starts from θk here; without
+    resetting, where the run continued or replayed it). `callbacks` are added (tests use this
+    to record the rates)."""
     data.setup()
-    steps = branch.pruning.round_length.iterations(data.batches_per_data_epoch)
+    per_epoch = data.batches_per_data_epoch
+    steps = branch.pruning.round_length.iterations(per_epoch)
     data.seed, data.steps_per_epoch = data_seed, steps  # one Lightning epoch: the whole round
     cfg = branch.cfg
+    optimizer, schedule_node = run_recipe(cfg)
+    schedule = instantiate(schedule_node)
+    schedule.bind(per_epoch, steps)
+    reset = branch.pruning.reset
+    rewind_step = reset.to.iterations(per_epoch) if isinstance(reset, Rewind) else 0
     module = Classifier(
         copy.deepcopy(start),
-        optimizer_factory(run_optimizer(cfg)),
+        optimizer_factory(optimizer),
         num_classes=data.num_classes,
         channels_last=cfg.model.channels_last,
         compile=cfg.model.compile,
@@ -236,7 +253,7 @@ def train_copy(branch: Branch, start: nn.Module, data: InMemoryData, data_seed: 
         max_epochs=1,
         max_steps=-1,
         limit_val_batches=0,
-        callbacks=[FixedMasks()],
+        callbacks=[CopyTraining(schedule, reset.lr_start(round_, rewind_step, steps)), *callbacks],
         logger=False,
         enable_progress_bar=False,
         enable_checkpointing=False,
@@ -308,7 +325,7 @@ def measure(branch: Branch, round_: int, points: int, seeds: tuple[int, int]) ->
     data.setup()
     start = branch.network(data.num_classes, data.in_shape)
     start_point(branch, round_, start)
-    ends = [train_copy(branch, start, data, seed) for seed in seeds]
+    ends = [train_copy(branch, round_, start, data, seed) for seed in seeds]
     total, _, alive = masks.remaining(start)
     head = {
         "round": round_,
@@ -334,7 +351,8 @@ def measured_rounds(rows: list[dict[str, str]], points: int, path: Path) -> set[
     other = {n for n in counts.values() if n != points}
     if other:
         raise UserError(
-            f"{path} was measured at {other.pop()} points: pass --points to match, or delete it"
+            f"{path} was measured at {(n := other.pop())} points: measure it at {n} points "
+            "(--points, stability.points), or delete it"
         )
     return set(counts)
 
@@ -372,6 +390,30 @@ def summary(run_dir: Path, rows: list[dict[str, Any]], round_: int) -> str:
     )
 
 
+def check_points(points: int, setting: str) -> None:
+    """Refuse fewer than 3 points (`setting`: what the user wrote, for the error line)."""
+    if points < 3:
+        raise UserError(f"{setting}: must be at least 3 (both ends and between)")
+
+
+def measure_ticket(cfg: DictConfig, run_dir: Path) -> State | None:
+    """pruning.control=stability under prune_ready.train: measure the run of `cfg` without the
+    control (the ticket, found by `run_dir`'s path as the controls find theirs, or
+    pruning.ticket), the rounds stability.rounds at stability.points, into the ticket's
+    stability.csv, as this command does. A failed ticket, or one measured already, is skipped
+    (None). Nothing is written into `run_dir`: prune_ready.train removes the directory Hydra
+    made for the branch."""
+    check_points(cfg.stability.points, f"stability.points={cfg.stability.points}")
+    rounds = cfg.stability.rounds
+    text = rounds if isinstance(rounds, str) else ",".join(str(r) for r in rounds)
+    ticket = branches.ticket_run("stability", cfg.pruning.ticket, run_dir, cfg)
+    branch = load_branch(ticket, cfg.data.root)
+    if branch is None:
+        return None
+    chosen = parse_rounds(text, branch.pruning.rounds, "stability.rounds")
+    return State.FINISHED if measure_run(branch, chosen, cfg.stability.points) else None
+
+
 def run_dirs(patterns: Sequence[str]) -> list[Path]:
     """The run directories named (quoted globs, ** included, are expanded here)."""
     found: list[Path] = []
@@ -400,8 +442,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        if args.points < 3:
-            raise UserError(f"--points {args.points}: must be at least 3 (both ends and between)")
+        check_points(args.points, f"--points {args.points}")
         branches = [load_branch(path, args.data_root) for path in run_dirs(args.runs)]
         chosen = [
             (b, parse_rounds(args.rounds, b.pruning.rounds)) for b in branches if b is not None

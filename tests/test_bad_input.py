@@ -37,7 +37,8 @@ CASES = {
     ),
     "unknown control": (
         ["pruning.control=magic"],
-        "error: pruning.control='magic': expected one of 'none', 'dense', 'reinit', 'random_prune'",
+        "error: pruning.control='magic': expected one of 'none', 'dense', 'reinit', 'random_prune', "
+        "'stability'",
     ),
     "learning rate not positive": (["model.lr=-1"], "error: model.lr=-1 must be a positive number"),
     "unknown accelerator (Lightning's refusal)": (

@@ -219,3 +219,21 @@ def test_old_adam_runs_and_new_sgd_runs_are_one_analysis(make_cfg, tmp_path):
         "sgd_1": 0.1,
         "sgd_2": 0.05,
     }
+
+
+def test_the_old_recipe_is_todays_default_recipe(make_cfg):
+    """A config without the recipe groups (a run made before them) reads as today's default
+    optimizer and schedule at its model.lr, node for node; a newer config keeps its own."""
+    from omegaconf import OmegaConf
+
+    from prune_ready.recipe import old_recipe, run_recipe
+
+    cfg = OmegaConf.create(OmegaConf.to_container(make_cfg(), resolve=True))
+    default = {"optimizer": cfg.optimizer, "lr_schedule": cfg.lr_schedule}
+    assert OmegaConf.to_container(OmegaConf.create(default)) == old_recipe(0.0012)
+    del cfg["optimizer"], cfg["lr_schedule"]
+    cfg.model.lr = 0.003
+    optimizer, schedule = run_recipe(cfg)
+    assert optimizer.lr == 0.003 and optimizer.name == "adam" and schedule.name == "constant"
+    sgd = make_cfg("optimizer=sgd", "optimizer.lr=0.1", "lr_schedule=cosine")
+    assert [node.name for node in run_recipe(sgd)] == ["sgd", "cosine"]

@@ -3,6 +3,7 @@ identical copies under one data order, the path and barrier against a hand compu
 plain torch, the rounds' starting points, resume after SIGKILL, bad input."""
 
 import hashlib
+import math
 import shutil
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from prune_ready import manifest, results, stability
 from prune_ready.data import StepBatches
 from prune_ready.train import CONF_DIR, train
 from tests.conftest import find_data_root
-from tests.helpers import cli_env, read_csv
+from tests.helpers import cli, cli_env, read_csv
 from tests.test_prune_rewind import Probe
 
 # 300 training images (5 steps an epoch), 1-epoch rounds, 3 rounds; 1,000 validation and test
@@ -125,7 +126,7 @@ def test_one_data_order_gives_identical_copies_and_a_barrier_of_exactly_zero(tic
     data.setup()
     start = branch.network(data.num_classes, data.in_shape)
     stability.start_point(branch, 1, start)
-    a, b = (stability.train_copy(branch, start, data, seeds[0]) for _ in range(2))
+    a, b = (stability.train_copy(branch, 1, start, data, seeds[0]) for _ in range(2))
     pa, pb, p0 = parameters(a), parameters(b), parameters(start)
     assert all(torch.equal(pa[n], pb[n]) for n in pa)
     assert not torch.equal(pa["fc1.weight"], p0["fc1.weight"])  # trained
@@ -139,8 +140,59 @@ def test_one_data_order_gives_identical_copies_and_a_barrier_of_exactly_zero(tic
     # the other copy's order differs from the first's and from the run's own (seed 0)
     orders = [StepBatches(300, 60, s).minibatch(0) for s in (0, *seeds)]
     assert not any(torch.equal(orders[i], orders[j]) for i, j in ((0, 1), (0, 2), (1, 2)))
-    c = stability.train_copy(branch, start, data, seeds[1])
+    c = stability.train_copy(branch, 1, start, data, seeds[1])
     assert stability.l2_distance(a, c) > 0.1
+
+
+def cosine(t: int, warmup: int = 0) -> float:
+    """lr 0.1 on a cosine to 0.1 × lr over a 10-step round, with a linear warmup of `warmup` steps."""
+    warm = min(1.0, (t + 1) / warmup) if warmup else 1.0
+    return 0.1 * warm * (0.1 + 0.9 * (1 + math.cos(math.pi * min(t, 10) / 10)) / 2)
+
+
+SCHEDULED = {  # run overrides, and per round the rates of its copies' 10 steps, by hand
+    "θ0, cosine with warmup: from t = 0": (["lr_schedule.warmup=2it"], {1: [0, 10]}),
+    "θk (k = 1ep = 5 steps): from t = 5, round 0 too (it starts at θk)": (
+        ["pruning.reset.to=1ep"],
+        {0: [5, 15], 1: [5, 15]},
+    ),
+    "no reset, the schedule continued: round 1 at t = 10..19": (
+        ["pruning=finetune"],
+        {1: [10, 20]},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SCHEDULED)
+def test_the_copies_replay_the_runs_learning_rate_schedule(data_root, tmp_path, case):
+    """SGD at 0.1 on a cosine (final 0.1) over 2-epoch rounds of 5 steps an epoch: each copy's
+    step rates are the hand-computed schedule from where the run's round started it, and the
+    same as the run's own steps of that round where the run started there too (round 1)."""
+    from tests.test_recipe import StepRates
+
+    extra, chosen = SCHEDULED[case]
+    warmup = 2 if "lr_schedule.warmup=2it" in extra else 0
+    overrides = [*TINY[:3], "pruning.round_length=2ep", "pruning.rounds=1", "optimizer=sgd"]
+    overrides += ["optimizer.lr=0.1", "lr_schedule=cosine", "lr_schedule.final=0.1", *extra]
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        cfg = compose(
+            "train", overrides=[f"data.root={data_root}", "progress_bar=null", *overrides]
+        )
+    run_rates = StepRates()
+    train(cfg, tmp_path, callbacks=[run_rates])
+    branch = stability.load_branch(tmp_path, None)
+    data = branch.data(0)
+    data.setup()
+    for round_, (first, end) in chosen.items():
+        start = branch.network(data.num_classes, data.in_shape)
+        stability.start_point(branch, round_, start)
+        copy_rates = StepRates()
+        stability.train_copy(branch, round_, start, data, 1, callbacks=[copy_rates])
+        by_hand = [cosine(t, warmup) for t in range(first, end)]
+        assert copy_rates.rates == pytest.approx(by_hand, rel=1e-12)
+        if round_:
+            assert copy_rates.rates == run_rates.rates[10:20]
+    assert run_rates.rates[:10] == pytest.approx([cosine(t, warmup) for t in range(10)], rel=1e-12)
 
 
 def hand_path(a: dict, b: dict, x: torch.Tensor, y: torch.Tensor, alpha: float):
@@ -166,7 +218,7 @@ def test_the_path_and_barrier_match_a_hand_computation(ticket, measured):
         assert mine[0]["weights_remaining"] == rounds[round_]["weights_remaining"]
         start = branch.network(data.num_classes, data.in_shape)
         stability.start_point(branch, round_, start)
-        a, b = (parameters(stability.train_copy(branch, start, data, s)) for s in seeds)
+        a, b = (parameters(stability.train_copy(branch, round_, start, data, s)) for s in seeds)
         errors = {"val": [], "test": []}
         for row in mine:
             alpha = float(row["alpha"])
@@ -217,6 +269,70 @@ def test_killed_branch_resumes_to_identical_files_and_a_rerun_skips(ticket, meas
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "skipped" in again.stderr + again.stdout
     assert snapshot(run) == before
+
+
+def test_the_branch_under_prune_ready_train_resumes_after_sigkill_and_skips(measured, tmp_path):
+    """pruning.control=stability over a grid of finished runs (seeds 0 and 1), found as the
+    controls find their tickets: killed while it measures seed 0's round 2, the same command
+    measures what is left, and seed 0's stability.csv is byte-identical to the command's
+    (`measured`: the same config and seed); a third launch skips both runs and touches nothing,
+    and no directory of the branch is left."""
+    root = find_data_root()
+    grid = ["-m", "seed=0,1", *TINY]
+    trained = cli(*grid, data_root=root, cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    study = tmp_path / "outputs/default/lenet_300_100-mnist/xavier_normal/imp"
+    (variant,) = study.iterdir()
+    runs = [variant / f"seed={seed}" for seed in (0, 1)]
+    branch = [*grid, "pruning.control=stability", "stability.rounds=[0,2]"]
+    command = [sys.executable, "-m", "prune_ready.train", *branch]
+    proc = subprocess.Popen(command, cwd=tmp_path, env=cli_env(root), stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if (runs[0] / stability.FILE).exists():  # round 0 written, round 2 training
+                break
+            time.sleep(0.005)
+        assert proc.poll() is None, "the branch ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert {r["round"] for r in read_csv(runs[0] / stability.FILE)} == {"0"}
+    resumed = cli(*branch, data_root=root, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert (runs[0] / stability.FILE).read_bytes() == (measured / stability.FILE).read_bytes()
+    assert [r["round"] for r in read_csv(runs[1] / stability.FILE)] == ["0"] * 11 + ["2"] * 11
+    assert [d.name for d in study.iterdir()] == [variant.name]  # no pruning.control=stability
+    before = [snapshot(run) for run in runs]
+    again = cli(*branch, data_root=root, cwd=tmp_path)
+    logged = again.stdout + again.stderr
+    assert again.returncode == 0 and logged.count("rounds [0, 2] measured already") == 2
+    assert [snapshot(run) for run in runs] == before
+    assert [d.name for d in study.iterdir()] == [variant.name]
+
+
+@pytest.mark.parametrize(
+    "setting,message",
+    [
+        ("stability.points=2", "stability.points=2: must be at least 3 (both ends and between)"),
+        (
+            "stability.points=11",
+            "pruning.control=stability needs its ticket run at {ticket}: train the ticket first "
+            "(the same command without pruning.control=stability)",
+        ),
+    ],
+)
+def test_the_branch_under_prune_ready_train_refuses_in_one_line(tmp_path, setting, message):
+    """Too few points, or no ticket run: one line, and the directory Hydra made is removed."""
+    out = cli("pruning.control=stability", setting, *TINY, data_root=find_data_root(), cwd=tmp_path)
+    ticket = tmp_path / (
+        "outputs/default/lenet_300_100-mnist/xavier_normal/imp/data.test_subset=1000,"
+        "data.train_subset=300,data.val_size=1000,pruning.control=none,pruning.round_length=1ep,"
+        "pruning.rounds=2/seed=0"
+    )
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [f"error: {message.format(ticket=ticket)}"]
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -399,3 +515,79 @@ def test_a_run_another_launch_is_measuring_is_skipped(ticket, tmp_path, caplog):
             stability.main([str(run), "--rounds", "0"])
     assert f"skipped {run}: another process is measuring it" in caplog.text
     assert not (run / stability.FILE).exists()
+
+
+def test_barrier_differences_and_the_barrier_as_a_predictor_match_scipy(tmp_path):
+    """Two inits × seeds 0-7 (constructed), measured at round 0 (dense, from the rewind point)
+    and round 1: the barrier differences are paired by seed as differences.csv's are (the same
+    numbers as scipy's paired and Welch t-tests), and round 0's barrier predicts the tickets'
+    accuracy with Spearman's ρ chosen on seeds 0-3 and confirmed on 4-7 (scipy's ρ)."""
+    import dataclasses
+
+    import numpy as np
+    import pandas as pd
+    from scipy import stats as scipy_stats
+
+    from prune_ready.analyze import analyse
+    from tests.constructed import sweep_of
+
+    inits, seeds = ("kaiming_normal", "xavier_normal"), range(8)
+    rng = np.random.default_rng(5)
+    barrier = {(i, s, r): float(rng.uniform(0, 0.05)) for i in inits for s in seeds for r in (0, 1)}
+    # the tickets' accuracy falls with the dense barrier; the validation barrier is noise
+    accuracy = {(i, s): 0.99 - barrier[(i, s, 0)] for i in inits for s in seeds}
+    noise = {(i, s): float(rng.uniform(0, 0.05)) for i in inits for s in seeds}
+    rounds = pd.DataFrame(
+        [
+            {"run": f"{i}/seed={s}", "model": "lenet_300_100", "data": "mnist", "init": i}
+            | {"pruning": "imp", "seed": s, "round": r, "weights_remaining_pct": pct}
+            | {"test_acc": 0.98 if r == 0 else accuracy[(i, s)]}
+            for i in inits
+            for s in seeds
+            for r, pct in ((0, 100.0), (1, 0.5))
+        ]
+    )
+    sweep = sweep_of(rounds, ["model", "data", "init", "pruning"], tmp_path)
+    measured = pd.DataFrame(
+        [
+            {"run": f"{i}/seed={s}", "round": r, "weights_remaining_pct": pct, "rewind": "0"}
+            | {"alpha": alpha, "test_error": 0.02, "val_error": 0.02}
+            | {"test_barrier": barrier[(i, s, r)], "val_barrier": noise[(i, s)] + r}
+            | {"l2_distance": 1.0}
+            for i in inits
+            for s in seeds
+            for r, pct in ((0, 100.0), (1, 0.5))
+            for alpha in (0.0, 0.5, 1.0)
+        ]
+    )
+    rows = sweep.runs[sweep.id_columns].merge(measured, on="run")
+    (part,) = analyse(dataclasses.replace(sweep, stability=rows)).parts()
+
+    table = part.table("stability_differences")
+    assert list(table.columns) == ["metric", *part.table("differences").columns]
+    k, x = ([barrier[(i, s, 1)] for s in seeds] for i in inits)
+    reference, line = ("kaiming_normal", x) if np.mean(k) > np.mean(x) else ("xavier_normal", k)
+    other = k if line is x else x
+    (row,) = table[(table["metric"] == "test_barrier") & (table["round"] == 1)].itertuples()
+    assert (row.reference, row.test, row.n_pairs) == (reference, "paired", 8)
+    assert row.diff == pytest.approx(np.mean(np.subtract(line, other)), rel=1e-12)
+    assert row.p == pytest.approx(scipy_stats.ttest_rel(line, other).pvalue, rel=1e-9)
+    welch = scipy_stats.ttest_ind(line, other, equal_var=False).pvalue
+    assert row.welch_p == pytest.approx(welch, rel=1e-9)
+    assert set(table["metric"]) == {"test_barrier", "val_barrier"} and len(table) == 4
+
+    predictors = part.table("stability_predictors")
+    assert set(predictors["statistic"]) == {"val_barrier", "test_barrier", "l2_distance"}
+    assert predictors.loc[predictors["statistic"] == "l2_distance", "rho"].isna().all()  # constant
+    at = predictors[(predictors["target"] == "test_acc") & (predictors["round"] == 1)]
+    for split, chosen in (("choose", range(4)), ("confirm", range(4, 8))):
+        runs = [(i, s) for i in inits for s in chosen]
+        for statistic, values in (
+            ("test_barrier", [barrier[(i, s, 0)] for i, s in runs]),
+            ("val_barrier", [noise[(i, s)] for i, s in runs]),
+        ):
+            (found,) = at[(at["split"] == split) & (at["statistic"] == statistic)].itertuples()
+            rho = scipy_stats.spearmanr(values, [accuracy[r] for r in runs]).statistic
+            assert found.rho == pytest.approx(rho, abs=1e-12)
+            assert found.n_runs == 8 and found.chosen == (statistic == "test_barrier")
+    assert at.loc[at["statistic"] == "test_barrier", "rho"].tolist() == [-1.0, -1.0]

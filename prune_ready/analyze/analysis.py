@@ -14,7 +14,12 @@ from prune_ready.analyze.overlap import ALL, mask_overlap
 from prune_ready.analyze.plots import Lines
 from prune_ready.analyze.prediction import CHOOSE_BELOW, LEVELS, correlations
 from prune_ready.analyze.sizes import compacted_sizes
-from prune_ready.analyze.stability import summarize_barriers, summarize_rewind
+from prune_ready.analyze.stability import (
+    barrier_differences,
+    barrier_predictors,
+    summarize_barriers,
+    summarize_rewind,
+)
 from prune_ready.analyze.stats import LEVEL, select
 from prune_ready.errors import UserError
 from prune_ready.status import State
@@ -48,6 +53,8 @@ class Analysis:
     dose_factor: str | None  # the numeric factor of `dose` (e.g. init.scale), if any
     stability: pd.DataFrame  # barriers per line and measured round over seeds (stability.csv)
     stability_rewind: pd.DataFrame  # barrier and ticket accuracy by rewind point, if a factor
+    stability_differences: pd.DataFrame  # each line's barrier vs the reference's, per round
+    stability_predictors: pd.DataFrame  # round 0's barriers against robustness, as θ0's
     options: Options = field(default_factory=Options)
 
     def parts(self) -> list["Part"]:
@@ -167,6 +174,7 @@ def analyse(sweep: Sweep, options: Options | None = None) -> Analysis:
     dose = stats.dose_factor(rounds, factors)
     diagnostics = finished(sweep.diagnostics)
     health = network_health(diagnostics, sweep.id_columns)
+    measured = finished(sweep.stability)
     return Analysis(
         sweep=sweep,
         summary=unchanged["summary.csv"],
@@ -190,9 +198,18 @@ def analyse(sweep: Sweep, options: Options | None = None) -> Analysis:
         overlap=mask_overlap(sweep, rounds, factors),
         sizes=compacted_sizes(sweep, rounds),
         dose_factor=dose,
-        stability=summarize_barriers(finished(sweep.stability), sweep.id_columns, factors),
-        stability_rewind=summarize_rewind(
-            finished(sweep.stability), rounds, sweep.id_columns, factors
+        stability=summarize_barriers(measured, sweep.id_columns, factors),
+        stability_rewind=summarize_rewind(measured, rounds, sweep.id_columns, factors),
+        stability_differences=barrier_differences(
+            measured, sweep.id_columns, factors, options.reference
+        ),
+        stability_predictors=barrier_predictors(
+            measured,
+            rounds,
+            sweep.id_columns,
+            factors,
+            options.robustness_levels,
+            options.choose_below,
         ),
         options=options,
     )

@@ -31,6 +31,7 @@ from prune_ready import machine, manifest, results, run_format
 from prune_ready.analyze.diagnostics import COLUMNS
 from prune_ready.analyze.stats import LEVEL, MACHINE
 from prune_ready.errors import UserError
+from prune_ready.recipe import old_recipe
 from prune_ready.rundir import left_out_of_path
 from prune_ready.status import State, run_status
 
@@ -329,30 +330,13 @@ def migrated(flat: dict[str, Any]) -> dict[str, Any]:
     return dict(before + [(f"pruning.{k}", v) for k, v in pruning] + after)
 
 
-# The recipe every run trained with before conf/optimizer/ and conf/lr_schedule/: fused Adam at
-# model.lr with torch's defaults, at a constant rate (prune_ready/module.py before them), in the
-# keys and (flattened) values conf/optimizer/adam.yaml and conf/lr_schedule/constant.yaml give.
-OLD_RECIPE: dict[str, Any] = {
-    "optimizer._target_": "torch.optim.Adam",
-    "optimizer._partial_": True,
-    "optimizer._convert_": "all",
-    "optimizer.name": "adam",
-    "optimizer.betas": json.dumps([0.9, 0.999]),
-    "optimizer.eps": 1e-8,
-    "optimizer.weight_decay": 0.0,
-    "optimizer.fused": True,
-    "lr_schedule._target_": "prune_ready.recipe.Constant",
-    "lr_schedule.name": "constant",
-    "lr_schedule.warmup": 0,
-}
-
-
 def with_recipe(flat: dict[str, Any]) -> dict[str, Any]:
     """A flattened run config with the optimizer and lr_schedule it trained with: its own, or,
-    for a run made before those groups existed, OLD_RECIPE (its lr: model.lr)."""
+    for a run made before those groups existed, the old recipe (prune_ready.recipe.old_recipe:
+    fused Adam at its model.lr, constant)."""
     if any(key.startswith(("optimizer.", "lr_schedule.")) for key in flat):
         return flat
-    return {**flat, **OLD_RECIPE, "optimizer.lr": flat.get("model.lr")}
+    return {**flat, **flatten(old_recipe(flat.get("model.lr")))}
 
 
 NO_DEFAULT = object()

@@ -63,6 +63,8 @@ TABLES = {  # file -> Analysis field
     "sizes.csv": "sizes",
     "stability.csv": "stability",
     "stability_rewind.csv": "stability_rewind",
+    "stability_differences.csv": "stability_differences",
+    "stability_predictors.csv": "stability_predictors",
 }
 
 

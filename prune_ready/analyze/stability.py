@@ -1,8 +1,11 @@
 """Stability to SGD noise in the analysis: the runs' stability.csv (python -m
 prune_ready.stability) as one row per run and round, its barriers described over seeds per line
-and round (the analysis's stability.csv), and the figure of the barrier against the weights
-remaining and against the rewind point (where `pruning.reset.to` is a factor). Kept apart from
-stats.py and the report so that it adds to them without changing them.
+and round (the analysis's stability.csv), the lines' barriers compared as differences.csv
+compares their accuracies (stability_differences.csv), whether the barrier at the rewind point
+predicts the ticket's accuracy as predictors.csv asks of θ0's statistics
+(stability_predictors.csv), and the figure of the barrier against the weights remaining and
+against the rewind point (where `pruning.reset.to` is a factor). Kept apart from stats.py and
+the report so that it adds to them without changing them.
 """
 
 from collections.abc import Sequence
@@ -12,13 +15,16 @@ from matplotlib.figure import Figure
 
 from prune_ready.analyze import labels
 from prune_ready.analyze.plots import curves, finish, new_figure, plot_mean
-from prune_ready.analyze.stats import LEVEL, describe
+from prune_ready.analyze.prediction import correlations
+from prune_ready.analyze.stats import LEVEL, describe, differences
 from prune_ready.pruning.steps import Step
 
 FILE = "stability.csv"  # prune_ready.stability.FILE (importing it loads the trainer)
 PER_ROUND = ("val_barrier", "test_barrier", "l2_distance")  # the same in every α row of a round
 METRICS = (*PER_ROUND, "end_test_error")
 REWIND = "pruning.reset.to"  # the rewind point as a factor (a sweep pruning.reset.to=0,1ep)
+BARRIERS = ("test_barrier", "val_barrier")
+PREDICTORS = ("val_barrier", "test_barrier", "l2_distance")  # of round 0: at the rewind point
 
 
 def barriers(rows: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame:
@@ -41,6 +47,45 @@ def summarize_barriers(
     distance, the end points' error and the weights remaining."""
     table = barriers(rows, ids)
     return describe(table, [*factors, "round"], [*METRICS, LEVEL])
+
+
+def barrier_differences(
+    rows: pd.DataFrame,
+    ids: Sequence[str],
+    factors: Sequence[str],
+    reference: str | None = None,
+) -> pd.DataFrame:
+    """Per measured round (setting × round) and barrier (`metric`: test, validation): every
+    line's barrier minus the reference line's, with differences.csv's columns and tests
+    (stats.differences: paired by seed where the lines share 2+ seeds run on one kind of
+    machine, else Welch; Holm across the lines; the MDD; a note where not testable). The
+    reference is `reference` (python -m prune_ready.analyze --reference), else the line with the
+    highest mean barrier at that round."""
+    table = barriers(rows, ids)
+    parts = [
+        differences(table, factors, reference, metric).assign(metric=metric) for metric in BARRIERS
+    ]
+    result = pd.concat(parts, ignore_index=True)
+    return result[["metric", *(c for c in result.columns if c != "metric")]]
+
+
+def barrier_predictors(
+    rows: pd.DataFrame,
+    rounds: pd.DataFrame,
+    ids: Sequence[str],
+    factors: Sequence[str],
+    levels: Sequence[float],
+    choose_below: int,
+) -> pd.DataFrame:
+    """Does the network's instability at its rewind point predict its tickets? Each run's
+    barriers and copy distance at round 0 (the dense network, started from the rewind point:
+    θ0, or θk where the run rewinds late) as predictors.csv's θ0 statistics are: Spearman's ρ
+    against the ticket's test accuracy and its change from dense at the rounds nearest `levels`,
+    per setting, the statistic chosen on seeds below `choose_below` and confirmed on the others
+    (prediction.correlations). No rows where no run measured its round 0."""
+    table = barriers(rows, ids)
+    at_rewind = table.loc[table["round"] == 0, ["run", *PREDICTORS]]
+    return correlations(rounds, at_rewind, factors, levels, choose_below)
 
 
 def barrier_vs_weights(part) -> Figure:  # part: analysis.Part (imported there: no cycle)

@@ -27,7 +27,9 @@ need a mask are branches of the finished ticket run of the same config (prune_re
   ``dense``        never prune; every round retrains the dense network from the rewind point,
   ``reinit``       round r trains the ticket's round-r mask with fresh weights from the init,
   ``random_prune`` round r trains a random mask with exactly the ticket's per-layer counts,
-                   rewound to θ0.
+                   rewound to θ0,
+  ``stability``    no run of its own: the ticket's stability to SGD noise, measured into its
+                   stability.csv by prune_ready.train (prune_ready.stability).
 """
 
 from collections.abc import Callable
@@ -45,11 +47,11 @@ from prune_ready.pruning.resets import Keep, Reset, Rewind
 from prune_ready.pruning.schedules import Event, Schedule
 from prune_ready.pruning.steps import Step
 from prune_ready.pruning.targets import Target
-from prune_ready.recipe import LRSchedule
+from prune_ready.recipe import LRSchedule, set_rate
 from prune_ready.seeding import generator
 
 ScoreFn = Callable[[nn.Module, methods.Context], dict[str, Tensor]]
-CONTROLS = ("none", "dense", "reinit", "random_prune")
+CONTROLS = ("none", "dense", "reinit", "random_prune", "stability")
 
 
 class MaskUpdate(Protocol):
@@ -84,7 +86,7 @@ class Pruning:
     rounds: int = 0
     round_length: Step = "5ep"  # Steps given as text: 5ep, 50000it
     eval_every: Step = "1ep"
-    control: Literal["none", "dense", "reinit", "random_prune"] = "none"
+    control: Literal["none", "dense", "reinit", "random_prune", "stability"] = "none"
     ticket: str | None = None  # the ticket run a control branches from; None: found by path
     score_batch: int = 256  # training images a data-driven score sees
 
@@ -244,9 +246,7 @@ class Pruner(pl.Callback):
 
     def set_lr(self, optimizer: torch.optim.Optimizer, *_: Any) -> None:
         """Before every optimizer step: the scheduled rate (see the module docstring)."""
-        factor = self.lr_schedule.factor(self.lr_position(self.lr_step))
-        for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"] * factor
+        set_rate(optimizer, self.lr_schedule.factor(self.lr_position(self.lr_step)))
         self.lr_step += 1
 
     def lr_position(self, step: int) -> int:

@@ -8,6 +8,8 @@ the ticket's per-layer sparsity under every scope, global pruning included.
 
 The ticket is the run of the same config without ``pruning.control`` (found by its directory:
 the control run's path without the ``pruning.control=...`` level), or ``pruning.ticket=<dir>``.
+``pruning.control=stability`` finds its ticket run the same way (`ticket_run`) and measures it
+(prune_ready.stability) instead of training a run of its own.
 """
 
 import fcntl
@@ -79,16 +81,23 @@ def wait_for(run_dir: Path) -> None:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def branch(spec: "Pruning", run_dir: Path, config: DictConfig | None) -> tuple[FromTicket, Reset]:
-    """The mask update and reset of a control run branching from its finished ticket run."""
-    ticket = Path(spec.ticket) if spec.ticket else ticket_dir(run_dir)
-    again = f"train the ticket first (the same command without pruning.control={spec.control})"
-    if not (ticket / results.CONFIG).is_file():
-        raise UserError(f"pruning.control={spec.control} needs its ticket run at {ticket}: {again}")
-    wait_for(ticket)
-    manifest.verify(ticket, [results.CONFIG])  # a damaged ticket is one line naming its file
+def train_first(control: str) -> str:
+    return f"train the ticket first (the same command without pruning.control={control})"
+
+
+def ticket_run(control: str, ticket: str | None, run_dir: Path, config: DictConfig | None) -> Path:
+    """The ticket run a branch `run_dir` of pruning.control=`control` branches from (`ticket`,
+    or found by path), once no other process trains it: its config there and undamaged, and
+    (`config`: the branch's) the same as the branch's but for pruning.control."""
+    found = Path(ticket) if ticket else ticket_dir(run_dir)
+    if not (found / results.CONFIG).is_file():
+        raise UserError(
+            f"pruning.control={control} needs its ticket run at {found}: {train_first(control)}"
+        )
+    wait_for(found)
+    manifest.verify(found, [results.CONFIG])  # a damaged ticket is one line naming its file
     if config is not None:
-        ticket_config = OmegaConf.load(ticket / results.CONFIG)
+        ticket_config = OmegaConf.load(found / results.CONFIG)
         changes = [
             change
             for change in config_differences(ticket_config, config)
@@ -96,11 +105,19 @@ def branch(spec: "Pruning", run_dir: Path, config: DictConfig | None) -> tuple[F
         ]
         if changes:
             raise UserError(
-                f"the ticket run {ticket} has another config ({'; '.join(changes[:3])}): "
+                f"the ticket run {found} has another config ({'; '.join(changes[:3])}): "
                 "set pruning.ticket to a ticket of this config"
             )
+    return found
+
+
+def branch(spec: "Pruning", run_dir: Path, config: DictConfig | None) -> tuple[FromTicket, Reset]:
+    """The mask update and reset of a control run branching from its finished ticket run."""
+    ticket = ticket_run(spec.control, spec.ticket, run_dir, config)
     status = run_status(ticket, spec.rounds, hashed=(results.CONFIG, results.ROUND_MASKS))
     if status.state is not State.FINISHED:
-        raise UserError(f"the ticket run {ticket} is {status.describe()}: {again}")
+        raise UserError(
+            f"the ticket run {ticket} is {status.describe()}: {train_first(spec.control)}"
+        )
     update = FromTicket(results.load_round_masks(ticket), shuffle=spec.control == "random_prune")
     return update, Reinit() if spec.control == "reinit" else spec.reset
