@@ -19,6 +19,7 @@ NOT_RESULT_CHANGING = (
     "progress_bar",
     "threads",
     "logger",
+    "recorders",  # what a run writes besides rounds.csv, not what it trains
     "data.root",
     "data.cache_dir",
     "data.download",

@@ -62,6 +62,7 @@ class Train:
     progress_bar: Any
     paths: dict[str, str]
     logger: dict[str, Any]  # one node per logger (conf/logger/), each checked against its class
+    recorders: dict[str, str]  # name: a recorder class's import path (conf/recorders/)
     data: Any
     model: Model
     init: Any

@@ -1,6 +1,6 @@
 """Runs made before the pruning parts (af2e682) next to runs made after: the analysis reads the old
-configs in the new layout (collect.migrated), so a mixed sweep has the factors of an all-new one;
-a key only newer runs have is a factor only where it is not at its default (collect.with_defaults)
+configs in the new layout (migrate.migrated), so a mixed sweep has the factors of an all-new one;
+a key only newer runs have is a factor only where it is not at its default (migrate.with_defaults)
 and, when it is one, never crashes a merge (collect.mark_unset)."""
 
 import shutil
@@ -11,15 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from prune_ready.analyze.collect import (
-    UNSET,
-    collect,
-    factor_fields,
-    flatten,
-    mark_unset,
-    migrated,
-    with_defaults,
-)
+from prune_ready.analyze.collect import UNSET, collect, factor_fields, flatten, mark_unset
+from prune_ready.analyze.migrate import migrated, with_defaults
 from prune_ready.rundir import left_out_of_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pruning_layouts"

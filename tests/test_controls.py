@@ -13,9 +13,13 @@ from tests.helpers import TINY, cli, read_csv
 from tests.test_prune_rewind import QUICK, Probe, read_rounds
 
 
-def ticket_and_control(make_cfg, tmp_path: Path, control: str, *overrides: str):
-    ticket = tmp_path / "ticket"
-    train(make_cfg(*QUICK, *overrides), ticket)
+def ticket_and_control(
+    make_cfg, tmp_path: Path, control: str, *overrides: str, ticket: Path | None = None
+):
+    """A ticket run on QUICK (`ticket`: one already trained on it) and its `control` branch."""
+    if ticket is None:
+        ticket = tmp_path / "ticket"
+        train(make_cfg(*QUICK, *overrides), ticket)
     cfg = make_cfg(*QUICK, *overrides, f"pruning.control={control}", f"pruning.ticket={ticket}")
     probe = Probe(2)  # QUICK: rounds of 2 epochs
     branch = tmp_path / control
@@ -23,8 +27,9 @@ def ticket_and_control(make_cfg, tmp_path: Path, control: str, *overrides: str):
     return ticket, branch, probe
 
 
-def test_reinit_trains_the_tickets_masks_with_fresh_weights(make_cfg, tmp_path):
-    ticket, branch, probe = ticket_and_control(make_cfg, tmp_path, "reinit")
+def test_reinit_trains_the_tickets_masks_with_fresh_weights(make_cfg, tmp_path, quick_run):
+    _, shared = quick_run  # the default IMP run on QUICK
+    ticket, branch, probe = ticket_and_control(make_cfg, tmp_path, "reinit", ticket=shared)
     ticket_masks = results.load_round_masks(ticket)
     theta0 = torch.load(branch / results.INIT)
     assert all(torch.equal(theta0[k], v) for k, v in torch.load(ticket / results.INIT).items())
@@ -48,9 +53,12 @@ def test_reinit_trains_the_tickets_masks_with_fresh_weights(make_cfg, tmp_path):
 
 
 @pytest.mark.parametrize("target", ["layer_rates", "global_rate"])
-def test_random_prune_keeps_the_tickets_per_layer_counts(make_cfg, tmp_path, target):
+def test_random_prune_keeps_the_tickets_per_layer_counts(make_cfg, tmp_path, quick_run, target):
     overrides = (f"pruning/target={target}",)
-    ticket, branch, probe = ticket_and_control(make_cfg, tmp_path, "random_prune", *overrides)
+    shared = quick_run[1] if target == "layer_rates" else None  # layer_rates: imp's default
+    ticket, branch, probe = ticket_and_control(
+        make_cfg, tmp_path, "random_prune", *overrides, ticket=shared
+    )
     ticket_masks = results.load_round_masks(ticket)
     theta0 = torch.load(ticket / results.INIT)
     for round_, start in enumerate(probe.starts, start=1):

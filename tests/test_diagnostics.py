@@ -73,14 +73,19 @@ def test_signal_propagation_matches_hand_computation():
 @pytest.mark.parametrize(
     "init,ratio_at_rewind", [("sparse_kaiming", 1.0), ("kaiming_normal", None)]
 )
-def test_diagnostics_written_every_round(make_cfg, tmp_path, init, ratio_at_rewind):
+def test_diagnostics_written_every_round(make_cfg, tmp_path, preset_run, init, ratio_at_rewind):
+    """600 images, 3 rounds of 1 epoch: for sparse_kaiming, its preset fixture's run."""
     from prune_ready.train import train
 
-    cfg = make_cfg(
-        f"init={init}", "data.train_subset=600", "pruning.round_length=1ep", "pruning.rounds=2"
-    )
-    train(cfg, tmp_path)
-    rows = read_csv(tmp_path / DIAGNOSTICS)
+    run_dir = tmp_path
+    if init == "sparse_kaiming":
+        run_dir = preset_run("imp_sparse_kaiming")
+    else:
+        cfg = make_cfg(
+            f"init={init}", "data.train_subset=600", "pruning.round_length=1ep", "pruning.rounds=2"
+        )
+        train(cfg, run_dir)
+    rows = read_csv(run_dir / DIAGNOSTICS)
     assert [(int(r["round"]), r["layer"]) for r in rows] == [
         (r, layer) for r in range(3) for layer in ("fc1", "fc2", "out")
     ]

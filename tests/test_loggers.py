@@ -14,31 +14,33 @@ from prune_ready.errors import UserError
 from prune_ready.loggers import make_loggers
 from prune_ready.schema import check_group_options
 from prune_ready.train import CONF_DIR, train
+from tests.conftest import RUN, train_tiny
 from tests.helpers import RUN_FILES, TINY, cli, read_csv
 
-RUN = Path("default/lenet_300_100-mnist/xavier_normal/imp/seed=0")  # below paths.output_root
+
+def run(root: Path, logger: str, data_root: Path) -> Path:
+    return train_tiny(root, data_root, f"logger={logger}")
 
 
-def run(make_cfg, tmp_path: Path, logger: str) -> Path:
-    run_dir = tmp_path / RUN
-    train(make_cfg(*TINY, f"logger={logger}"), run_dir)
-    return run_dir
+@pytest.fixture(scope="module")
+def combined(data_root, tmp_path_factory) -> Path:
+    """A run with logger=[tensorboard,csv]."""
+    return run(tmp_path_factory.mktemp("combined"), "[tensorboard,csv]", data_root)
 
 
-def test_none_writes_only_the_results(make_cfg, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # Lightning's default logger would write ./lightning_logs
-    run_dir = run(make_cfg, tmp_path, "none")
-    assert {p.name for p in run_dir.iterdir()} == RUN_FILES
-    assert [p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_dir()] == [
+def test_none_writes_only_the_results(tiny_run):
+    root = tiny_run.parents[len(RUN.parts) - 1]
+    assert {p.name for p in tiny_run.iterdir()} == RUN_FILES
+    assert [p.relative_to(root) for p in root.rglob("*") if p.is_dir()] == [
         *reversed(RUN.parents[:-1]),
         RUN,
     ]
 
 
-def test_tensorboard_and_csv_combine_each_in_its_folder(make_cfg, tmp_path):
-    run_dir = run(make_cfg, tmp_path, "[tensorboard,csv]")
+def test_tensorboard_and_csv_combine_each_in_its_folder(combined):
+    run_dir = combined
     assert {p.name for p in run_dir.iterdir()} == RUN_FILES | {"tb", "csv"}
-    assert not list(tmp_path.rglob("lightning_logs"))
+    assert not list(run_dir.parents[len(RUN.parts) - 1].rglob("lightning_logs"))
     events = EventAccumulator(str(run_dir / "tb"))
     events.Reload()
     assert [p.parent for p in run_dir.rglob("events.out.tfevents.*")] == [run_dir / "tb"]
@@ -58,10 +60,8 @@ def test_tensorboard_and_csv_combine_each_in_its_folder(make_cfg, tmp_path):
     assert yaml.safe_load((run_dir / "csv" / "hparams.yaml").read_text()) == hparams
 
 
-def test_loggers_leave_the_results_unchanged(make_cfg, tmp_path):
-    tensorboard = run(make_cfg, tmp_path / "a", "tensorboard")
-    none = run(make_cfg, tmp_path / "b", "none")
-    assert (tensorboard / results.ROUNDS).read_bytes() == (none / results.ROUNDS).read_bytes()
+def test_loggers_leave_the_results_unchanged(combined, tiny_run):
+    assert (combined / results.ROUNDS).read_bytes() == (tiny_run / results.ROUNDS).read_bytes()
 
 
 @pytest.mark.skipif(importlib.util.find_spec("wandb") is None, reason="wandb is not installed")
@@ -81,8 +81,8 @@ def test_wandb_logs_offline_into_the_run(make_cfg, tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mlflow") is None, reason="mlflow is not installed")
-def test_mlflow_logs_into_the_studys_file_store(make_cfg, tmp_path):
-    run_dir = run(make_cfg, tmp_path, "mlflow")
+def test_mlflow_logs_into_the_studys_file_store(data_root, tmp_path):
+    run_dir = run(tmp_path, "mlflow", data_root)
     assert {p.name for p in run_dir.iterdir()} == RUN_FILES  # the store is the study's
     store = tmp_path / "default" / "mlruns"
     (run_meta,) = [p for p in store.glob("*/*/meta.yaml") if p.parent.name != "models"]

@@ -95,28 +95,23 @@ def test_synflow_scores_on_a_tiny_network_by_hand():
 @pytest.mark.parametrize(
     "method", ["snip", "grasp", "synflow", "random_layerwise", "random_global"]
 )
-def test_pruning_at_init_runs_prune_once_and_never_rewind(make_cfg, tmp_path, method):
-    cfg = make_cfg(
-        f"pruning={method}",
-        "pruning.target.density=0.1",
-        "data.train_subset=600",
-        "pruning.round_length=2ep",
-    )
-    assert cfg.pruning.rounds == 0
-    train(cfg, tmp_path)
-    (row,) = read_csv(tmp_path / results.ROUNDS)
-    assert int(row["weights_remaining"]) == masks.keep_count(0.1, 266_200)
-    diagnostics = read_csv(tmp_path / results.DIAGNOSTICS)
+def test_pruning_at_init_runs_prune_once_and_never_rewind(make_cfg, preset_run, method):
+    """On the method's preset fixture run (600 images, one 1-epoch round, density 0.05)."""
+    assert make_cfg(f"pruning={method}").pruning.rounds == 0
+    run_dir = preset_run(method)
+    (row,) = read_csv(run_dir / results.ROUNDS)
+    assert int(row["weights_remaining"]) == masks.keep_count(0.05, 266_200)
+    diagnostics = read_csv(run_dir / results.DIAGNOSTICS)
     assert {r["round"] for r in diagnostics} == {"0"}  # measured once, after the pruning
     fc1 = next(r for r in diagnostics if r["layer"] == "fc1")
     assert float(fc1["fan_in_mean"]) < 0.5 * 784  # the sparse network, not the dense θ0
-    assert not (tmp_path / results.CHECKPOINT).exists() and not (tmp_path / results.REWIND).exists()
-    final = torch.load(tmp_path / results.MASK)
-    theta0 = torch.load(tmp_path / results.INIT)
-    assert int(sum(m.sum() for m in final.values())) == masks.keep_count(0.1, 266_200)
+    assert not (run_dir / results.CHECKPOINT).exists() and not (run_dir / results.REWIND).exists()
+    final = torch.load(run_dir / results.MASK)
+    theta0 = torch.load(run_dir / results.INIT)
+    assert int(sum(m.sum() for m in final.values())) == masks.keep_count(0.05, 266_200)
     if method == "random_layerwise":
         assert {n: int(m.sum()) for n, m in final.items()} == {
-            n: masks.keep_count(0.1, s) for n, s in SIZES.items()
+            n: masks.keep_count(0.05, s) for n, s in SIZES.items()
         }
     assert theta0["fc1.weight"].shape == (300, 784)
 

@@ -72,10 +72,10 @@ def run_preset(name: str, data_root: Path, run_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
-def test_preset_results_unchanged(name, data_root, tmp_path):
-    run_preset(name, data_root, tmp_path)
+def test_preset_results_unchanged(name, preset_run):
+    run_dir = preset_run(name)
     for file in COMPARED:
-        expected, got = read(FIXTURES / name / file), read(tmp_path / file)
+        expected, got = read(FIXTURES / name / file), read(run_dir / file)
         assert got[0] == expected[0], f"{name}: {file}'s columns changed"
         assert len(got) == len(expected), f"{name}: {file} has {len(got)} rows"
         for row, (a, b) in enumerate(zip(got[1:], expected[1:], strict=True), start=1):

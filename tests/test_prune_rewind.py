@@ -55,8 +55,8 @@ def run(make_cfg, tmp_path: Path, *overrides: str) -> tuple[Probe, Path]:
     return probe, run_dir
 
 
-def test_layerwise_schedule_rewind_and_reset(make_cfg, tmp_path):
-    probe, run_dir = run(make_cfg, tmp_path)
+def test_layerwise_schedule_rewind_and_reset(quick_run):
+    probe, run_dir = quick_run  # run(make_cfg, tmp_path) with no overrides, shared (conftest)
     theta0 = torch.load(run_dir / results.INIT)
     assert len(probe.starts) == 2
     expected = dict(LENET)

@@ -76,15 +76,29 @@ def kill_when(args: list[str], data_root: Path, cwd: Path, rows: int) -> None:
         proc.wait()
 
 
+@pytest.fixture(scope="module")
+def quick_reference(data_root, tmp_path_factory) -> Path:
+    """QUICK's run, uninterrupted: the reference of both tests that kill a QUICK run."""
+    reference = tmp_path_factory.mktemp("reference")
+    assert cli(*QUICK, data_root=data_root, cwd=reference).returncode == 0
+    return only_run(reference)
+
+
 @pytest.mark.parametrize(
     "args,kill_at",
     [(QUICK, 3), (ITERATIONS, 7), (SCHEDULE, 3)],
     ids=["epochs", "iterations", "lr_schedule"],
 )
-def test_killed_run_resumes_to_identical_results(data_root, tmp_path, args, kill_at):
-    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
-    reference.mkdir(), interrupted.mkdir()
-    assert cli(*args, data_root=data_root, cwd=reference).returncode == 0
+def test_killed_run_resumes_to_identical_results(request, data_root, tmp_path, args, kill_at):
+    interrupted = tmp_path / "interrupted"
+    interrupted.mkdir()
+    if args == QUICK:
+        a = request.getfixturevalue("quick_reference")
+    else:
+        reference = tmp_path / "reference"
+        reference.mkdir()
+        assert cli(*args, data_root=data_root, cwd=reference).returncode == 0
+        a = only_run(reference)
     kill_when(args, data_root, interrupted, rows=kill_at)  # in round 1: round 0 is checkpointed
     killed = only_run(interrupted)
     assert (killed / results.CHECKPOINT).exists()
@@ -93,7 +107,7 @@ def test_killed_run_resumes_to_identical_results(data_root, tmp_path, args, kill
     resumed = cli(*args, data_root=data_root, cwd=interrupted)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming" in resumed.stdout
-    a, b = only_run(reference), only_run(interrupted)
+    b = only_run(interrupted)
     assert (a / results.ROUNDS).read_bytes() == (b / results.ROUNDS).read_bytes()
     drop_seconds = [
         {k: v for k, v in r.items() if k != "seconds"} for r in read_csv(a / "metrics.csv")
@@ -115,14 +129,13 @@ def test_killed_run_resumes_to_identical_results(data_root, tmp_path, args, kill
     assert machine.run_key([first]) == machine.run_key([started, resumed_at]) == first["key"]
 
 
-def test_run_killed_in_round_zero_starts_again(data_root, tmp_path):
-    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
-    reference.mkdir(), interrupted.mkdir()
-    assert cli(*QUICK, data_root=data_root, cwd=reference).returncode == 0
+def test_run_killed_in_round_zero_starts_again(data_root, tmp_path, quick_reference):
+    interrupted = tmp_path / "interrupted"
+    interrupted.mkdir()
     kill_when(QUICK, data_root, interrupted, rows=1)
     assert not (only_run(interrupted) / results.CHECKPOINT).exists()
     assert cli(*QUICK, data_root=data_root, cwd=interrupted).returncode == 0
-    assert (only_run(reference) / results.ROUNDS).read_bytes() == (
+    assert (quick_reference / results.ROUNDS).read_bytes() == (
         only_run(interrupted) / results.ROUNDS
     ).read_bytes()
 

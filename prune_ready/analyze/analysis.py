@@ -1,6 +1,11 @@
-"""The statistics of a sweep: computed once over its finished runs, shared by every output."""
+"""The statistics of a sweep: computed once over its finished runs, shared by every output.
 
-from collections.abc import Sequence
+Each table is one entry of TABLES: its name (the Analysis field, and what figures, findings and
+the report ask a Part for), how it is computed from the sweep (`Inputs`), and the CSV file the
+pipeline writes it to. A new statistic is its entry there plus its Analysis field.
+"""
+
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -72,9 +77,11 @@ class Part:
     data: str
 
     def table(self, name: str) -> pd.DataFrame:
-        """The analysis table `name` (or the sweep's finished rounds/epochs), this part's rows."""
-        table = getattr(self.analysis, name, None)
-        if table is None:
+        """The analysis table `name` (TABLES) or the sweep's finished rounds/epochs: this part's
+        rows."""
+        if name in TABLE_NAMES:
+            table = getattr(self.analysis, name)
+        else:
             table = finished(getattr(self.analysis.sweep, name))
         return select(table, {"model": self.model, "data": self.data})
 
@@ -156,11 +163,128 @@ def check_reference(reference: str, rounds: pd.DataFrame, factors: Sequence[str]
         raise UserError(f"--reference {reference}: {problem}; give one of: {'; '.join(names)}")
 
 
+@dataclass
+class Inputs:
+    """What the tables are computed from: a sweep's finished runs, read once for all of them."""
+
+    sweep: Sweep
+    options: Options
+
+    @property
+    def factors(self) -> list[str]:
+        return self.sweep.factors
+
+    @cached_property
+    def rounds(self) -> pd.DataFrame:
+        return finished(self.sweep.rounds)
+
+    @cached_property
+    def unchanged(self) -> dict[str, pd.DataFrame]:
+        return statistics(self.rounds, self.factors, self.sweep.early_stop)
+
+    @cached_property
+    def dose_factor(self) -> str | None:
+        return stats.dose_factor(self.rounds, self.factors)
+
+    @cached_property
+    def diagnostics(self) -> pd.DataFrame:
+        return finished(self.sweep.diagnostics)
+
+    @cached_property
+    def health(self) -> pd.DataFrame:
+        return network_health(self.diagnostics, self.sweep.id_columns)
+
+    @cached_property
+    def stability(self) -> pd.DataFrame:
+        return finished(self.sweep.stability)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # its Analysis field (Part.table(name))
+    csv: str | None  # the file the pipeline writes it to; None: drawn from, not written
+    compute: Callable[[Inputs], pd.DataFrame]
+
+
+def dose_table(i: Inputs) -> pd.DataFrame:
+    if i.dose_factor is None:
+        return pd.DataFrame(columns=[*i.factors, "round"])
+    return stats.dose_response(i.rounds, i.factors, i.dose_factor, i.options.dose_levels)
+
+
+TABLES: tuple[Table, ...] = (  # in the order the CSV files are written
+    Table("summary", "summary.csv", lambda i: i.unchanged["summary.csv"]),
+    Table(
+        "differences",
+        "differences.csv",
+        lambda i: stats.differences(i.rounds, i.factors, i.options.reference),
+    ),
+    Table("comparisons", "comparisons.csv", lambda i: i.unchanged["comparisons.csv"]),
+    Table("dense", "dense.csv", lambda i: i.unchanged["dense.csv"]),
+    Table("dose", "dose_response.csv", dose_table),
+    Table(
+        "correlations",
+        "predictors.csv",
+        lambda i: correlations(
+            i.rounds,
+            i.sweep.predictors,
+            i.factors,
+            i.options.robustness_levels,
+            i.options.choose_below,
+        ),
+    ),
+    Table(
+        "agreement",
+        "rank_agreement.csv",
+        lambda i: stats.rank_agreement(i.unchanged["summary.csv"], i.factors),
+    ),
+    Table(
+        "diagnostics",
+        "diagnostics.csv",
+        lambda i: summarize_diagnostics(i.diagnostics, i.factors),
+    ),
+    Table("health", None, lambda i: i.health),
+    Table("health_summary", None, lambda i: stats.summarize(i.health, i.factors, HEALTH)),
+    Table("overlap", "mask_overlap.csv", lambda i: mask_overlap(i.sweep, i.rounds, i.factors)),
+    Table("sizes", "sizes.csv", lambda i: compacted_sizes(i.sweep, i.rounds)),
+    Table(
+        "stability",
+        "stability.csv",
+        lambda i: summarize_barriers(i.stability, i.sweep.id_columns, i.factors),
+    ),
+    Table(
+        "stability_rewind",
+        "stability_rewind.csv",
+        lambda i: summarize_rewind(i.stability, i.rounds, i.sweep.id_columns, i.factors),
+    ),
+    Table(
+        "stability_differences",
+        "stability_differences.csv",
+        lambda i: barrier_differences(
+            i.stability, i.sweep.id_columns, i.factors, i.options.reference
+        ),
+    ),
+    Table(
+        "stability_predictors",
+        "stability_predictors.csv",
+        lambda i: barrier_predictors(
+            i.stability,
+            i.rounds,
+            i.sweep.id_columns,
+            i.factors,
+            i.options.robustness_levels,
+            i.options.choose_below,
+        ),
+    ),
+)
+TABLE_NAMES = frozenset(table.name for table in TABLES)
+
+
 def analyse(sweep: Sweep, options: Options | None = None) -> Analysis:
     """Statistics over the finished runs (unfinished and failed ones are listed, not used)."""
     options = options or Options()
-    rounds, factors = finished(sweep.rounds), sweep.factors
-    if rounds.empty:
+    inputs = Inputs(sweep, options)
+    if inputs.rounds.empty:
         counts = sweep.runs["status"].value_counts()
         raise UserError(
             f"no finished run under {sweep.base} yet ({len(sweep.runs)} runs: "
@@ -168,48 +292,6 @@ def analyse(sweep: Sweep, options: Options | None = None) -> Analysis:
             + "): nothing to analyse"
         )
     if options.reference:
-        check_reference(options.reference, rounds, factors)
-    unchanged = statistics(rounds, factors, sweep.early_stop)
-    differences = stats.differences(rounds, factors, options.reference)
-    dose = stats.dose_factor(rounds, factors)
-    diagnostics = finished(sweep.diagnostics)
-    health = network_health(diagnostics, sweep.id_columns)
-    measured = finished(sweep.stability)
-    return Analysis(
-        sweep=sweep,
-        summary=unchanged["summary.csv"],
-        comparisons=unchanged["comparisons.csv"],
-        differences=differences,
-        dense=unchanged["dense.csv"],
-        dose=stats.dose_response(rounds, factors, dose, options.dose_levels)
-        if dose
-        else pd.DataFrame(columns=[*factors, "round"]),
-        correlations=correlations(
-            rounds,
-            sweep.predictors,
-            factors,
-            options.robustness_levels,
-            options.choose_below,
-        ),
-        agreement=stats.rank_agreement(unchanged["summary.csv"], factors),
-        diagnostics=summarize_diagnostics(diagnostics, factors),
-        health=health,
-        health_summary=stats.summarize(health, factors, HEALTH),
-        overlap=mask_overlap(sweep, rounds, factors),
-        sizes=compacted_sizes(sweep, rounds),
-        dose_factor=dose,
-        stability=summarize_barriers(measured, sweep.id_columns, factors),
-        stability_rewind=summarize_rewind(measured, rounds, sweep.id_columns, factors),
-        stability_differences=barrier_differences(
-            measured, sweep.id_columns, factors, options.reference
-        ),
-        stability_predictors=barrier_predictors(
-            measured,
-            rounds,
-            sweep.id_columns,
-            factors,
-            options.robustness_levels,
-            options.choose_below,
-        ),
-        options=options,
-    )
+        check_reference(options.reference, inputs.rounds, inputs.factors)
+    tables = {table.name: table.compute(inputs) for table in TABLES}
+    return Analysis(sweep=sweep, dose_factor=inputs.dose_factor, options=options, **tables)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from prune_ready.analyze import document
-from prune_ready.analyze.analysis import Analysis, Options, analyse
+from prune_ready.analyze.analysis import TABLES, Analysis, Options, analyse
 from prune_ready.analyze.collect import Paths, collect, expand, runs_csv
 from prune_ready.analyze.defaults import OUT_DIR
 from prune_ready.analyze.figures import save_all
@@ -50,29 +50,13 @@ def analyze(
     return analysis, found, files
 
 
-TABLES = {  # file -> Analysis field
-    "summary.csv": "summary",
-    "differences.csv": "differences",
-    "comparisons.csv": "comparisons",
-    "dense.csv": "dense",
-    "dose_response.csv": "dose",
-    "predictors.csv": "correlations",
-    "rank_agreement.csv": "agreement",
-    "diagnostics.csv": "diagnostics",
-    "mask_overlap.csv": "overlap",
-    "sizes.csv": "sizes",
-    "stability.csv": "stability",
-    "stability_rewind.csv": "stability_rewind",
-    "stability_differences.csv": "stability_differences",
-    "stability_predictors.csv": "stability_predictors",
-}
-
-
 def write_tables(analysis: Analysis, out: Path) -> list[Path]:
+    """runs.csv and each table of the registry (analysis.TABLES) that has a CSV file."""
+    written = [table for table in TABLES if table.csv]
     write_text_atomic(out / "runs.csv", analysis.sweep.table().to_csv(index=False))
-    for name, field in TABLES.items():
-        write_text_atomic(out / name, getattr(analysis, field).to_csv(index=False))
-    return [out / "runs.csv", *(out / name for name in TABLES)]
+    for table in written:
+        write_text_atomic(out / table.csv, getattr(analysis, table.name).to_csv(index=False))
+    return [out / "runs.csv", *(out / table.csv for table in written)]
 
 
 def draw_figures(analysis: Analysis, out_dir: str | Path) -> list[FigureFiles]:

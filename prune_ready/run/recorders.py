@@ -1,5 +1,7 @@
 """What a run writes into its directory, one small callback per job, each reacting to the round
-events the pruning core sends (prune_ready.pruning.callback.Pruner):
+events the pruning core sends (prune_ready.pruning.callback.Pruner). Which ones a run has, in
+which order, is the `recorders` config group (conf/recorders/default.yaml; a recorder from
+outside the package is a subclass of Recorder named there). The events:
 
   on_run_start(core, trainer, net)            a fresh run, before training: net holds θ0
   on_evaluation(core, trainer, net, round, step)   after every evaluation
