@@ -95,7 +95,8 @@ def same_machine(sgd: pd.DataFrame, adam: pd.DataFrame, init: str) -> Sequence[i
     """The seeds whose SGD and Adam runs of `init` share one machine key (pairs only there)."""
 
     def key(runs: pd.DataFrame) -> pd.Series:
-        return runs[(runs["init"] == init) & (runs["round"] == 0)].set_index("seed")["machine"]
+        one = (runs["init"] == init) & (runs["init.scale"] == 1.0) & (runs["round"] == 0)
+        return runs[one].set_index("seed")["machine"]
 
     s, a = key(sgd), key(adam)
     common = s.index.intersection(a.index)
