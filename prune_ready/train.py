@@ -123,7 +123,7 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         # re-open the NVML library on a CUDA build of torch (~40 µs a step). CPU runs need neither.
         os.environ.pop("PYTORCH_NVML_BASED_CUDA_CHECK", None)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
-    if cfg.pruning.control == "stability":  # a branch that measures its ticket, trains no run
+    if cfg.pruning.get("control") == "stability":  # a branch that measures its ticket, no run
         from prune_ready.stability import measure_ticket
 
         return measure_ticket(cfg, run_dir)
@@ -456,7 +456,7 @@ def hydra_main(cfg: DictConfig) -> None:
         # the directories Hydra made for this run (not those that were there): leave nothing
         remove_new_dirs(run_dir, Path(hydra_cfg.sweep.dir) if multirun else None)
         sys.exit(f"error: {error}")
-    if cfg.pruning.control == "stability":  # its rows went into the ticket run: none here
+    if cfg.pruning.get("control") == "stability":  # its rows went into the ticket run: none here
         remove_new_dirs(run_dir, Path(hydra_cfg.sweep.dir) if multirun else None)
     if state is State.FAILED and not multirun:
         sys.exit(1)  # in a multirun the other jobs go on; the analysis lists this one as failed

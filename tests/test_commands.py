@@ -100,13 +100,8 @@ def test_train_help_lists_every_group_and_option_without_torch(form, data_root):
     assert result.stderr.strip() == "torch loaded: False"
     lines = result.stdout.splitlines()
     groups = config_groups()
-    assert len(groups) == 14 and groups["logger"] == [
-        "csv",
-        "mlflow",
-        "none",
-        "tensorboard",
-        "wandb",
-    ]
+    assert len(groups) == 15 and groups["recorders"] == ["default"]
+    assert groups["logger"] == ["csv", "mlflow", "none", "tensorboard", "wandb"]
     for group, options in groups.items():
         assert f"{group}: {', '.join(options)}" in lines
     for key in ("seed: 0", "name: default", "debug: false", "  rounds: 20", "  train_subset: null"):
