@@ -17,6 +17,7 @@ SCRIPTS = {
     "prune-ready-train": "prune_ready.train:main",
     "prune-ready-analyze": "prune_ready.analyze.__main__:main",
     "prune-ready-export": "prune_ready.cli:export",
+    "prune-ready-repair": "prune_ready.repair:main",
 }
 # Run a console script's target as pip's wrapper does, then say whether torch was imported.
 PROBE = """
