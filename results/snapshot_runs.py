@@ -10,7 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
-FILES = ("config.yaml", "rounds.csv", "metrics.csv", "machine.json")
+FILES = ("config.yaml", "rounds.csv", "metrics.csv", "machine.json", "stability.csv")
 
 
 def snapshot(sweep: Path, dest: Path) -> int:
