@@ -14,6 +14,27 @@ from tests.helpers import REPO, TINY
 RUN = Path("default/lenet_300_100-mnist/xavier_normal/imp/seed=0")  # TINY's, below output_root
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (-n 2) each worker trains with 1 torch thread unless told otherwise:
+    two workers at 2 threads each would oversubscribe 2 cores, and torch's threads then stall on
+    each other. The tests' runs are tiny, so a second thread bought them little."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        os.environ.setdefault("PRUNE_READY_THREADS", "1")
+
+
+# Files of tests that each run whole jobs in subprocesses (kills, signals, launchers, DDP) for
+# tens of seconds: started first, so that the workers do not end on one of them while the other
+# waits (the longest jobs first shortens the suite by up to the longest one).
+LONG_FIRST = ("test_ddp", "test_parallel", "test_resume", "test_stability", "test_faults")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def first(item: pytest.Item) -> bool:
+        return item.module is not None and item.module.__name__.split(".")[-1] in LONG_FIRST
+
+    items.sort(key=lambda item: not first(item))  # stable: the files keep their own order
+
+
 def find_data_root() -> Path:
     root = Path(os.environ.get("PRUNE_READY_DATA", REPO.parent / "shared" / "data"))
     if not (root / "MNIST" / "raw").is_dir():

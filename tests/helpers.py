@@ -1,10 +1,14 @@
 """Helpers shared by the tests: the command line in a subprocess, CSV reading."""
 
+import contextlib
 import csv
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 # A run of seconds: 300 MNIST images, one pruning step after a 1-epoch round, no progress bar.
@@ -48,6 +52,32 @@ def cli(*args: str, data_root: Path, cwd: Path, timeout: int = 600) -> subproces
         text=True,
         timeout=timeout,
     )
+
+
+def refusal(*args: str, data_root: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """`python -m prune_ready.train ARGS` run in this process, for tests of what the command
+    refuses: the same main() as the command, its exit status and stderr as the process would
+    give them (sys.exit("error: ...") prints the line and exits 1), without the seconds a new
+    process spends importing torch and Lightning again. Runs that train use `cli`."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    from prune_ready.train import main
+
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(cwd)
+        mp.setenv("PRUNE_READY_DATA", str(data_root))
+        mp.setattr(sys, "argv", ["prune_ready.train", *args])
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                main()
+        except SystemExit as e:
+            if isinstance(e.code, str):
+                print(e.code, file=err)
+            code = e.code if isinstance(e.code, int) else 1
+        finally:
+            GlobalHydra.instance().clear()  # as a new process would find it
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
