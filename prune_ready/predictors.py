@@ -122,7 +122,7 @@ def for_run(run_dir: Path, data_cache: dict[str, Any], root: str | None) -> dict
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from prune_ready.analyze.collect import find_run_dirs
+    from prune_ready.analyze.read.collect import find_run_dirs
 
     parser = argparse.ArgumentParser(
         prog="python -m prune_ready.predictors",

@@ -16,7 +16,7 @@ sets the rate before every optimizer step from the global step alone
 
 Runs made before these two groups existed have neither node in their config.yaml: they trained
 with `old_recipe` (fused Adam at model.lr, constant), which `run_recipe` supplies for them, for
-the analysis (prune_ready.analyze.collect) and for branches that train such a run again
+the analysis (prune_ready.analyze.read.collect) and for branches that train such a run again
 (prune_ready.stability).
 """
 

@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("paths", nargs="+", help="runs, sweep directories or globs")
     args = parser.parse_args(argv)
-    from prune_ready.analyze.collect import find_run_dirs
+    from prune_ready.analyze.read.collect import find_run_dirs
 
     try:
         runs = find_run_dirs(args.paths)

@@ -25,9 +25,9 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from prune_ready import machine, manifest, stability
 from prune_ready.analyze import FIGURES, analyse, analyze, collect, run_status
 from prune_ready.analyze.__main__ import main
-from prune_ready.analyze.collect import factor_fields
-from prune_ready.analyze.figures import Spec
-from prune_ready.analyze.sizes import network
+from prune_ready.analyze.compute.sizes import network
+from prune_ready.analyze.read.collect import factor_fields
+from prune_ready.analyze.write.figures import Spec
 from prune_ready.compact import compact_sizes
 from prune_ready.models import LeNet300100
 from prune_ready.models.description import describe

@@ -20,7 +20,7 @@ from prune_ready.analyze import (
     summarize_diagnostics,
     summarize_overlap,
 )
-from prune_ready.analyze.overlap import pool
+from prune_ready.analyze.compute.overlap import pool
 
 FACTORS = ["model", "data", "init", "pruning"]
 SETTING = {"model": "lenet_300_100", "data": "mnist", "pruning": "imp"}

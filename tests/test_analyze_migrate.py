@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from prune_ready.analyze.collect import UNSET, collect, factor_fields, flatten, mark_unset
-from prune_ready.analyze.migrate import migrated, with_defaults
+from prune_ready.analyze.read.collect import UNSET, collect, factor_fields, flatten, mark_unset
+from prune_ready.analyze.read.migrate import migrated, with_defaults
 from prune_ready.rundir import left_out_of_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pruning_layouts"

@@ -37,8 +37,8 @@ from prune_ready.analyze import (
     versus_dense,
     welch,
 )
-from prune_ready.analyze.findings import Omitted, assess, findings, limits, what_it_buys
-from prune_ready.analyze.stats import LEVEL, nearest_points, smallest_tau_p
+from prune_ready.analyze.compute.stats import LEVEL, nearest_points, smallest_tau_p
+from prune_ready.analyze.write.findings import Omitted, assess, findings, limits, what_it_buys
 from prune_ready.errors import UserError
 from tests.constructed import sweep_of
 
@@ -215,7 +215,7 @@ def test_tau_over_four_inits_cannot_reach_p_below_0_05():
 
 def test_dense_table_labels_lines_whose_factor_some_runs_lack():
     """Sweeps analysed together (IMP without pruning.density, PaI with it) leave NaN factors."""
-    from prune_ready.analyze.report import dense_table
+    from prune_ready.analyze.write.report import dense_table
 
     table = sweep_table()
     table["pruning.density"] = 0.1

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from prune_ready.analyze import analyse, collect, finished
-from prune_ready.analyze.analysis import statistics
+from prune_ready.analyze.compute.analysis import statistics
 from tests.helpers import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "analysis_sweep"

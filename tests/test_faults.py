@@ -21,7 +21,7 @@ from PIL import Image
 from prune_ready import checkpoints, export, exporter, learning, manifest, repair, results
 from prune_ready.analyze import collect
 from prune_ready.analyze.__main__ import main as analyze_main
-from prune_ready.analyze.collect import find_run_dirs
+from prune_ready.analyze.read.collect import find_run_dirs
 from prune_ready.data import ImageFolderData, RawSplits
 from prune_ready.errors import Diverged, UserError
 from prune_ready.status import State, run_status

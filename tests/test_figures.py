@@ -14,13 +14,14 @@ from matplotlib import colors
 from matplotlib.container import ErrorbarContainer
 
 from prune_ready.analyze import FIGURES, Part, analyse, draw
-from prune_ready.analyze.analysis import Options
-from prune_ready.analyze.figures import CLIP_PP, HEAT, MISSING, PALE, left_out
-from prune_ready.analyze.findings import omitted
+from prune_ready.analyze.compute.analysis import Options
+from prune_ready.analyze.compute.lines import MAX_LINES, Lines
+from prune_ready.analyze.compute.stats import LEVEL
 from prune_ready.analyze.pipeline import analyze as analyze_sweep
-from prune_ready.analyze.plots import MAX_LINES, Lines, finish, plot_mean, save, spread
-from prune_ready.analyze.report import panels_note
-from prune_ready.analyze.stats import LEVEL
+from prune_ready.analyze.write.figures import CLIP_PP, HEAT, MISSING, PALE, left_out
+from prune_ready.analyze.write.findings import omitted
+from prune_ready.analyze.write.plots import finish, plot_mean, save, spread
+from prune_ready.analyze.write.report import panels_note
 from tests.constructed import sweep_of
 from tests.test_analyze_unchanged import FIXTURE
 

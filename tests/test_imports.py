@@ -92,7 +92,9 @@ def test_the_graph_sees_imports_of_every_form():
         "prune_ready.models.conv6",
         "prune_ready.models.lenet_300_100",
     }
-    assert "prune_ready.analyze.collect" not in graph["prune_ready.predictors"]  # in a function
+    assert (
+        "prune_ready.analyze.read.collect" not in graph["prune_ready.predictors"]
+    )  # in a function
 
 
 def test_a_cycle_is_found():
@@ -104,3 +106,29 @@ def test_a_cycle_is_found():
 def test_the_package_has_no_import_cycle():
     cycle = find_cycle(import_graph())
     assert cycle is None, f"import cycle: {' -> '.join(cycle)}"
+
+
+def test_the_analysis_reads_then_computes_then_writes():
+    """analyze/read imports nothing from compute or write, and compute nothing from write: a new
+    statistic never needs a figure's code, and a reader of runs never needs pandas' statistics."""
+    stage = {"read": 0, "compute": 1, "write": 2}
+
+    def stage_of(module: str) -> int | None:
+        parts = module.split(".")
+        return (
+            stage.get(parts[2])
+            if parts[:2] == ["prune_ready", "analyze"] and len(parts) > 3
+            else None
+        )
+
+    graph = import_graph()
+    assert {stage_of(m) for m in graph} >= {0, 1, 2}
+    wrong = [
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if stage_of(module) is not None
+        and stage_of(target) is not None
+        and stage_of(target) > stage_of(module)
+    ]
+    assert wrong == []

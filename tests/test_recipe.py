@@ -190,7 +190,7 @@ def test_old_adam_runs_and_new_sgd_runs_are_one_analysis(make_cfg, tmp_path):
     import yaml
     from omegaconf import OmegaConf
 
-    from prune_ready.analyze.collect import collect
+    from prune_ready.analyze.read.collect import collect
 
     overrides = {
         "old": [],

@@ -15,9 +15,9 @@ from matplotlib.lines import Line2D
 from PIL import Image
 
 from prune_ready.analyze import Part, analyse, collect
-from prune_ready.analyze.findings import findings
-from prune_ready.analyze.overlap_figure import CHANCE, mask_overlap
 from prune_ready.analyze.pipeline import analyze as analyze_sweep
+from prune_ready.analyze.write.findings import findings
+from prune_ready.analyze.write.overlap_figure import CHANCE, mask_overlap
 from tests.first_screen import HEIGHT, WIDTH, chromium, first_screen
 from tests.helpers import REPO
 from tests.test_analyze_unchanged import FIXTURE

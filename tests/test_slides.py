@@ -1,5 +1,5 @@
 """The slides' layout, measured: text against its box by the font-metric estimate of
-prune_ready.analyze.slides (hand-computed here), the figure below the text, no figure twice."""
+prune_ready.analyze.write.slides (hand-computed here), the figure below the text, no figure twice."""
 
 import shutil
 
@@ -9,10 +9,10 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Inches, Pt
 
-from prune_ready.analyze.findings import Finding
 from prune_ready.analyze.pipeline import analyze
-from prune_ready.analyze.plots import FigureFiles
-from prune_ready.analyze.slides import (
+from prune_ready.analyze.write.findings import Finding
+from prune_ready.analyze.write.plots import FigureFiles
+from prune_ready.analyze.write.slides import (
     FONT_EM,
     LINES_UNDER_TITLE,
     MIN_PT,

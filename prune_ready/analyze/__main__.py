@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     # only now: pandas, scipy and matplotlib take seconds to import, --help needs none of them
-    from prune_ready.analyze.analysis import Options
+    from prune_ready.analyze.compute.analysis import Options
     from prune_ready.analyze.pipeline import analyze
 
     options = Options(args.reference, args.dose_levels, args.robustness_levels, args.choose_below)

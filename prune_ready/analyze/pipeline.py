@@ -3,15 +3,15 @@
 from collections.abc import Sequence
 from pathlib import Path
 
-from prune_ready.analyze import document
-from prune_ready.analyze.analysis import TABLES, Analysis, Options, analyse
-from prune_ready.analyze.collect import Paths, collect, expand, runs_csv
+from prune_ready.analyze.compute.analysis import TABLES, Analysis, Options, analyse
 from prune_ready.analyze.defaults import OUT_DIR
-from prune_ready.analyze.figures import save_all
-from prune_ready.analyze.findings import Finding, findings, limits
-from prune_ready.analyze.plots import FigureFiles
-from prune_ready.analyze.report import report_blocks
-from prune_ready.analyze.slides import write_slides
+from prune_ready.analyze.read.collect import Paths, collect, expand, runs_csv
+from prune_ready.analyze.write import document
+from prune_ready.analyze.write.figures import save_all
+from prune_ready.analyze.write.findings import Finding, findings, limits
+from prune_ready.analyze.write.plots import FigureFiles
+from prune_ready.analyze.write.report import report_blocks
+from prune_ready.analyze.write.slides import write_slides
 from prune_ready.errors import UserError
 from prune_ready.results import write_text_atomic
 from prune_ready.status import State

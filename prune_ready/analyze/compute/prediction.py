@@ -15,8 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from prune_ready.analyze import labels
-from prune_ready.analyze.defaults import CHOOSE_BELOW, LEVELS
-from prune_ready.analyze.stats import (
+from prune_ready.analyze.compute.stats import (
     CONFIDENCE,
     LEVEL,
     MIN_N,
@@ -24,6 +23,7 @@ from prune_ready.analyze.stats import (
     nearest_points,
     with_change,
 )
+from prune_ready.analyze.defaults import CHOOSE_BELOW, LEVELS
 
 BOOTSTRAP = 2000
 COLUMNS = ["round", LEVEL, "target", "statistic", "split", "seeds", "n_runs"]

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from prune_ready.analyze import labels
-from prune_ready.analyze.analysis import Analysis, Part
-from prune_ready.analyze.overlap import SAME_INIT, SAME_SEED
-from prune_ready.analyze.stats import ALPHA, LEVEL, paired, reason, select, variant_keys
+from prune_ready.analyze.compute.analysis import Analysis, Part
+from prune_ready.analyze.compute.overlap import SAME_INIT, SAME_SEED
+from prune_ready.analyze.compute.stats import ALPHA, LEVEL, paired, reason, select, variant_keys
 
 MOST = 5  # findings per model and data set
 SMALL = 0.01  # a difference of accuracies the findings call small: 1 percentage point

@@ -24,8 +24,8 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from prune_ready import results
-from prune_ready.analyze.collect import Sweep
-from prune_ready.analyze.stats import CONFIDENCE, LEVEL, describe
+from prune_ready.analyze.compute.stats import CONFIDENCE, LEVEL, describe
+from prune_ready.analyze.read.collect import Sweep
 from prune_ready.status import State
 
 ALL = "all"  # layer of the whole-network rows; init_a and init_b of pooled rows

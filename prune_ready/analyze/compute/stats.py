@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from prune_ready.analyze import labels
+from prune_ready.analyze.read.columns import LEVEL, MACHINE
 
 CONFIDENCE = 0.95
 ALPHA = 0.05  # two-sided significance level of every test and of the MDD
@@ -30,8 +31,6 @@ MIN_N = 3  # the fewest pairs (paired) or seeds per line (Welch) a test or a dif
 # values are equal up to float rounding (0.966 - 0.932 and 0.970 - 0.936 differ by ~1e-17).
 NO_SPREAD = 1e-9
 METRICS = ("test_acc", "early_stop_epoch")
-LEVEL = "weights_remaining_pct"
-MACHINE = "machine"  # a run's machine key (runs.csv, after seed), where runs record one
 
 
 @dataclass(frozen=True)

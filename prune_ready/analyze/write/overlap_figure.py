@@ -18,10 +18,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from prune_ready.analyze import labels
-from prune_ready.analyze.analysis import Part
-from prune_ready.analyze.overlap import KINDS, NEITHER, SAME_INIT, SAME_SEED
-from prune_ready.analyze.plots import finish, new_figure, plot_mean, weights_axis
-from prune_ready.analyze.stats import LEVEL
+from prune_ready.analyze.compute.analysis import Part
+from prune_ready.analyze.compute.overlap import KINDS, NEITHER, SAME_INIT, SAME_SEED
+from prune_ready.analyze.compute.stats import LEVEL
+from prune_ready.analyze.write.plots import finish, new_figure, plot_mean, weights_axis
 
 PAIRS = {  # kind of pair -> colour, legend
     SAME_INIT: ("C0", "same init, different seeds"),

@@ -9,16 +9,17 @@ from pathlib import Path
 import pandas as pd
 
 from prune_ready.analyze import labels
-from prune_ready.analyze.analysis import Analysis, Part
-from prune_ready.analyze.collect import Sweep
-from prune_ready.analyze.document import Block, Bullets, Heading, Image, Paragraph, Table
-from prune_ready.analyze.figures import FIGURES
-from prune_ready.analyze.figures import left_out as figures_left_out
-from prune_ready.analyze.findings import Finding, limits, omitted
-from prune_ready.analyze.overlap import ALL, WINDOW
-from prune_ready.analyze.overlap_figure import PAIRS
-from prune_ready.analyze.plots import MAX_LINES, FigureFiles
-from prune_ready.analyze.stats import ALPHA, CONFIDENCE, LEVEL, MIN_N, POWER, reason, select
+from prune_ready.analyze.compute.analysis import Analysis, Part
+from prune_ready.analyze.compute.lines import MAX_LINES
+from prune_ready.analyze.compute.overlap import ALL, WINDOW
+from prune_ready.analyze.compute.stats import ALPHA, CONFIDENCE, LEVEL, MIN_N, POWER, reason, select
+from prune_ready.analyze.read.collect import Sweep
+from prune_ready.analyze.write.document import Block, Bullets, Heading, Image, Paragraph, Table
+from prune_ready.analyze.write.figures import FIGURES
+from prune_ready.analyze.write.figures import left_out as figures_left_out
+from prune_ready.analyze.write.findings import Finding, limits, omitted
+from prune_ready.analyze.write.overlap_figure import PAIRS
+from prune_ready.analyze.write.plots import FigureFiles
 from prune_ready.status import RunStatus, State
 
 METHOD = (

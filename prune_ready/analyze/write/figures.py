@@ -23,10 +23,12 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from prune_ready.analyze import labels
-from prune_ready.analyze.analysis import Part
-from prune_ready.analyze.diagnostics import HEALTH
-from prune_ready.analyze.overlap_figure import mask_overlap
-from prune_ready.analyze.plots import (
+from prune_ready.analyze.compute.analysis import Part
+from prune_ready.analyze.compute.diagnostics import HEALTH
+from prune_ready.analyze.compute.prediction import setting_keys
+from prune_ready.analyze.compute.stats import ALPHA, LEVEL, describe, variant_keys
+from prune_ready.analyze.write.overlap_figure import mask_overlap
+from prune_ready.analyze.write.plots import (
     BAND,
     FEW,
     FEW_BAND,
@@ -39,9 +41,7 @@ from prune_ready.analyze.plots import (
     plot_mean,
     save,
 )
-from prune_ready.analyze.prediction import setting_keys
-from prune_ready.analyze.stability import barrier_vs_rewind, barrier_vs_weights
-from prune_ready.analyze.stats import ALPHA, LEVEL, describe, variant_keys
+from prune_ready.analyze.write.stability_figures import barrier_vs_rewind, barrier_vs_weights
 
 CLIP_PP = 5  # accuracy axes span at most this far below the best line's lowest point
 HEAT = colormaps["RdBu"]  # the differences heatmap: red behind the reference, blue ahead

@@ -3,20 +3,17 @@ prune_ready.stability) as one row per run and round, its barriers described over
 and round (the analysis's stability.csv), the lines' barriers compared as differences.csv
 compares their accuracies (stability_differences.csv), whether the barrier at the rewind point
 predicts the ticket's accuracy as predictors.csv asks of θ0's statistics
-(stability_predictors.csv), and the figure of the barrier against the weights remaining and
-against the rewind point (where `pruning.reset.to` is a factor). Kept apart from stats.py and
-the report so that it adds to them without changing them.
+(stability_predictors.csv), and the barrier beside the ticket's accuracy per rewind point (where
+`pruning.reset.to` is a factor; the figures: write/stability_figures.py). Kept apart from
+stats.py and the report so that it adds to them without changing them.
 """
 
 from collections.abc import Sequence
 
 import pandas as pd
-from matplotlib.figure import Figure
 
-from prune_ready.analyze import labels
-from prune_ready.analyze.plots import curves, finish, new_figure, plot_mean
-from prune_ready.analyze.prediction import correlations
-from prune_ready.analyze.stats import LEVEL, describe, differences
+from prune_ready.analyze.compute.prediction import correlations
+from prune_ready.analyze.compute.stats import LEVEL, describe, differences
 from prune_ready.pruning.steps import Step
 
 FILE = "stability.csv"  # prune_ready.stability.FILE (importing it loads the trainer)
@@ -88,21 +85,6 @@ def barrier_predictors(
     return correlations(rounds, at_rewind, factors, levels, choose_below)
 
 
-def barrier_vs_weights(part) -> Figure:  # part: analysis.Part (imported there: no cycle)
-    """The test error barrier (pp) per line against the weights remaining; beside it the end
-    points' test error, the base the barrier rises from."""
-    table = part.table("stability")
-    metrics = {
-        "test_barrier": ("error barrier on the linear path (test)", "barrier (percentage points)"),
-        "end_test_error": ("the two copies' test error", "test error (%)"),
-    }
-    fig, drawn = curves(part.lines, table, metrics, table[f"{LEVEL}_mean"], 100)
-    for ax, _, metric in drawn:
-        if metric == "test_barrier":
-            ax.axhline(0, color="0.3", lw=0.8, ls="--")
-    return finish(fig, [ax for ax, _, _ in drawn])
-
-
 def summarize_rewind(
     rows: pd.DataFrame, rounds: pd.DataFrame, ids: Sequence[str], factors: Sequence[str]
 ) -> pd.DataFrame:
@@ -120,27 +102,3 @@ def rewind_order(value: object) -> tuple[int, int]:
     """θ0 first, then rewind points in iterations, then in epochs, each by count."""
     step = Step.parse(str(value))
     return (0 if step.count == 0 else 1 if step.unit == "it" else 2, step.count)
-
-
-def barrier_vs_rewind(part) -> Figure:  # part: analysis.Part
-    """Columns: the measured levels; rows: the test barrier and the ticket's test accuracy;
-    x: the rewind point (in order, evenly spaced); one line per setting of the other factors."""
-    table = part.table("stability_rewind")
-    lines = part.lines.through_levels().without(REWIND)
-    points = table.groupby("round")[f"{LEVEL}_mean"].mean().sort_values(ascending=False)
-    values = sorted(table[REWIND].dropna().unique(), key=rewind_order)
-    position = {value: i for i, value in enumerate(values)}
-    metrics = {"test_barrier": "test error barrier (pp)", "test_acc": "ticket's test accuracy (%)"}
-    titles = [f"{labels.level(v)} weights remaining" for v in points] * 2
-    fig, axes = new_figure(titles, len(points), False, (2.6 * len(points) + 2.2, 6.2))
-    for i, ax in enumerate(axes):
-        metric, round_ = list(metrics)[i // len(points)], points.index[i % len(points)]
-        for line, colour, label in lines.each(table[table["round"] == round_]):
-            at = line.assign(rewind_position=line[REWIND].map(position))
-            plot_mean(ax, at, "rewind_position", metric, colour, label, 100)
-        if metric == "test_barrier":
-            ax.axhline(0, color="0.3", lw=0.8, ls="--")
-        ax.set_xticks(range(len(values)), [f"θ{v}" for v in values])
-        first = i % len(points) == 0
-        ax.set(xlabel=f"rewind point ({REWIND})", ylabel=metrics[metric] if first else "")
-    return finish(fig, axes)

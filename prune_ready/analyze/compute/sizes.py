@@ -21,8 +21,8 @@ from hydra.utils import instantiate
 from torch import Tensor
 
 from prune_ready import results
-from prune_ready.analyze.collect import Sweep, load_config
-from prune_ready.analyze.stats import LEVEL
+from prune_ready.analyze.compute.stats import LEVEL
+from prune_ready.analyze.read.collect import Sweep, load_config
 from prune_ready.compact import compact_sizes, compactable_plan
 from prune_ready.errors import UserError
 from prune_ready.models.description import Description, describe

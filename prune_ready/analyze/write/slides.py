@@ -19,8 +19,8 @@ from pptx.slide import Slide
 from pptx.text.text import TextFrame
 from pptx.util import Emu, Inches, Pt
 
-from prune_ready.analyze.findings import Finding
-from prune_ready.analyze.plots import FigureFiles
+from prune_ready.analyze.write.findings import Finding
+from prune_ready.analyze.write.plots import FigureFiles
 from prune_ready.results import write_atomic
 
 TITLE, TITLE_ONLY = 0, 5  # layouts of python-pptx's default template

@@ -11,7 +11,7 @@ directory names). Configs of runs made before the pruning parts (af2e682) are re
 layout (`migrated`), runs from before the optimizer and lr_schedule groups as the fused Adam at
 model.lr and constant rate they trained with, and a key some runs' configs lack is taken at its
 default there where its node's `_target_` gives one (`with_defaults`), so an older run and a
-newer one of the same setting are one setting: that migration is prune_ready.analyze.migrate.
+newer one of the same setting are one setting: that migration is prune_ready.analyze.read.migrate.
 """
 
 import glob
@@ -26,9 +26,8 @@ import pandas as pd
 import yaml
 
 from prune_ready import machine, manifest, results, run_format
-from prune_ready.analyze.diagnostics import COLUMNS
-from prune_ready.analyze.migrate import flatten, migrated, with_defaults, with_recipe
-from prune_ready.analyze.stats import LEVEL, MACHINE
+from prune_ready.analyze.read.columns import DIAGNOSTICS, LEVEL, MACHINE
+from prune_ready.analyze.read.migrate import flatten, migrated, with_defaults, with_recipe
 from prune_ready.errors import UserError
 from prune_ready.rundir import left_out_of_path
 from prune_ready.status import State, run_status
@@ -196,7 +195,7 @@ def from_runs_csv(path: Path) -> Sweep:
 
 def no_diagnostics(ids: pd.DataFrame) -> pd.DataFrame:
     """No rows, but the columns of diagnostics.csv with their types (runs from before it)."""
-    columns = {name: pd.Series(dtype=dtype) for name, dtype in COLUMNS.items()}
+    columns = {name: pd.Series(dtype=dtype) for name, dtype in DIAGNOSTICS.items()}
     return pd.concat([ids.iloc[:0], pd.DataFrame(columns)], axis=1)
 
 

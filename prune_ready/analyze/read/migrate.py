@@ -1,5 +1,5 @@
 """Old run configs read in today's layout, so that an older run and a newer one of the same
-setting are one setting of a sweep (prune_ready.analyze.collect applies these to every config it
+setting are one setting of a sweep (prune_ready.analyze.read.collect applies these to every config it
 reads, flattened: {"a.b.c": value}):
 
 - `migrated`: a config from before the pruning parts (af2e682: one PruneRewind callback) in the

@@ -15,11 +15,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from prune_ready.analyze.stats import LEVEL
-from prune_ready.run_format import DIAGNOSTIC_COLUMNS, DIAGNOSTIC_MEASURES
+from prune_ready.analyze.read.columns import LEVEL
+from prune_ready.run_format import DIAGNOSTIC_MEASURES
 
-TYPES = {"round": int, "layer": str}  # the measures are floats
-COLUMNS = {column: TYPES.get(column, float) for column in DIAGNOSTIC_COLUMNS}  # diagnostics.csv
 HEALTH = ("dead_hidden_pct", "rms_ratio_first", "rms_ratio", "act_rms_out", "grad_norm_first")
 
 

@@ -11,21 +11,22 @@ from functools import cached_property
 
 import pandas as pd
 
-from prune_ready.analyze import labels, stats
-from prune_ready.analyze.collect import Sweep
-from prune_ready.analyze.defaults import DOSE_LEVELS
-from prune_ready.analyze.diagnostics import HEALTH, network_health, summarize_diagnostics
-from prune_ready.analyze.overlap import ALL, mask_overlap
-from prune_ready.analyze.plots import Lines
-from prune_ready.analyze.prediction import CHOOSE_BELOW, LEVELS, correlations
-from prune_ready.analyze.sizes import compacted_sizes
-from prune_ready.analyze.stability import (
+from prune_ready.analyze import labels
+from prune_ready.analyze.compute import stats
+from prune_ready.analyze.compute.diagnostics import HEALTH, network_health, summarize_diagnostics
+from prune_ready.analyze.compute.lines import Lines
+from prune_ready.analyze.compute.overlap import ALL, mask_overlap
+from prune_ready.analyze.compute.prediction import CHOOSE_BELOW, LEVELS, correlations
+from prune_ready.analyze.compute.sizes import compacted_sizes
+from prune_ready.analyze.compute.stability import (
     barrier_differences,
     barrier_predictors,
     summarize_barriers,
     summarize_rewind,
 )
-from prune_ready.analyze.stats import LEVEL, select
+from prune_ready.analyze.compute.stats import LEVEL, select
+from prune_ready.analyze.defaults import DOSE_LEVELS
+from prune_ready.analyze.read.collect import Sweep
 from prune_ready.errors import UserError
 from prune_ready.status import State
 
