@@ -18,6 +18,7 @@ SCRIPTS = {
     "prune-ready-analyze": "prune_ready.analyze.__main__:main",
     "prune-ready-export": "prune_ready.cli:export",
     "prune-ready-repair": "prune_ready.repair:main",
+    "prune-ready-tensorboard": "prune_ready.tensorboard:main",
 }
 # Run a console script's target as pip's wrapper does, then say whether torch was imported.
 PROBE = """

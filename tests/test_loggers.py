@@ -9,7 +9,7 @@ import pytest
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from prune_ready import results
+from prune_ready import results, tensorboard
 from prune_ready.errors import UserError
 from prune_ready.loggers import make_loggers
 from prune_ready.schema import check_group_options
@@ -133,18 +133,64 @@ def test_unknown_logger_on_the_command_line_writes_nothing(data_root, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_tensorboard_names_a_sweeps_runs_by_their_paths(data_root, tmp_path):
-    """What TensorBoard lists (its own reader, over `--logdir outputs/<study>`) is each run's
-    path below the study: the init and the seed tell the runs apart, no version_0."""
+def test_tensorboard_names_a_sweeps_runs_by_their_paths_or_by_what_differs(
+    data_root, tmp_path, capsys, monkeypatch
+):
+    """What TensorBoard lists (its own reader) over `--logdir outputs/<study>` is each run's
+    path below the study, no version_0; over prune-ready-tensorboard's view, only what tells the
+    runs apart (the init), each name a link to the run's own events."""
     from tensorboard.backend.event_processing.plugin_event_multiplexer import EventMultiplexer
 
     result = cli(
         "-m", "init=xavier_normal,kaiming_normal", *TINY, data_root=data_root, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    study = tmp_path / "outputs" / "default"
     variant = "data.train_subset=300,pruning.round_length=1ep,pruning.rounds=1"
-    runs = EventMultiplexer().AddRunsFromDirectory(str(tmp_path / "outputs" / "default")).Runs()
-    assert sorted(runs) == [
-        f"lenet_300_100-mnist/{init}/imp/{variant}/seed=0/tb"
-        for init in ("kaiming_normal", "xavier_normal")
-    ]
+    runs = EventMultiplexer().AddRunsFromDirectory(str(study)).Runs()
+    full = [f"lenet_300_100-mnist/{init}/imp/{variant}/seed=0" for init in INITS]
+    assert sorted(runs) == [f"{path}/tb" for path in full]
+
+    monkeypatch.setenv("PRUNE_READY_CACHE", str(tmp_path / "cache"))
+    view = tensorboard.default_view(study)
+    assert view.parent == tmp_path / "cache" / "tensorboard"
+    for _ in range(2):  # a second call rebuilds the view, the same
+        tensorboard.main([str(study), "--no-serve"])
+        assert sorted(EventMultiplexer().AddRunsFromDirectory(str(view)).Runs()) == list(INITS)
+    for init, path in zip(INITS, full, strict=True):
+        assert (view / init).resolve() == study / path / "tb"
+    assert capsys.readouterr().out.splitlines()[-1] == f"tensorboard --logdir {view}"
+    assert [p.name for p in view.parent.iterdir()] == [view.name]  # no half-made view left
+    assert EventMultiplexer().AddRunsFromDirectory(str(study)).Runs().keys() == runs.keys()
+
+
+INITS = ("kaiming_normal", "xavier_normal")
+
+
+@pytest.mark.parametrize(
+    ("paths", "names"),
+    [
+        (  # a setting only some runs have counts as varying; shared ones drop out
+            [
+                "lenet/kaiming_normal/imp/optimizer=sgd/seed=0",
+                "lenet/kaiming_normal/imp/init.scale=0.5,optimizer=sgd/seed=0",
+                "lenet/kaiming_normal/imp/init.scale=0.5,optimizer=sgd,reset=1ep/seed=1",
+            ],
+            ["seed=0", "init.scale=0.5/seed=0", "init.scale=0.5,reset=1ep/seed=1"],
+        ),
+        (["lenet/xavier_normal/imp/seed=0"], ["lenet/xavier_normal/imp/seed=0"]),  # one run
+        (["a/b=1/c", "a/b=1,c"], ["a/b=1/c", "a/b=1,c"]),  # short names would coincide
+    ],
+)
+def test_short_names_keep_what_differs(paths, names):
+    assert tensorboard.short_names([Path(p) for p in paths]) == names
+
+
+def test_tensorboard_view_of_a_study_without_events_is_one_line(tmp_path):
+    view = tmp_path / "view"
+    with pytest.raises(SystemExit) as refused:
+        tensorboard.main([str(tmp_path), "--view", str(view), "--no-serve"])
+    assert refused.value.code == (
+        f"error: no TensorBoard events under {tmp_path}: train with logger=tensorboard"
+    )
+    assert list(tmp_path.iterdir()) == []
