@@ -54,6 +54,16 @@ GRIDS = {
         },
         "imp_seed",
     ),
+    "rewind_sweep_lenet_sgd": (
+        {
+            "seed": [str(s) for s in range(4)],
+            "init": ["kaiming_normal"],
+            "optimizer": ["sgd"],
+            "init.scale": ["1.0", "2.0"],
+            "pruning.reset.to": ["0", "100it", "500it", "1ep", "2ep"],
+        },
+        "imp_seed",
+    ),
     "methods_lenet_pai": (
         {"pruning": ["snip", "grasp", "synflow", "random_layerwise"]},
         "snip",
@@ -129,6 +139,7 @@ STUDY = {  # presets that write into one study
     "methods_conv6_long_pai": "methods_conv6_long",
     "init_scale_lenet_sgd": "init_study_lenet_sgd",
     "stability_lenet_sgd": "init_study_lenet_sgd",
+    "rewind_sweep_lenet_sgd": "init_study_lenet_sgd",
 }
 
 
