@@ -143,6 +143,8 @@ def train(cfg: DictConfig, run_dir: Path, callbacks: Sequence[pl.Callback] = ())
         compile=cfg.model.compile,
     )
     pruning.check(net)
+    if (per_epoch := getattr(datamodule, "batches_per_data_epoch", None)) is not None:
+        pruning.check_epoch(per_epoch)  # else the core checks it when training starts
     if done(earlier_run(cfg, run_dir), run_dir):
         return None
     # a control finds its ticket here

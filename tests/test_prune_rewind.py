@@ -166,17 +166,60 @@ def test_schedule_that_prunes_everything_is_refused(make_cfg, tmp_path):
         pruning.check(LeNet300100())
 
 
-def test_late_rewind_must_fall_on_an_evaluation(make_cfg, tmp_path):
+class AtStep(pl.Callback):
+    """The weights after optimizer step `step`, taken by a step hook registered after the
+    core's (a training call may run several steps: data.StepBatches)."""
+
+    def __init__(self, step: int) -> None:
+        self.at, self.steps, self.params = step, 0, None
+
+    def on_fit_start(self, trainer, pl_module) -> None:
+        def after(*_) -> None:
+            self.steps += 1
+            if self.steps == self.at:
+                net = pl_module.net
+                self.params = {n: p.detach().clone() for n, p in net.named_parameters()}
+
+        for optimizer in trainer.optimizers:
+            optimizer.register_step_post_hook(after)
+
+
+def test_late_rewind_at_any_iteration_takes_the_weights_after_that_step(make_cfg, tmp_path):
+    """QUICK: 10 steps an epoch, evaluations every 10; θ(7 it) falls between two of them."""
+    cfg = make_cfg(*QUICK, "pruning.reset.to=7it")
+    probe, at_seven = Probe(2), AtStep(7)
+    train(cfg, tmp_path / "run", callbacks=[probe, at_seven])
+    theta_k = torch.load(tmp_path / "run" / results.REWIND)
+    assert theta_k.keys() == at_seven.params.keys()
+    assert all(torch.equal(theta_k[n], at_seven.params[n]) for n in theta_k)
+    assert len(probe.starts) == 2
+    for start in probe.starts:
+        for name, mask in start["masks"].items():
+            assert torch.equal(start["params"][f"{name}.weight"], theta_k[f"{name}.weight"] * mask)
+
+
+def test_a_rewind_point_outside_round_zero_is_refused_before_anything_is_written(
+    make_cfg, tmp_path
+):
+    from prune_ready.errors import UserError
     from prune_ready.train import user_error
 
-    cfg = make_cfg("pruning=lth", "pruning.reset.to=250it")  # evaluations every 500 iterations
+    cfg = make_cfg("pruning=lth", "pruning.reset.to=1ep")  # a round counted in iterations
     with pytest.raises(Exception) as raised:  # Hydra wraps what the constructor raises
         instantiate(cfg.pruning)
-    assert (
-        "pruning.reset.to=250it must be in [0, 50000it) into round 0 and a multiple of "
-        "the 500it between evaluations" in str(user_error(raised.value))
+    assert "pruning.reset.to=1ep: a round counted in iterations (50000it) rewinds to a point " in (
+        str(user_error(raised.value))
     )
-    assert instantiate(make_cfg("pruning=lth", "pruning.reset.to=1000it").pruning)
+    with pytest.raises(Exception) as raised:
+        instantiate(make_cfg("pruning=lth", "pruning.reset.to=50000it").pruning)
+    assert "pruning.reset.to=50000it must be in [0, 50000it) into round 0" in str(
+        user_error(raised.value)
+    )
+    assert instantiate(make_cfg("pruning=lth", "pruning.reset.to=250it").pruning)
+    # iterations into a round of epochs: checked once an epoch's iterations are known (10 here)
+    with pytest.raises(UserError, match=r"reset.to=25it must be in \[0, 2ep\) into round 0 "):
+        train(make_cfg(*QUICK, "pruning.reset.to=25it"), tmp_path / "run")
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
 
 
 def test_every_rounds_trained_weights_are_kept(make_cfg, tmp_path):

@@ -115,7 +115,7 @@ class Pruning:
                 f"round_length={length}, in the same unit"
             )
         if isinstance(self.reset, Rewind):
-            self.reset.check(length, between)
+            self.reset.check(length)
         if self.update is None and self.prunes and (self.score is None or self.target is None):
             raise UserError(
                 f"pruning method {self.name!r} needs a score and a target (or an update)"
@@ -134,6 +134,17 @@ class Pruning:
         if not self.prunes:
             return None
         return self.update or Prune(self.score, self.target)
+
+    def check_epoch(self, batches_per_epoch: int) -> None:
+        """What needs an epoch's iterations (known once the data is read): a rewind point given
+        in iterations lies within a round given in epochs."""
+        if isinstance(self.reset, Rewind) and self.reset.to.count:
+            length = self.round_length
+            self.reset.check_steps(
+                self.reset.to.iterations(batches_per_epoch),
+                length.iterations(batches_per_epoch),
+                length,
+            )
 
     @property
     def steps_per_evaluation(self) -> int | None:
@@ -196,7 +207,9 @@ class Pruner(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         net = self.net = pl_module.net
         self.masked = masks.MaskedWeights(net)
-        after_step = self.after_step if self.spec.schedule.has_step_events else None
+        late = isinstance(self.reset, Rewind) and self.reset.to.count > 0
+        counted = self.spec.schedule.has_step_events or late
+        after_step = self.after_step if counted else None
         self.hooks = [
             optimizer.register_step_post_hook(after_step or (lambda *_: self.masked.apply_()))
             for optimizer in trainer.optimizers
@@ -216,6 +229,8 @@ class Pruner(pl.Callback):
         self.steps_per_round = self.spec.round_length.iterations(self.steps_per_epoch)
         self.eval_steps = self.spec.eval_every.iterations(self.steps_per_epoch)
         self.rewind_step = getattr(self.reset, "to", Step(0, "it")).iterations(self.steps_per_epoch)
+        if self.rewind_step:
+            self.reset.check_steps(self.rewind_step, self.steps_per_round, self.spec.round_length)
         self.step = self.lr_step = trainer.global_step
         if self.lr_schedule is not None:
             self.lr_schedule.bind(self.steps_per_epoch, self.steps_per_round)
@@ -237,9 +252,13 @@ class Pruner(pl.Callback):
         return min(step // self.steps_per_round, self.rounds)
 
     def after_step(self, *_: Any) -> None:
-        """After every optimizer step: re-mask, and apply the schedule's step event, if any."""
+        """After every optimizer step: re-mask, take θk after the k-th step of round 0 (late
+        rewinding: any iteration, not only an evaluation), and apply the schedule's step event,
+        if any."""
         self.masked.apply_()
         self.step += 1
+        if self.step == self.rewind_step:
+            self.emit("on_rewind_point", self.trainer_ref, self.reset.snapshot(self.net))
         event = self.spec.schedule.at_step(self.step)
         if event is not None and self.update is not None:
             self.update(self.net, event, self.context(self.trainer_ref, self.net, f"s{self.step}"))
@@ -263,8 +282,6 @@ class Pruner(pl.Callback):
         step = trainer.global_step
         round_ = (step - 1) // self.steps_per_round
         self.emit("on_evaluation", trainer, net, round_, step)
-        if self.rewind_step and step == self.rewind_step:  # θk, for late rewinding
-            self.emit("on_rewind_point", trainer, self.reset.snapshot(net))
         if step % self.steps_per_round:
             return
         self.emit("on_round_end", trainer, net, round_)

@@ -62,14 +62,24 @@ class Rewind(Reset):
     def __post_init__(self) -> None:
         self.to = Step.parse(self.to)
 
-    def check(self, round_length: Step, eval_every: Step) -> None:
-        """θk is taken at an evaluation of round 0, so k must be one of them."""
-        length, between = round_length.count, eval_every.count
-        k = self.to.count
-        if k and (self.to.unit != round_length.unit or not k < length or k % between):
+    def check(self, round_length: Step) -> None:
+        """θk lies in round 0: k below the round's length. The core takes θk after the k-th
+        optimizer step, so k need not fall on an evaluation; given in iterations for a round in
+        epochs, k is checked once an epoch's iterations are known (`check_steps`)."""
+        k = self.to
+        if k.count and k.unit == "ep" and round_length.unit == "it":
             raise UserError(
-                f"pruning.reset.to={self.to} must be in [0, {round_length}) into round 0 and a "
-                f"multiple of the {eval_every} between evaluations (θk is taken at one)"
+                f"pruning.reset.to={k}: a round counted in iterations ({round_length}) rewinds "
+                "to a point counted in iterations (e.g. 500it)"
+            )
+        if k.count and k.unit == round_length.unit and not k.count < round_length.count:
+            raise UserError(f"pruning.reset.to={k} must be in [0, {round_length}) into round 0")
+
+    def check_steps(self, rewind_step: int, round_steps: int, round_length: Step) -> None:
+        if not rewind_step < round_steps:
+            raise UserError(
+                f"pruning.reset.to={self.to} must be in [0, {round_length}) into round 0 "
+                f"({round_steps} iterations here)"
             )
 
     def lr_start(self, round_: int, rewind_step: int, round_steps: int) -> int:
