@@ -1,7 +1,11 @@
 """Shared fixtures: the real data root, a composed Hydra config, and trained runs that several
 test files read (trained once a session: the suite's time is mostly short trainings)."""
 
+import contextlib
+import fcntl
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +24,26 @@ def pytest_configure(config: pytest.Config) -> None:
     each other. The tests' runs are tiny, so a second thread bought them little."""
     if "PYTEST_XDIST_WORKER" in os.environ:
         os.environ.setdefault("PRUNE_READY_THREADS", "1")
+
+
+@contextlib.contextmanager
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[tuple[Path, bool]]:
+    """(a folder every worker of this test session shares, whether it is already built): the
+    first worker to arrive builds it while the others wait on a lock, then they read it. For
+    read-only fixtures that cost whole trainings: each pytest-xdist worker would otherwise
+    build its own copy of a session fixture."""
+    root = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        root = root.parent  # the session's folder, above each worker's own
+    folder, built = root / f"shared-{name}", root / f"shared-{name}" / ".built"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = built.exists()
+        if not done:  # nothing, or what a failed build left
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+        yield folder, done
+        built.touch()
 
 
 # Files of tests that each run whole jobs in subprocesses (kills, signals, launchers, DDP) for

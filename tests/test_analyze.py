@@ -35,7 +35,7 @@ from prune_ready.pruning.masks import prunable_layers
 from prune_ready.results import load_round_masks
 from prune_ready.status import State
 from prune_ready.train import train
-from tests.conftest import REPO
+from tests.conftest import REPO, built_once
 
 # The figures this sweep has the data for: all but the one against a pruning.reset.to factor,
 # drawn from a constructed rewind sweep in tests/test_stability.py.
@@ -64,20 +64,31 @@ def csv_columns(sweep: Path, name: str) -> int:
 
 @pytest.fixture(scope="session")
 def sweep(data_root, tmp_path_factory) -> Path:
-    """The real multiruns (≈1 min): outputs/default with 6 finished runs."""
-    root = tmp_path_factory.mktemp("sweep")
-    env = {**os.environ, "PRUNE_READY_DATA": str(data_root), "PYTHONPATH": str(REPO)}
-    output = f"paths.output_root={root / 'outputs'}"
-    for grid in ([f"init={','.join(INITS)}"], ["init=kaiming_uniform", "init.scale=0.5"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "prune_ready.train", "-m", *grid, "seed=0,1", *TINY, output],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
+    """The real multiruns (≈1 min): outputs/default with 6 finished runs, built once for all
+    workers (read, never written: `damaged` works on a copy)."""
+    with built_once(tmp_path_factory, "analyze-sweep") as (root, done):
+        if not done:
+            env = {**os.environ, "PRUNE_READY_DATA": str(data_root), "PYTHONPATH": str(REPO)}
+            output = f"paths.output_root={root / 'outputs'}"
+            for grid in ([f"init={','.join(INITS)}"], ["init=kaiming_uniform", "init.scale=0.5"]):
+                result = subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "prune_ready.train",
+                        "-m",
+                        *grid,
+                        "seed=0,1",
+                        *TINY,
+                        output,
+                    ],
+                    cwd=root,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                )
+                assert result.returncode == 0, result.stderr[-3000:]
     return root / "outputs" / "default"
 
 

@@ -21,6 +21,7 @@ from prune_ready.data import channel_stats
 from prune_ready.models.description import describe
 from prune_ready.pruning.masks import count_to_prune, prunable_layers
 from prune_ready.train import CONF_DIR, train
+from tests.conftest import built_once
 from tests.external_nets import MLP, SmallCNN
 from tests.helpers import cli, cli_env, read_csv
 from tests.test_export import (
@@ -50,16 +51,20 @@ TINY = [
 def sweep(data_root, tmp_path_factory) -> Path:
     """Two multiruns of the MLP from the command line, as a user runs them: 2 inits x 2 seeds,
     and a scaled init (a numeric factor, for the dose response)."""
-    root = tmp_path_factory.mktemp("external")
-    output = f"paths.output_root={root / 'outputs'}"
-    for grid in (
-        ["init=kaiming_uniform,xavier_normal"],
-        ["init=kaiming_uniform", "init.scale=0.5"],
-    ):
-        result = cli(
-            "-m", *MLP_MODEL, *grid, "seed=0,1", *TINY, output, data_root=data_root, cwd=root
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
+    with built_once(tmp_path_factory, "external-sweep") as (root, done):  # read, never written
+        output = f"paths.output_root={root / 'outputs'}"
+        for grid in (
+            ()
+            if done
+            else (
+                ["init=kaiming_uniform,xavier_normal"],
+                ["init=kaiming_uniform", "init.scale=0.5"],
+            )
+        ):
+            result = cli(
+                "-m", *MLP_MODEL, *grid, "seed=0,1", *TINY, output, data_root=data_root, cwd=root
+            )
+            assert result.returncode == 0, result.stderr[-3000:]
     return root / "outputs" / "default"
 
 
