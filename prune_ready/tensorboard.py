@@ -29,8 +29,8 @@ LOGGER_DIR = "tb"  # conf/logger/tensorboard.yaml's name: a run's events folder,
 
 
 def event_dirs(study: Path) -> list[Path]:
-    """The folders below `study` that hold TensorBoard events, outside hidden folders (the view
-    itself, runs a repair set aside), in path order."""
+    """The folders below `study` that hold TensorBoard events, outside hidden folders (runs a
+    repair set aside), in path order."""
     found = {p.parent for p in study.rglob(EVENTS)}
     return sorted(
         d for d in found if not any(p.startswith(".") for p in d.relative_to(study).parts)
@@ -74,9 +74,26 @@ def short_names(relatives: Sequence[Path]) -> list[str]:
             if settings:
                 parts.append(",".join(settings))
         names.append("/".join(parts) or relative.as_posix())
-    if len(set(names)) < len(names):
+    if len(set(names)) < len(names) or nested(names):
         return [r.as_posix() for r in relatives]
     return names
+
+
+def nested(names: Sequence[str]) -> bool:
+    """Whether one name lies inside another: its link would go into the other's run."""
+    return any(b.startswith(f"{a}/") for a in names for b in names)
+
+
+def check_is_view(view: Path) -> None:
+    """Refuse to replace a folder that holds anything but folders and links (what this command
+    makes): --view pointed at a folder of one's own must not be emptied."""
+    for folder, _, files in os.walk(view):
+        for name in files:
+            if not (Path(folder) / name).is_symlink():
+                raise UserError(
+                    f"{view} holds {Path(folder) / name}, not only the links this command makes: "
+                    "choose another --view"
+                )
 
 
 def default_view(study: Path) -> Path:
@@ -88,19 +105,23 @@ def default_view(study: Path) -> Path:
 
 def build_view(study: Path, view: Path) -> dict[str, Path]:
     """`view` made afresh: {short name: the run's events folder}, one link each."""
+    if view.exists():
+        check_is_view(view)
     dirs = event_dirs(study)
     if not dirs:
         raise UserError(f"no TensorBoard events under {study}: train with logger=tensorboard")
     relatives = [d.relative_to(study) for d in dirs]
     runs = [r.parent if r.name == LOGGER_DIR else r for r in relatives]
     names = short_names(runs)
+    if nested(names):  # runs inside runs: their events folders never hold one another
+        names = [r.as_posix() for r in relatives]
     view.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=f".{view.name}.", dir=view.parent))
     for name, events in zip(names, dirs, strict=True):
         link = fresh / name
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(events.resolve(), target_is_directory=True)
-    if view.exists():  # only links and folders of links: what an earlier call made
+    if view.exists():  # only folders and links (checked above): what an earlier call made
         shutil.rmtree(view)
     fresh.rename(view)
     return dict(zip(names, dirs, strict=True))

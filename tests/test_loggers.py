@@ -180,6 +180,7 @@ INITS = ("kaiming_normal", "xavier_normal")
         ),
         (["lenet/xavier_normal/imp/seed=0"], ["lenet/xavier_normal/imp/seed=0"]),  # one run
         (["a/b=1/c", "a/b=1,c"], ["a/b=1/c", "a/b=1,c"]),  # short names would coincide
+        (["a/t=1", "a/t=1/u", "a/t=2"], ["a/t=1", "a/t=1/u", "a/t=2"]),  # t=1 would hold t=1/u
     ],
 )
 def test_short_names_keep_what_differs(paths, names):
@@ -194,3 +195,20 @@ def test_tensorboard_view_of_a_study_without_events_is_one_line(tmp_path):
         f"error: no TensorBoard events under {tmp_path}: train with logger=tensorboard"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_tensorboard_view_never_empties_a_folder_of_ones_own(tmp_path):
+    """--view pointed at a folder holding a file of its own: refused before anything else, the
+    file kept."""
+    study = tmp_path / "study"
+    study.mkdir()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    with pytest.raises(SystemExit) as refused:
+        tensorboard.main([str(study), "--view", str(mine), "--no-serve"])
+    assert refused.value.code == (
+        f"error: {mine} holds {mine / 'notes.txt'}, not only the links this command makes: "
+        "choose another --view"
+    )
+    assert (mine / "notes.txt").read_text() == "keep"
