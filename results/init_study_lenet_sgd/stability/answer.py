@@ -1,4 +1,5 @@
-"""Issue 25's questions under SGD, answered from the snapshot of the stability runs.
+"""Issue 25's questions, answered from a snapshot of stability runs (under SGD here; the Adam
+arms' snapshot, `stability/adam/runs`, goes through the same script).
 
     python results/init_study_lenet_sgd/stability/answer.py results/init_study_lenet_sgd/stability/runs
 
