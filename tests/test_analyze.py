@@ -105,20 +105,24 @@ def copy_run(source: Path, seed: int) -> Path:
 @pytest.fixture(scope="module")
 def damaged(sweep, tmp_path_factory) -> Path:
     """The sweep, its runs' stability measured at rounds 0 and 2 (3 points), plus an unfinished
-    run (2 of 3 rounds) and a failed one (no rounds.csv)."""
-    root = tmp_path_factory.mktemp("damaged") / "default"
-    shutil.copytree(sweep, root)
-    stability.main([str(root / "**" / "seed=*"), "--rounds", "0,2", "--points", "3"])
-    unfinished = copy_run(run_dir(root, "kaiming_uniform", 1), 2)
-    lines = (unfinished / "rounds.csv").read_text().splitlines(keepends=True)
-    (unfinished / "rounds.csv").write_text("".join(lines[:3]))
-    (unfinished / manifest.MANIFEST).unlink()  # as a killed run leaves it: marked unfinished
-    (unfinished / manifest.UNFINISHED).write_text("")
-    failed = copy_run(run_dir(root, "xavier_normal", 1), 3)
-    (failed / "rounds.csv").unlink()
-    (failed / manifest.MANIFEST).unlink()  # a failed run never writes one
-    (failed / manifest.UNFINISHED).write_text("")
-    (failed / "FAILED").write_text("RuntimeError: loss is NaN\n  at epoch 1\n")
+    run (2 of 3 rounds) and a failed one (no rounds.csv); built once for all workers (read,
+    never written)."""
+    with built_once(tmp_path_factory, "analyze-damaged") as (folder, done):
+        root = folder / "default"
+        if done:
+            return root
+        shutil.copytree(sweep, root)
+        stability.main([str(root / "**" / "seed=*"), "--rounds", "0,2", "--points", "3"])
+        unfinished = copy_run(run_dir(root, "kaiming_uniform", 1), 2)
+        lines = (unfinished / "rounds.csv").read_text().splitlines(keepends=True)
+        (unfinished / "rounds.csv").write_text("".join(lines[:3]))
+        (unfinished / manifest.MANIFEST).unlink()  # as a killed run leaves it: marked unfinished
+        (unfinished / manifest.UNFINISHED).write_text("")
+        failed = copy_run(run_dir(root, "xavier_normal", 1), 3)
+        (failed / "rounds.csv").unlink()
+        (failed / manifest.MANIFEST).unlink()  # a failed run never writes one
+        (failed / manifest.UNFINISHED).write_text("")
+        (failed / "FAILED").write_text("RuntimeError: loss is NaN\n  at epoch 1\n")
     return root
 
 
@@ -132,17 +136,21 @@ def drawn(damaged) -> list[Spec]:
 
 @pytest.fixture(scope="module")
 def analysed(damaged, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """python -m prune_ready.analyze on the damaged sweep, --out elsewhere."""
-    out = tmp_path_factory.mktemp("analysis")
-    result = subprocess.run(
-        [sys.executable, "-m", "prune_ready.analyze", str(damaged), "--out", str(out)],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out, result
+    """python -m prune_ready.analyze on the damaged sweep, --out elsewhere; run once for all
+    workers (its output and what it printed kept beside it)."""
+    with built_once(tmp_path_factory, "analyze-analysed") as (folder, done):
+        out, printed = folder / "out", folder / "printed.txt"
+        if not done:
+            result = subprocess.run(
+                [sys.executable, "-m", "prune_ready.analyze", str(damaged), "--out", str(out)],
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert result.returncode == 0, result.stderr[-3000:]
+            printed.write_text(result.stdout)
+    return out, subprocess.CompletedProcess([], 0, printed.read_text(), "")
 
 
 def test_collect_reads_every_run_and_round(sweep):
