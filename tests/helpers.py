@@ -4,6 +4,7 @@ import contextlib
 import csv
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,18 @@ RUN_FILES = frozenset(
         "rounds.csv",
     }
 )
+
+
+def cifar_slice(data_root: Path, dest: Path, train: int, test: int) -> Path:
+    """A real slice of cifar10-jpeg in its layout under `dest`: the first `train` and `test`
+    images of two classes (airplane, cat). Returns the data root that holds it."""
+    for split, n in (("train", train), ("test", test)):
+        for label in ("airplane", "cat"):
+            folder = dest / "cifar10-jpeg" / split / label
+            folder.mkdir(parents=True)
+            for image in sorted((data_root / "cifar10-jpeg" / split / label).iterdir())[:n]:
+                shutil.copyfile(image, folder / image.name)
+    return dest
 
 
 def cli_env(data_root: Path) -> dict[str, str]:

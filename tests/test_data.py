@@ -1,13 +1,12 @@
 """The in-memory datamodules on the real data: splits, subsets, normalisation, batch order."""
 
-import shutil
-
 import pytest
 import torch
 from hydra.utils import instantiate
 
 from prune_ready.data import IndexBatches, StepBatches
 from prune_ready.errors import UserError
+from tests.helpers import cifar_slice
 
 
 @pytest.fixture(scope="module")
@@ -128,16 +127,10 @@ def test_first_decode_shows_progress_then_the_cache_is_silent(
 
     from prune_ready.data import ImageFolderData
 
-    for split, n in (("train", 30), ("test", 10)):
-        for label in ("airplane", "cat"):
-            folder = tmp_path / "data" / "cifar10-jpeg" / split / label
-            folder.mkdir(parents=True)
-            for image in sorted((data_root / "cifar10-jpeg" / split / label).iterdir())[:n]:
-                shutil.copyfile(image, folder / image.name)
     data = ImageFolderData(
         folder="cifar10-jpeg",
         name="cifar10-jpeg",
-        root=str(tmp_path / "data"),
+        root=str(cifar_slice(data_root, tmp_path / "data", train=30, test=10)),
         cache_dir=str(tmp_path / "cache"),
         val_size=10,
     )

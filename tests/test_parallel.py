@@ -9,21 +9,34 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 from hydra.utils import instantiate
 from lightning_fabric.plugins.environments import SLURMEnvironment
 
 from prune_ready import results
 from prune_ready.train import make_trainer
-from tests.helpers import REPO, TINY, cli, cli_env, read_csv
+from tests.conftest import built_once
+from tests.helpers import REPO, TINY, cifar_slice, cli, cli_env, read_csv
 
 
-def test_joblib_launcher_runs_two_jobs_in_their_own_directories(data_root, tmp_path):
-    launcher = "hydra/launcher=local"  # joblib, n_jobs=2
-    result = cli("-m", launcher, "seed=0,1", *TINY, data_root=data_root, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.count("with 1 torch threads") == 2  # 2 cores shared by 2 jobs
-    runs = sorted(tmp_path.glob("outputs/default/*/*/imp/*/seed=*"))
+@pytest.fixture(scope="session")
+def joblib_grid(data_root, tmp_path_factory) -> Path:
+    """A 2-run TINY grid through the joblib launcher, trained once for all workers: checked on
+    its own and the reference of the preempted submitit grid. The folder holds `outputs/` and
+    the command's `stdout`."""
+    with built_once(tmp_path_factory, "joblib-grid") as (folder, done):
+        if not done:
+            launcher = "hydra/launcher=local"  # joblib, n_jobs=2
+            result = cli("-m", launcher, "seed=0,1", *TINY, data_root=data_root, cwd=folder)
+            assert result.returncode == 0, result.stderr[-2000:]
+            (folder / "stdout").write_text(result.stdout)
+    return folder
+
+
+def test_joblib_launcher_runs_two_jobs_in_their_own_directories(joblib_grid):
+    assert (joblib_grid / "stdout").read_text().count("with 1 torch threads") == 2  # 2 cores
+    runs = sorted(joblib_grid.glob("outputs/default/*/*/imp/*/seed=*"))
     assert [r.name for r in runs] == ["seed=0", "seed=1"]
     rows = [read_csv(r / results.ROUNDS) for r in runs]
     assert [len(r) for r in rows] == [2, 2]
@@ -31,27 +44,39 @@ def test_joblib_launcher_runs_two_jobs_in_their_own_directories(data_root, tmp_p
 
 
 DECODE = """
-import sys, torch
+import logging, sys, time
+from pathlib import Path
+import torch
 from prune_ready.data import ImageFolderData
-dm = ImageFolderData(folder="cifar10-jpeg", name="cifar10-jpeg", root=sys.argv[1], cache_dir=sys.argv[2])
+root, cache, out, barrier = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+dm = ImageFolderData(folder="cifar10-jpeg", name="cifar10-jpeg", root=root, cache_dir=cache, val_size=100)
+(barrier / out.stem).touch()
+while len(list(barrier.iterdir())) < 2:  # both imported: their first uses start together
+    time.sleep(0.001)
 dm.setup()
-torch.save(dm.splits["test"].x[:50].clone(), sys.argv[3])
+torch.save(dm.splits["test"].x[:50].clone(), out)
 """
 
 
 def test_decoded_image_cache_is_safe_under_concurrent_first_use(data_root, tmp_path):
-    cache = tmp_path / "cache"
+    """Two processes load the same real slice (2 classes, 2,400 images) with an empty cache, their
+    first use released together: one decodes under the lock, the other waits and reads its file."""
+    root = cifar_slice(data_root, tmp_path / "data", train=1000, test=200)
+    cache, barrier = tmp_path / "cache", tmp_path / "barrier"
+    barrier.mkdir()
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", DECODE, str(data_root), str(cache), str(tmp_path / f"{i}.pt")],
+            [sys.executable, "-c", DECODE, *map(str, (root, cache, tmp_path / f"{i}.pt", barrier))],
             cwd=REPO,
             stderr=subprocess.PIPE,
             text=True,
         )
         for i in range(2)
     ]
-    for proc in procs:
-        assert proc.wait(timeout=600) == 0, proc.stderr.read()[-2000:]
+    logs = [proc.communicate(timeout=600)[1] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], logs
+    assert sorted("decoding 2400 images" in log for log in logs) == [False, True]
     assert [p.name.endswith(".pt") for p in cache.iterdir() if not p.name.endswith(".lock")] == [
         True
     ]
@@ -80,16 +105,15 @@ def grid(*args: str, cwd: Path, data_root: Path) -> subprocess.Popen:
 
 
 def test_submitit_requeues_preempted_jobs_and_they_resume_from_their_last_round(
-    data_root, tmp_path
+    data_root, tmp_path, joblib_grid
 ):
     """A 2-run grid through submitit's local executor: in round 1 each job gets SIGUSR2, the signal
     submitit has Slurm send before the time limit or a preemption (the local executor sends it 30 s
     before hydra.launcher.timeout_min; here the test sends it, at a chosen point, since 30 s can
-    fall into a busy machine's start-up), is requeued by submitit and resumes after round 0."""
-    reference, preempted, marks = tmp_path / "reference", tmp_path / "preempted", tmp_path / "m"
-    for folder in (reference, preempted, marks):
-        folder.mkdir()
-    uninterrupted = grid(cwd=reference, data_root=data_root)  # the basic launcher, meanwhile
+    fall into a busy machine's start-up), is requeued by submitit and resumes after round 0, to
+    the numbers of the same grid uninterrupted (the joblib grid's)."""
+    preempted, marks = tmp_path / "preempted", tmp_path / "m"
+    preempted.mkdir(), marks.mkdir()
     stall = f"trainer.callbacks=[{{_target_:tests.slow_round.StallOnce,marks:'{marks}'}}]"
     job = grid("hydra/launcher=slurm_local", stall, cwd=preempted, data_root=data_root)
     try:
@@ -102,13 +126,10 @@ def test_submitit_requeues_preempted_jobs_and_they_resume_from_their_last_round(
             time.sleep(0.1)
         assert signalled == {"seed=0", "seed=1"}, "the runs did not both reach round 1"
         err = job.communicate(timeout=600)[1]
-        reference_err = uninterrupted.communicate(timeout=600)[1]
     finally:
-        for process in (job, uninterrupted):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
     assert job.returncode == 0, err[-3000:]
-    assert uninterrupted.returncode == 0, reference_err[-3000:]
     runs = sorted(preempted.glob("outputs/default/*/*/imp/*/seed=*"))
     logs = sorted((preempted / "outputs/default/.submitit").glob("*/*_0_log.out"))
     assert [r.name for r in runs] == ["seed=0", "seed=1"] and len(logs) == 2
@@ -129,7 +150,7 @@ def test_submitit_requeues_preempted_jobs_and_they_resume_from_their_last_round(
         (run,) = [r for r in runs if f"run {r} with" in log]
         assert log.count(f"resuming {run} after round 0") == 1
     for run in runs:
-        twin = reference / run.relative_to(preempted)
+        twin = joblib_grid / run.relative_to(preempted)
         assert (run / results.ROUNDS).read_bytes() == (twin / results.ROUNDS).read_bytes()
         assert len(read_csv(run / results.ROUNDS)) == 2
         assert not (run / results.CHECKPOINT).exists()

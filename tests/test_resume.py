@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from prune_ready import machine, results
+from tests.conftest import built_once
 from tests.helpers import TINY, cli, cli_env, read_csv
 
 QUICK = [
@@ -76,11 +77,13 @@ def kill_when(args: list[str], data_root: Path, cwd: Path, rows: int) -> None:
         proc.wait()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def quick_reference(data_root, tmp_path_factory) -> Path:
-    """QUICK's run, uninterrupted: the reference of both tests that kill a QUICK run."""
-    reference = tmp_path_factory.mktemp("reference")
-    assert cli(*QUICK, data_root=data_root, cwd=reference).returncode == 0
+    """QUICK's run, uninterrupted, trained once for all workers: the reference of both tests
+    that kill a QUICK run."""
+    with built_once(tmp_path_factory, "quick-reference") as (reference, done):
+        if not done:
+            assert cli(*QUICK, data_root=data_root, cwd=reference).returncode == 0
     return only_run(reference)
 
 
