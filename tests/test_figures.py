@@ -173,6 +173,12 @@ def test_the_dose_response_figure_draws_accuracy_against_the_factor(tmp_path):
     assert not fig.axes[2].axison  # the dense level has no change to draw
 
 
+def test_without_a_numeric_factor_the_dose_figure_is_left_out_in_words(tmp_path):
+    part = part_of(rounds_table(), FACTORS, tmp_path)
+    why = {spec.slug: (spec.title.format(**spec.words(part)), r) for spec, r in left_out(part)}
+    assert why["dose-response"] == ("test accuracy against a numeric factor", MISSING["dose"])
+
+
 def test_weight_ticks_keep_levels_a_fraction_of_the_log_range_apart():
     assert spread([100, 80, 64, 10, 1, 0.9], 4) == [100, 10, 1]
     assert spread([100, 50, 25, 12.5], 3) == [100, 50, 25, 12.5]

@@ -354,7 +354,7 @@ class Spec:
         return {
             "early_stop": labels.early_stop(part.early_stop),
             "reference": reference or "the best line at that level",
-            "dose": str(part.analysis.dose_factor),
+            "dose": part.analysis.dose_factor or "a numeric factor",  # none: left out
         }
 
 
