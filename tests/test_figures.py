@@ -151,6 +151,26 @@ def test_an_axis_stops_above_a_collapsing_line_and_says_so(tmp_path):
     assert f"axis cut at {ax.get_ylim()[0]:.1f}; falling below: kaiming_normal (10.0)" in title
 
 
+def test_a_cut_panel_does_not_take_its_range_to_the_other_methods_panels(tmp_path):
+    # IMP (90-94%) with a collapsing line and SNIP/GraSP (80-83%, no dense round 0): a y axis
+    # shared per column would stop every panel at IMP's cut and hide the one-shot methods' lines
+    rounds = rounds_table()
+    rounds.loc[(rounds["init"] == INITS[0]) & (rounds["round"] == 2), "test_acc"] = 0.1
+    part = part_of(rounds, FACTORS, tmp_path)
+    fig = figure(part, "test-acc-vs-weights")
+    panels = {ax.get_title(loc="left").split("\n")[0]: ax for ax in fig.axes}
+    imp, snip = panels["pruning=imp: test accuracy"], panels["pruning=snip: test accuracy"]
+    highest_low = 0.9 + 0.01 * (len(INITS) - 1) + 0.0005 - 0.004  # the last init's, round 2
+    assert imp.get_ylim()[0] == pytest.approx(100 * highest_low - CLIP_PP)
+    low, high = snip.get_ylim()
+    assert low < 80 and high > 80 + 3  # all of SNIP's lines, 80.0-83.1%
+    change = panels["pruning=snip: change from the run's own dense round 0"]
+    assert [t.get_text() for t in change.texts] == [
+        "no run here has a dense round 0\nto measure a change from"
+    ]
+    assert list(change.get_yticks()) == []
+
+
 def test_the_dose_response_figure_draws_accuracy_against_the_factor(tmp_path):
     rows = [
         {"run": f"{scale}/{seed}", "model": "m", "data": "d", "init": "kaiming_normal"}

@@ -115,32 +115,47 @@ def veil(ax: Axes, i: int, j: int, hatched: bool) -> None:
         ax.add_patch(Rectangle(cell, 1, 1, fill=False, hatch="///", ec="0.75", lw=0))
 
 
-def clip(ax: Axes, panel: Lines, table: pd.DataFrame, metric: str, scale: float) -> None:
-    """y spans the data; where some line falls more than CLIP_PP below the lowest point of the
-    line whose lowest point is highest, the axis stops there and says which lines it cut."""
+def cut(panel: Lines, table: pd.DataFrame, metric: str, scale: float) -> tuple[float, dict]:
+    """(the floor, {label: its lowest mean} of the lines below it): the floor is CLIP_PP below
+    the lowest point of the line whose lowest point is highest."""
     means = {label: scale * line[f"{metric}_mean"].dropna() for line, _, label in panel.each(table)}
-    means = {label: m for label, m in means.items() if len(m)}
-    if not means:
-        return
-    floor = max(m.min() for m in means.values()) - CLIP_PP
-    cut = {label: m.min() for label, m in means.items() if m.min() < floor}
-    if cut:
-        top = max(m.max() for m in means.values())
+    lows = {label: m.min() for label, m in means.items() if len(m)}
+    if not lows:
+        return np.nan, {}
+    floor = max(lows.values()) - CLIP_PP
+    return floor, {label: low for label, low in lows.items() if low < floor}
+
+
+def clip(ax: Axes, panel: Lines, table: pd.DataFrame, metric: str, scale: float) -> None:
+    """y spans the data; where some line falls below the floor (`cut`), the axis stops there and
+    says which lines it cut."""
+    floor, below = cut(panel, table, metric, scale)
+    if below:
+        top = max(scale * line[f"{metric}_mean"].max() for line, _, _ in panel.each(table))
         ax.set_ylim(floor, top + 0.05 * (top - floor))
-        text = ", ".join(f"{label} ({low:.1f})" for label, low in sorted(cut.items()))
+        text = ", ".join(f"{label} ({low:.1f})" for label, low in sorted(below.items()))
         note = textwrap.fill(f"axis cut at {floor:.1f}; falling below: {text}", 80)
         ax.set_title(f"{ax.get_title(loc='left')}\n{note}", fontsize=8, loc="left")
 
 
 def accuracy_vs_weights(part: Part) -> Figure:
+    """Test accuracy and its change from dense against the weights remaining, a row per panel.
+    The panels of a column share their y axis unless one of them is cut (`clip`): a shared axis
+    would take one panel's cut range to all of them and hide the others' lines."""
     metrics = {
         "test_acc": ("test accuracy", "test accuracy (%)"),
         "change": ("change from the run's own dense round 0", "change (percentage points)"),
     }
-    fig, drawn = curves(part.lines, part.by_round, metrics, part.rounds[LEVEL], 100)
+    panels = part.lines.through_levels().panels()
+    shared = not any(cut(p, part.by_round, m, 100)[1] for p in panels for m in metrics)
+    fig, drawn = curves(part.lines, part.by_round, metrics, part.rounds[LEVEL], 100, shared)
     for ax, panel, metric in drawn:
         clip(ax, panel, part.by_round, metric, 100)
-        if metric == "change":
+        if metric == "change" and np.isnan(cut(panel, part.by_round, metric, 100)[0]):
+            note = "no run here has a dense round 0\nto measure a change from"  # pruned at init
+            ax.text(0.5, 0.5, note, color="0.4", transform=ax.transAxes, **cell_style(""))
+            ax.set(yticks=[], ylabel="")
+        elif metric == "change":
             ax.axhline(0, color="0.3", lw=0.8, ls="--")
     return finish(fig, [ax for ax, _, _ in drawn])
 

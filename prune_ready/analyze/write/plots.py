@@ -134,14 +134,17 @@ def curves(
     metrics: dict[str, tuple[str, str]],
     levels: pd.Series,
     scale: float = 1.0,
+    shared: bool = True,
 ) -> tuple[Figure, list[tuple[Axes, Lines, str]]]:
     """The line-with-CI-band figure against the weights remaining: one column per metric of
     `table` (described: <metric>_mean, _ci_low, _ci_high; column -> (panel title, y label)), one
-    row per panel of `lines`, y axes shared per column; returns the figure and its (axes, panel,
-    metric) for what a figure adds. `levels`: the weights remaining the runs reached (ticks)."""
+    row per panel of `lines`, y axes shared per column unless not `shared` (panels whose ranges
+    differ too much to share one, e.g. pruning methods); returns the figure and its (axes,
+    panel, metric) for what a figure adds. `levels`: the weights remaining the runs reached."""
     panels = lines.through_levels().panels()
     titles = [": ".join(filter(None, (p.title, t))) for p in panels for t, _ in metrics.values()]
-    fig, axes = new_figure(titles, len(metrics), "col" if len(metrics) > 1 else True)
+    sharey = ("col" if len(metrics) > 1 else True) if shared else False
+    fig, axes = new_figure(titles, len(metrics), sharey)
     drawn = []
     for i, ax in enumerate(axes):
         panel, metric = panels[i // len(metrics)], list(metrics)[i % len(metrics)]
