@@ -91,11 +91,13 @@ def test_lines_that_change_alike_are_said_once(tmp_path):
 
 
 def with_committed_overlap(study: str) -> Part:
-    """The committed study's one Part, from its runs.csv, with its committed mask_overlap.csv
-    (an analysis of a runs.csv has no masks to compare)."""
+    """The committed study's one Part, from its runs.csv, with the mask_overlap.csv its first
+    analysis made while the runs existed (`original/`: a runs.csv has no masks to compare)."""
     folder = REPO / "results" / study
     analysis = analyse(collect(folder / "runs.csv"))
-    overlap = pd.read_csv(folder / "mask_overlap.csv", keep_default_na=False, na_values=[""])
+    overlap = pd.read_csv(
+        folder / "original" / "mask_overlap.csv", keep_default_na=False, na_values=[""]
+    )
     (part,) = dataclasses.replace(analysis, overlap=overlap).parts()
     return part
 
