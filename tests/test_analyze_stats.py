@@ -464,6 +464,25 @@ def test_findings_say_the_numbers_their_test_and_where_they_are_shown(tmp_path):
     )
 
 
+def test_the_sparsest_finding_of_several_settings_has_a_short_title(tmp_path):
+    """paired_table() under two pruning methods, the second with c 20 pp lower: one short part
+    of the title per setting (where, which init is best, how many testable lines fall behind);
+    the sentences with their numbers stay in the finding's text."""
+    one = paired_table()
+    two = one.assign(pruning="snip", run=one["run"] + "/snip")
+    two.loc[two["init"] == "c", "test_acc"] -= 0.2
+    (part,) = analyse(sweep_of(pd.concat([one, two]), FACTORS, tmp_path)).parts()
+    (sparsest,) = [f for f in findings(part) if "(the sparsest)" in f.text]
+    assert sparsest.title == (
+        "Best at each setting's sparsest level (significantly behind it): "
+        "pruning=imp (10.0%) a, 2 of 2 behind; pruning=snip (10.0%) a, 2 of 2 behind"
+    )
+    assert sparsest.text.startswith("Pruning=imp: at 10.0% weights remaining (the sparsest), a ")
+    assert "; pruning=snip: at 10.0% weights remaining (the sparsest), a reaches 92.0%" in (
+        sparsest.text
+    )
+
+
 def test_lines_close_only_before_pruning_make_no_agreement_finding(tmp_path):
     # paired_table() at 10% after a dense round where all lines are within 0.5 pp: "down to
     # 100% of the weights" says nothing; the sparsest finding comes first, the appendix says why

@@ -219,7 +219,8 @@ def sparsest(part: Part, left: list[Omitted]) -> Finding | None:
     if table.empty:
         return None
     clauses, takeaways = [], []
-    for setting, rows in part.settings(table):
+    settings = part.settings(table)
+    for setting, rows in settings:
         at = rows[rows[LEVEL] == rows[LEVEL].min()]
         first = at.iloc[0]
         behind = at[at["p_holm"] < ALPHA]
@@ -247,20 +248,24 @@ def sparsest(part: Part, left: list[Omitted]) -> Finding | None:
             clause += f", with an MDD of {labels.pp(runner['mdd'])}"
         clauses.append(clause)
         tested = int((at["note"] == "").sum())
+        behind_of = f"{len(behind)} of {tested} behind" if tested else "not testable"
         takeaways.append(
-            f"{where}at {labels.level(first[LEVEL])}, {first['reference']} is best; "
+            f"at {labels.level(first[LEVEL])}, {first['reference']} is best; "
             + (
                 f"{count(len(behind), tested, 'testable line')} significantly behind"
                 if tested
                 else "the differences are not testable"
             )
+            if len(settings) == 1  # a title of one line: a setting's part of it is short
+            else f"{setting} ({labels.level(first[LEVEL])}) {first['reference']}, {behind_of}"
         )
     text = "; ".join(clauses)
     return Finding(
         capital(
             takeaways[0]
             if len(takeaways) == 1
-            else "At each setting's sparsest level, " + "; ".join(takeaways)
+            else "Best at each setting's sparsest level (significantly behind it): "
+            + "; ".join(takeaways)
         ),
         f"{capital(text)} ({method(table)}, {used_seeds(table)}, Holm).",
         "differences",
