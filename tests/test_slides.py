@@ -2,6 +2,7 @@
 prune_ready.analyze.write.slides (hand-computed here), the figure below the text, no figure twice."""
 
 import shutil
+import zipfile
 
 import pytest
 from PIL import Image
@@ -64,12 +65,15 @@ def test_a_long_title_shrinks_until_it_fits(tmp_path):
 
 
 def small_deck(tmp_path) -> Presentation:
-    """The slides of the fixture's runs cut to seeds 0-1: a first small sweep."""
+    """The slides of the fixture's runs cut to seeds 0-1: a first small sweep. Their file is
+    undated (every zip member 1980-01-01): the same slides made again are the same bytes."""
     root = tmp_path / "runs"
     shutil.copytree(FIXTURE / "runs", root)
     for run in root.rglob("seed=2"):
         shutil.rmtree(run)
     analyze([root], tmp_path / "out")
+    with zipfile.ZipFile(tmp_path / "out" / "slides.pptx") as package:
+        assert {m.date_time for m in package.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     return Presentation(str(tmp_path / "out" / "slides.pptx"))
 
 

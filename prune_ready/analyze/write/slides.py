@@ -10,6 +10,7 @@ a title or a body line is set in the largest size (from its own down to MIN_PT) 
 """
 
 import io
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -120,8 +121,20 @@ def write_slides(
     content(deck, "What these results do not cover", ["; ".join(heads) + "."], list(limits))
     buffer = io.BytesIO()
     deck.save(buffer)
-    write_atomic(path, buffer.getvalue())
+    write_atomic(path, undated(buffer.getvalue()))
     return len(deck.slides)
+
+
+def undated(pptx: bytes) -> bytes:
+    """The same package with every member dated 1980-01-01 (zip's earliest): python-pptx dates
+    them when saved, so the same slides made twice would differ in their bytes."""
+    source, out = zipfile.ZipFile(io.BytesIO(pptx)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for member in source.infolist():
+            dated = zipfile.ZipInfo(member.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            dated.compress_type = member.compress_type
+            target.writestr(dated, source.read(member))
+    return out.getvalue()
 
 
 def content(deck: Deck, title: str, lines: Sequence[str], notes: Sequence[str]) -> Slide:
