@@ -151,6 +151,17 @@ def test_an_axis_stops_above_a_collapsing_line_and_says_so(tmp_path):
     assert f"axis cut at {ax.get_ylim()[0]:.1f}; falling below: kaiming_normal (10.0)" in title
 
 
+def test_three_panels_go_two_to_a_row_each_metric_on_one_y_axis(tmp_path):
+    part = part_of(rounds_table(), FACTORS, tmp_path)  # GraSP, IMP, SNIP; no line cut
+    fig = figure(part, "test-acc-vs-weights")
+    panels = {ax.get_title(loc="left"): ax for ax in fig.axes}
+    assert fig.axes[0].get_subplotspec().get_gridspec().ncols == 4  # 2 panels × 2 metrics
+    accuracy = [ax for title, ax in panels.items() if title.endswith(": test accuracy")]
+    assert len(accuracy) == 3 and len({ax.get_ylim() for ax in accuracy}) == 1
+    low, high = accuracy[0].get_ylim()
+    assert low < 80 and high > 93  # SNIP/GraSP's 80.0-83.1% and IMP's 89.6-93.1% on one axis
+
+
 def test_a_cut_panel_does_not_take_its_range_to_the_other_methods_panels(tmp_path):
     # IMP (90-94%) with a collapsing line and SNIP/GraSP (80-83%, no dense round 0): a y axis
     # shared per column would stop every panel at IMP's cut and hide the one-shot methods' lines

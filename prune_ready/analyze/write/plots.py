@@ -10,6 +10,7 @@ backend included).
 """
 
 import io
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -143,8 +144,13 @@ def curves(
     panel, metric) for what a figure adds. `levels`: the weights remaining the runs reached."""
     panels = lines.through_levels().panels()
     titles = [": ".join(filter(None, (p.title, t))) for p in panels for t, _ in metrics.values()]
-    sharey = ("col" if len(metrics) > 1 else True) if shared else False
-    fig, axes = new_figure(titles, len(metrics), sharey)
+    # 3 or more panels of several metrics: two panels to a row, as a stack of them would be
+    # shrunk to illegible to fit a screen (the report's first figure is this one)
+    per_row = 2 if len(metrics) > 1 and len(panels) >= 3 else 1
+    fig, axes = new_figure(titles, len(metrics) * per_row, shared and per_row == 1 and "col")
+    if shared and per_row > 1:  # each metric's axes share one y axis, in both columns
+        for ax, first in zip(axes[len(metrics) :], itertools.cycle(axes[: len(metrics)])):
+            ax.sharey(first)
     drawn = []
     for i, ax in enumerate(axes):
         panel, metric = panels[i // len(metrics)], list(metrics)[i % len(metrics)]
