@@ -115,7 +115,9 @@ def veil(ax: Axes, i: int, j: int, hatched: bool) -> None:
         ax.add_patch(Rectangle(cell, 1, 1, fill=False, hatch="///", ec="0.75", lw=0))
 
 
-def cut(panel: Lines, table: pd.DataFrame, metric: str, scale: float) -> tuple[float, dict]:
+def cut(
+    panel: Lines, table: pd.DataFrame, metric: str, scale: float
+) -> tuple[float, dict[str, float]]:
     """(the floor, {label: its lowest mean} of the lines below it): the floor is CLIP_PP below
     the lowest point of the line whose lowest point is highest."""
     means = {label: scale * line[f"{metric}_mean"].dropna() for line, _, label in panel.each(table)}
@@ -139,9 +141,10 @@ def clip(ax: Axes, panel: Lines, table: pd.DataFrame, metric: str, scale: float)
 
 
 def accuracy_vs_weights(part: Part) -> Figure:
-    """Test accuracy and its change from dense against the weights remaining, a row per panel.
-    The panels of a column share their y axis unless one of them is cut (`clip`): a shared axis
-    would take one panel's cut range to all of them and hide the others' lines."""
+    """Test accuracy and its change from dense against the weights remaining, per panel (`curves`:
+    a row each, two to a row from 3 panels). The panels share each metric's y axis unless one of
+    them is cut (`clip`): a shared axis would take one panel's cut range to all of them and hide
+    the others' lines."""
     metrics = {
         "test_acc": ("test accuracy", "test accuracy (%)"),
         "change": ("change from the run's own dense round 0", "change (percentage points)"),

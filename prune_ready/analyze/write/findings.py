@@ -248,17 +248,19 @@ def sparsest(part: Part, left: list[Omitted]) -> Finding | None:
             clause += f", with an MDD of {labels.pp(runner['mdd'])}"
         clauses.append(clause)
         tested = int((at["note"] == "").sum())
-        behind_of = f"{len(behind)} of {tested} behind" if tested else "not testable"
-        takeaways.append(
-            f"at {labels.level(first[LEVEL])}, {first['reference']} is best; "
-            + (
-                f"{count(len(behind), tested, 'testable line')} significantly behind"
-                if tested
-                else "the differences are not testable"
+        level, best = labels.level(first[LEVEL]), first["reference"]
+        if len(settings) == 1:
+            takeaways.append(
+                f"at {level}, {best} is best; "
+                + (
+                    f"{count(len(behind), tested, 'testable line')} significantly behind"
+                    if tested
+                    else "the differences are not testable"
+                )
             )
-            if len(settings) == 1  # a title of one line: a setting's part of it is short
-            else f"{setting} ({labels.level(first[LEVEL])}) {first['reference']}, {behind_of}"
-        )
+        else:  # a title of one line: each setting's part of it is short
+            behind_of = f"{len(behind)} of {tested} behind" if tested else "not testable"
+            takeaways.append(f"{setting} ({level}) {best}, {behind_of}")
     text = "; ".join(clauses)
     return Finding(
         capital(
