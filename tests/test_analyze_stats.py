@@ -28,6 +28,7 @@ from prune_ready.analyze import (
     differences,
     dose_response,
     holm,
+    labels,
     mdd,
     mean_ci,
     paired,
@@ -481,6 +482,39 @@ def test_the_sparsest_finding_of_several_settings_has_a_short_title(tmp_path):
     assert "; pruning=snip: at 10.0% weights remaining (the sparsest), a reaches 92.0%" in (
         sparsest.text
     )
+
+
+def test_config_values_sort_numbers_by_size_and_training_points_by_time():
+    values = ["2ep", "snip", 0, "100it", "1ep", 2.0, "0", "500it", float("nan"), 0.5, "imp"]
+    assert sorted(values, key=labels.order) == [
+        0, 0.5, 2.0, "0", "100it", "500it", "1ep", "2ep", "imp", "snip", values[8]
+    ]  # fmt: skip
+
+
+def test_findings_of_rewind_points_name_them_in_training_order(tmp_path):
+    """g ∈ {1, 2} × five rewind points given out of order × 3 seeds, dense then 10% (where g = 2
+    costs 3 pp): the settings and the dose finding's lines come in training order, each line
+    named by its rewind point."""
+    rewinds = ["2ep", "0", "500it", "100it", "1ep"]  # in text order 500it would come last
+    rows = [
+        {"run": f"{g}/{to}/{seed}", "model": "m", "data": "d", "init": "kaiming_normal"}
+        | {"pruning": "imp", "init.scale": g, "pruning.reset.to": to, "seed": seed, "round": r}
+        | {LEVEL: level, "test_acc": 0.95 - (0.03 * r * (g - 1)) + 0.001 * seed * (1 + r + g)}
+        for g, to, seed, (r, level) in itertools.product(
+            [1.0, 2.0], rewinds, range(3), enumerate([100.0, 10.0])
+        )
+    ]
+    factors = [*FACTORS, "init.scale", "pruning.reset.to"]
+    (part,) = analyse(sweep_of(pd.DataFrame(rows), factors, tmp_path)).parts()
+    found = {f.figure: f for f in findings(part)}
+    order = ["0", "100it", "500it", "1ep", "2ep"]
+    assert [title for title, _ in part.settings(part.table("differences"))] == [
+        f"pruning.reset.to={to}" for to in order
+    ]
+    dose = found["dose-response"].title.split("; ")
+    assert [part.split(":")[0] for part in dose[::2]] == [
+        f"kaiming_normal, pruning.reset.to={to}" for to in order
+    ]
 
 
 def test_lines_close_only_before_pruning_make_no_agreement_finding(tmp_path):

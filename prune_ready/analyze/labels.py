@@ -5,6 +5,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from prune_ready.pruning.steps import Step
+
 SET_KEYS = ["model", "data"]  # one figure set and one report section per model and data set
 # keys that set the weights remaining: drawn along that axis, not as lines (pruning.density:
 # runs made before the pruning parts)
@@ -66,6 +68,21 @@ def setting_label(values: dict[str, object], varying: Sequence[str]) -> str:
 
 def setting_parts(values: dict[str, object], varying: Sequence[str]) -> list[str]:
     return [f"{k}={value(values[k])}" for k in varying]
+
+
+def order(v: object) -> tuple:
+    """How a config value sorts among its key's values (settings, panels, findings): numbers by
+    size; training points ('0', '100it', '2ep', e.g. pruning.reset.to) θ0 first, then in
+    iterations, then in epochs, each by count; other text alphabetically; unset last."""
+    if isinstance(v, int | float) and not pd.isna(v):
+        return (0, float(v))
+    if pd.isna(v):
+        return (3,)
+    try:
+        step = Step.parse(str(v))
+    except ValueError:
+        return (2, str(v))
+    return (1, 0 if step.count == 0 else 1 if step.unit == "it" else 2, step.count)
 
 
 def value(v: object) -> str:

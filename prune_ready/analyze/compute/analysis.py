@@ -129,9 +129,10 @@ class Part:
         keys = labels.varying_keys(self.rounds, ["init", *keys])
         if not keys:
             return [("", table)]
+        groups = table.groupby(keys, dropna=False, sort=False)
         return [
             (labels.setting_label(dict(zip(keys, combo, strict=True)), keys), rows)
-            for combo, rows in table.groupby(keys, dropna=False, sort=True)
+            for combo, rows in sorted(groups, key=lambda g: tuple(map(labels.order, g[0])))
         ]
 
     def has(self, name: str) -> bool:

@@ -74,7 +74,7 @@ class Lines:
                     labels.setting_label(where, varying),
                 )
             )
-        return sorted(panels, key=lambda panel: panel.title)
+        return sorted(panels, key=lambda p: tuple(map(labels.order, p.setting.values())))
 
     def each(self, table: pd.DataFrame) -> Iterator[tuple[pd.DataFrame, str, str]]:
         """(the line's rows of `table`, its colour, its label), in legend order."""

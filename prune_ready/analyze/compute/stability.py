@@ -14,7 +14,6 @@ import pandas as pd
 
 from prune_ready.analyze.compute.prediction import correlations
 from prune_ready.analyze.compute.stats import LEVEL, describe, differences
-from prune_ready.pruning.steps import Step
 
 FILE = "stability.csv"  # prune_ready.stability.FILE (importing it loads the trainer)
 PER_ROUND = ("val_barrier", "test_barrier", "l2_distance")  # the same in every α row of a round
@@ -96,9 +95,3 @@ def summarize_rewind(
         rounds[["run", "round", "test_acc"]], on=["run", "round"], how="left"
     )
     return describe(table, [*factors, "round"], ["test_barrier", "test_acc", LEVEL])
-
-
-def rewind_order(value: object) -> tuple[int, int]:
-    """θ0 first, then rewind points in iterations, then in epochs, each by count."""
-    step = Step.parse(str(value))
-    return (0 if step.count == 0 else 1 if step.unit == "it" else 2, step.count)

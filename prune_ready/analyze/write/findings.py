@@ -416,8 +416,10 @@ def dose(part: Part, left: list[Omitted]) -> Finding | None:
     rounds = part.rounds
     sparse, dense = table["round"].max(), table["round"].min()
     keys = [k for k in labels.series_keys(part.factors) if k != factor]
+    varying = labels.varying_keys(table, keys)  # over all lines: what tells them apart
     clauses, titles = [], []
-    for combo, rows in table[table["round"] == sparse].groupby(keys, dropna=False, sort=True):
+    groups = table[table["round"] == sparse].groupby(keys, dropna=False, sort=False)
+    for combo, rows in sorted(groups, key=lambda g: tuple(map(labels.order, g[0]))):
         if rows[factor].nunique() < 2:
             continue
         where = dict(zip(keys, combo, strict=True))
@@ -427,7 +429,7 @@ def dose(part: Part, left: list[Omitted]) -> Finding | None:
             paired_gap(select(rounds, where), factor, worst[factor], best[factor], r)
             for r in (sparse, dense)
         ]
-        name = labels.series_label(where, labels.varying_keys(rows, keys))
+        name = labels.series_label(where, varying)
         level = labels.level(best[LEVEL])
         clauses.append(
             f"at {level} weights remaining, {name} does best at {factor}={best[factor]:g} "

@@ -5,7 +5,7 @@ barrier and the ticket's accuracy against the rewind point."""
 from matplotlib.figure import Figure
 
 from prune_ready.analyze import labels
-from prune_ready.analyze.compute.stability import REWIND, rewind_order
+from prune_ready.analyze.compute.stability import REWIND
 from prune_ready.analyze.compute.stats import LEVEL
 from prune_ready.analyze.write.plots import curves, finish, new_figure, plot_mean
 
@@ -31,7 +31,7 @@ def barrier_vs_rewind(part) -> Figure:  # part: analysis.Part
     table = part.table("stability_rewind")
     lines = part.lines.through_levels().without(REWIND)
     points = table.groupby("round")[f"{LEVEL}_mean"].mean().sort_values(ascending=False)
-    values = sorted(table[REWIND].dropna().unique(), key=rewind_order)
+    values = sorted(table[REWIND].dropna().unique(), key=labels.order)
     position = {value: i for i, value in enumerate(values)}
     metrics = {"test_barrier": "test error barrier (pp)", "test_acc": "ticket's test accuracy (%)"}
     titles = [f"{labels.level(v)} weights remaining" for v in points] * 2
