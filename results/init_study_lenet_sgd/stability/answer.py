@@ -3,16 +3,18 @@ arms' snapshot, `stability/adam/runs`, goes through the same script).
 
     python results/init_study_lenet_sgd/stability/answer.py results/init_study_lenet_sgd/stability/runs
 
-The runs: kaiming_normal × g ∈ {0.5, 1, 2}, rewound to θ0 (`pruning.reset.to=0`) or to θ(1 epoch),
-each with its stability.csv (two copies per measured round, the test-error barrier on the line
-between them). Printed, each as paired differences by seed (mean [95% t CI], p, Holm over the
-table's rows, MDD at 80% power, pairs) in percentage points:
+The runs: kaiming_normal at init scales g (1 and others), rewound to θ0 (`pruning.reset.to=0`) and
+to later iterates θk (`stability/runs`: g ∈ {0.5, 1, 2} × {θ0, θ(1 ep)}; `stability/rewind_sweep/
+runs`: g ∈ {1, 2} × {θ0, θ(100 it), θ(500 it), θ(1 ep), θ(2 ep)}), each with its stability.csv
+(two copies per measured round, the test-error barrier on the line between them). Printed, each
+as paired differences by seed (mean [95% t CI], p, Holm over the table's rows, MDD at 80% power,
+pairs) in percentage points:
 
-(1) does late rewinding remove the large scale's harm? g − 1 for g ∈ {0.5, 2} at each level under
-    θ0 and under θ(1 ep), and the change of that gap from θ0 to θ(1 ep) (a difference of paired
-    differences: per seed, (g − 1 at θ1ep) − (g − 1 at θ0));
-(2) is a network stable from θ(1 ep) where it was not from θ0? the test barrier per rewind point
-    and scale (mean [95% t CI]), and θ(1 ep) − θ0 per scale and measured round.
+(1) does late rewinding remove the large scale's harm? g − 1 for each g ≠ 1 at each level under
+    each rewind point, and the change of that gap from θ0 to each θk (a difference of paired
+    differences: per seed, (g − 1 at θk) − (g − 1 at θ0));
+(2) is a network stable from θk where it was not from θ0? the test barrier per rewind point and
+    scale (mean [95% t CI]), and θk − θ0 per scale and measured round.
 """
 
 import sys
@@ -30,7 +32,13 @@ from prune_ready.analyze import mean_ci
 LEVELS = {0: "100%", 6: "6.95%", 10: "1.19%", 12: "0.50%", 13: "0.33%"}
 PRUNED = (6, 10, 12, 13)  # round 0 trains from θ0 whatever the rewind point: the same runs
 MEASURED = (0, 6, 10, 13)  # the rounds with two copies
-REWINDS = {"0": "θ0", "1ep": "θ(1 ep)"}
+REWINDS = {  # pruning.reset.to -> its name, in the order of training time
+    "0": "θ0",
+    "100it": "θ(100 it)",
+    "500it": "θ(500 it)",
+    "1ep": "θ(1 ep)",
+    "2ep": "θ(2 ep)",
+}
 
 
 def load(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -68,12 +76,16 @@ def main(root: Path) -> None:
         for p in pairs
     }
     print("runs per (g, rewind):", {f"g={g:g} {REWINDS[r]}": len(s) for (g, r), s in seeds.items()})
+    rewinds = {r: name for r, name in REWINDS.items() if r in set(acc["rewind"])}
+    late = {r: name for r, name in rewinds.items() if r != "0"}
+    scales = sorted(set(acc["scale"]))
+    others = [g for g in scales if g != 1.0]
 
     rows = []
     for round_ in PRUNED:
         level = LEVELS[round_]
-        for g in (0.5, 2.0):
-            for rewind, name in REWINDS.items():
+        for g in others:
+            for rewind, name in rewinds.items():
                 gap = by_seed(acc, "test_acc", g, rewind, round_)
                 rows.append(
                     (
@@ -85,32 +97,32 @@ def main(root: Path) -> None:
                 )
     table("(1a) g − 1 under each rewind point: test accuracy", rows)
 
-    rows = []
-    for round_ in PRUNED:
-        level = LEVELS[round_]
-        for g in (0.5, 2.0):
-            late = by_seed(acc, "test_acc", g, "1ep", round_) - by_seed(
-                acc, "test_acc", 1.0, "1ep", round_
-            )
-            early = by_seed(acc, "test_acc", g, "0", round_) - by_seed(
-                acc, "test_acc", 1.0, "0", round_
-            )
-            rows.append(
-                (f"(g = {g:g} − 1) at θ(1 ep) − at θ0", level, late.dropna(), early.dropna())
-            )
-    table("(1b) the change of the scale's gap from θ0 to θ(1 ep)", rows)
+    def gap(g: float, rewind: str, round_: int) -> pd.Series:
+        return by_seed(acc, "test_acc", g, rewind, round_) - by_seed(
+            acc, "test_acc", 1.0, rewind, round_
+        )
+
+    rows = [
+        (f"(g = {g:g} − 1) at {name} − at θ0", LEVELS[round_], after.dropna(), before.dropna())
+        for round_ in PRUNED
+        for g in others
+        for rewind, name in late.items()
+        for after, before in [(gap(g, rewind, round_), gap(g, "0", round_))]
+    ]
+    names = " / ".join(late.values())
+    table(f"(1b) the change of the scale's gap from θ0 to {names}", rows)
 
     print("\n(2a) test barrier (pp), mean [95% t CI], n")
     print(
         "| level | "
-        + " | ".join(f"g = {g:g}, {n}" for g in (0.5, 1.0, 2.0) for n in REWINDS.values())
+        + " | ".join(f"g = {g:g}, {n}" for g in scales for n in rewinds.values())
         + " |"
     )
-    print("|---" * 7 + "|")
+    print("|---" * (1 + len(scales) * len(rewinds)) + "|")
     for round_ in MEASURED:
         cells = []
-        for g in (0.5, 1.0, 2.0):
-            for rewind in REWINDS:
+        for g in scales:
+            for rewind in rewinds:
                 values = by_seed(bar, "test_barrier", g, rewind, round_)
                 if values.empty:
                     cells.append("—")
@@ -121,15 +133,16 @@ def main(root: Path) -> None:
 
     rows = [
         (
-            f"g = {g:g}: θ(1 ep) − θ0",
+            f"g = {g:g}: {name} − θ0",
             LEVELS[round_],
-            by_seed(bar, "test_barrier", g, "1ep", round_),
+            by_seed(bar, "test_barrier", g, rewind, round_),
             by_seed(bar, "test_barrier", g, "0", round_),
         )
         for round_ in MEASURED
-        for g in (0.5, 1.0, 2.0)
+        for g in scales
+        for rewind, name in late.items()
     ]
-    table("(2b) test barrier: θ(1 ep) − θ0", rows)
+    table(f"(2b) test barrier: {names} − θ0", rows)
 
 
 if __name__ == "__main__":
