@@ -497,7 +497,7 @@ def test_a_rewind_sweep_gets_barrier_and_accuracy_against_the_rewind_point(tmp_p
     assert set(by_arm["round"]) == {1} and set(by_arm["n"]) == {2}
     fig = next(f for spec, f, _ in draw(part) if spec.slug == "barrier-vs-rewind")
     barrier_axes = fig.axes[0]
-    assert [t.get_text() for t in barrier_axes.get_xticklabels()] == ["θ0", "θ1ep"]
+    assert [t.get_text() for t in barrier_axes.get_xticklabels()] == ["θ0", "θ(1 ep)"]
     (line,) = [ln for ln in barrier_axes.get_lines() if ln.get_label() == "kaiming_normal"]
     assert list(line.get_ydata()) == pytest.approx([4.0, 0.0])  # pp, θ0 then θ1ep
 

@@ -85,6 +85,12 @@ def order(v: object) -> tuple:
     return (1, 0 if step.count == 0 else 1 if step.unit == "it" else 2, step.count)
 
 
+def rewind_point(v: object) -> str:
+    """A rewind point as the findings write it: 'θ0', 'θ(100 it)', 'θ(1 ep)'."""
+    step = Step.parse(str(v))
+    return "θ0" if step.count == 0 else f"θ({step.count} {step.unit})"
+
+
 def value(v: object) -> str:
     """A config value; 'unset' where a run's config lacks the key (older runs)."""
     return "unset" if pd.isna(v) else str(v)

@@ -43,7 +43,7 @@ def barrier_vs_rewind(part) -> Figure:  # part: analysis.Part
             plot_mean(ax, at, "rewind_position", metric, colour, label, 100)
         if metric == "test_barrier":
             ax.axhline(0, color="0.3", lw=0.8, ls="--")
-        ax.set_xticks(range(len(values)), [f"θ{v}" for v in values])
+        ax.set_xticks(range(len(values)), [labels.rewind_point(v) for v in values], fontsize=8)
         first = i % len(points) == 0
         ax.set(xlabel=f"rewind point ({REWIND})", ylabel=metrics[metric] if first else "")
     return finish(fig, axes)
