@@ -1,0 +1,104 @@
+"""Issue 22's questions, side by side in the two Conv-6 regimes: the short one of FINDINGS §5/§9
+(rounds of ~200 Adam steps on 4,000 images: `init_study_conv6/`, `init_scale_conv6/`) and the
+one where Conv-6 learns (rounds of 4,000 iterations on 45,000 images: this folder's runs).
+
+    python results/init_study_conv6_long/compare_regimes.py \
+        results/init_study_conv6/runs.csv results/init_scale_conv6/runs.csv \
+        results/init_study_conv6_long/runs
+
+Per regime, at 100%, ~22% and ~5.2% of the weights (the levels both reach): each setting's mean
+test accuracy (95% t CI, n), then, paired by seed, kaiming_normal − xavier_normal (does the
+kaiming-over-xavier lead survive?) and kaiming_normal × 0.5 − kaiming_normal (the scale dial), as
+mean [95% t CI], p, Holm over the regime's table, MDD at 80% power and pairs. A pair counts only
+where both runs ran on one machine (their `machine` keys; the short regime's runs.csv files
+predate the key: their runs count as one machine's, as FINDINGS §5/§9 paired them); fewer than 3
+pairs, or no spread, is not testable.
+Accuracy: test accuracy at the end of each round (the short regime's measure) and, for the long
+regime, also at its early stop (minimum validation loss: it overfits within a round).
+"""
+
+import sys
+
+import pandas as pd
+
+from prune_ready.analyze import collect, holm, mean_ci, paired
+
+LEVELS = (100.0, 22.1, 5.2)  # % weights remaining; each regime's nearest round
+SETTINGS = {  # name -> (init, init.scale)
+    "kaiming_normal": ("kaiming_normal", 1.0),
+    "xavier_normal": ("xavier_normal", 1.0),
+    "kaiming_normal × 0.5": ("kaiming_normal", 0.5),
+}
+DIFFERENCES = (("kaiming_normal", "xavier_normal"), ("kaiming_normal × 0.5", "kaiming_normal"))
+
+
+def finished_rounds(paths: list[str]) -> pd.DataFrame:
+    """The finished runs' rounds of every path (a runs.csv or a folder of runs), one table."""
+    tables = []
+    for path in paths:
+        table = collect(path).table()
+        table = table[table["status"] == "finished"].copy()
+        for column, default in (("init.scale", 1.0), ("machine", "unrecorded")):
+            if column not in table:
+                table[column] = default
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
+
+
+def by_seed(rounds: pd.DataFrame, setting: str, level: float, metric: str) -> pd.DataFrame:
+    """metric and machine of one setting at the round nearest `level`, indexed by seed."""
+    init, scale = SETTINGS[setting]
+    rows = rounds[(rounds["init"] == init) & (rounds["init.scale"] == scale)]
+    if rows.empty:
+        return pd.DataFrame(columns=[metric, "machine"])
+    nearest = (rows["weights_remaining_pct"] - level).abs()
+    rows = rows[nearest == nearest.min()]
+    return rows.drop_duplicates("seed").set_index("seed")[[metric, "machine"]].sort_index()
+
+
+def report(name: str, rounds: pd.DataFrame, metric: str) -> None:
+    print(f"\n## {name}: {metric}, % (mean [95% t CI] (n))")
+    print("| setting | " + " | ".join(f"~{level:g}%" for level in LEVELS) + " |")
+    print("|---" * (1 + len(LEVELS)) + "|")
+    for setting in SETTINGS:
+        cells = []
+        for level in LEVELS:
+            values = by_seed(rounds, setting, level, metric)[metric].to_numpy()
+            if len(values) < 2:
+                cells.append(f"{100 * values.mean():.2f} ({len(values)})" if len(values) else "—")
+                continue
+            e = mean_ci(values)
+            cells.append(f"{100 * e.mean:.2f} [{100 * e.low:.2f}, {100 * e.high:.2f}] ({e.n})")
+        print(f"| {setting} | " + " | ".join(cells) + " |")
+    rows = []
+    for (a, b), level in ((d, level) for d in DIFFERENCES for level in LEVELS):
+        x, y = by_seed(rounds, a, level, metric), by_seed(rounds, b, level, metric)
+        seeds = x.index.intersection(y.index)
+        seeds = seeds[x.loc[seeds, "machine"].to_numpy() == y.loc[seeds, "machine"].to_numpy()]
+        d = paired(x.loc[seeds, metric], y.loc[seeds, metric])
+        rows.append((f"{a} − {b}", level, d, len(seeds)))
+    adjusted = holm([d.p for _, _, d, _ in rows])
+    tested = sum(d.testable for _, _, d, _ in rows)
+    print(f"\n{name}: paired by seed (Holm over the {tested} tested)")
+    print("| difference | level | diff (pp) [95% CI] | p | Holm p | MDD (pp) | pairs |")
+    print("|---|---|---|---|---|---|---|")
+    for (label, level, d, n), p_holm in zip(rows, adjusted, strict=True):
+        where = f"| {label} | ~{level:g}% |"
+        if not d.testable:
+            print(f"{where} {100 * d.diff:+.2f} ({d.note}) | — | — | — | {n} |")
+            continue
+        ci = f"{100 * d.diff:+.2f} [{100 * d.low:+.2f}, {100 * d.high:+.2f}]"
+        print(f"{where} {ci} | {d.p:.3g} | {p_holm:.3g} | {100 * d.mdd:.2f} | {n} |")
+
+
+def main(short: list[str], long: str) -> None:
+    short_rounds, long_rounds = finished_rounds(short), finished_rounds([long])
+    report("short regime (~200 steps a round)", short_rounds, "test_acc")
+    report("long regime (4,000 iterations a round)", long_rounds, "test_acc")
+    report("long regime (4,000 iterations a round)", long_rounds, "test_acc_at_early_stop")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__.split("\n\n")[1])
+    main(sys.argv[1:-1], sys.argv[-1])
