@@ -39,7 +39,15 @@ from prune_ready.analyze import (
     welch,
 )
 from prune_ready.analyze.compute.stats import LEVEL, nearest_points, smallest_tau_p
-from prune_ready.analyze.write.findings import Omitted, assess, findings, limits, what_it_buys
+from prune_ready.analyze.write.findings import (
+    Best,
+    Omitted,
+    assess,
+    findings,
+    limits,
+    sparsest_title,
+    what_it_buys,
+)
 from prune_ready.errors import UserError
 from tests.constructed import sweep_of
 
@@ -467,7 +475,8 @@ def test_findings_say_the_numbers_their_test_and_where_they_are_shown(tmp_path):
 
 def test_the_sparsest_finding_of_several_settings_has_a_short_title(tmp_path):
     """paired_table() under two pruning methods, the second with c 20 pp lower: one short part
-    of the title per setting (where, which init is best, how many testable lines fall behind);
+    of the title per setting (which init is best, how many testable lines fall behind), the
+    level said once where the settings share it;
     the sentences with their numbers stay in the finding's text."""
     one = paired_table()
     two = one.assign(pruning="snip", run=one["run"] + "/snip")
@@ -475,8 +484,14 @@ def test_the_sparsest_finding_of_several_settings_has_a_short_title(tmp_path):
     (part,) = analyse(sweep_of(pd.concat([one, two]), FACTORS, tmp_path)).parts()
     (sparsest,) = [f for f in findings(part) if "(the sparsest)" in f.text]
     assert sparsest.title == (
-        "Best at each setting's sparsest level (significantly behind it): "
-        "pruning=imp (10.0%) a, 2 of 2 behind; pruning=snip (10.0%) a, 2 of 2 behind"
+        "Best at 10.0% in each setting (lines significantly behind): "
+        "pruning=imp a, 2 of 2; pruning=snip a, 2 of 2"
+    )
+    # settings whose sparsest levels differ say each one's level
+    bests = [Best("pruning=imp", "0.33%", "a", 1, 3), Best("pruning=snip", "2.9%", "b", 0, 0)]
+    assert sparsest_title(bests) == (
+        "Best at each setting's sparsest level (lines significantly behind): "
+        "pruning=imp (0.33%) a, 1 of 3; pruning=snip (2.9%) b, not testable"
     )
     assert sparsest.text.startswith("Pruning=imp: at 10.0% weights remaining (the sparsest), a ")
     assert "; pruning=snip: at 10.0% weights remaining (the sparsest), a reaches 92.0%" in (

@@ -218,9 +218,8 @@ def sparsest(part: Part, left: list[Omitted]) -> Finding | None:
     table = part.table("differences")
     if table.empty:
         return None
-    clauses, takeaways = [], []
-    settings = part.settings(table)
-    for setting, rows in settings:
+    clauses, bests = [], []
+    for setting, rows in part.settings(table):
         at = rows[rows[LEVEL] == rows[LEVEL].min()]
         first = at.iloc[0]
         behind = at[at["p_holm"] < ALPHA]
@@ -248,31 +247,51 @@ def sparsest(part: Part, left: list[Omitted]) -> Finding | None:
             clause += f", with an MDD of {labels.pp(runner['mdd'])}"
         clauses.append(clause)
         tested = int((at["note"] == "").sum())
-        level, best = labels.level(first[LEVEL]), first["reference"]
-        if len(settings) == 1:
-            takeaways.append(
-                f"at {level}, {best} is best; "
-                + (
-                    f"{count(len(behind), tested, 'testable line')} significantly behind"
-                    if tested
-                    else "the differences are not testable"
-                )
-            )
-        else:  # a title of one line: each setting's part of it is short
-            behind_of = f"{len(behind)} of {tested} behind" if tested else "not testable"
-            takeaways.append(f"{setting} ({level}) {best}, {behind_of}")
+        bests.append(
+            Best(setting, labels.level(first[LEVEL]), first["reference"], len(behind), tested)
+        )
     text = "; ".join(clauses)
     return Finding(
-        capital(
-            takeaways[0]
-            if len(takeaways) == 1
-            else "Best at each setting's sparsest level (significantly behind it): "
-            + "; ".join(takeaways)
-        ),
+        sparsest_title(bests),
         f"{capital(text)} ({method(table)}, {used_seeds(table)}, Holm).",
         "differences",
         "differences",
     )
+
+
+@dataclass(frozen=True)
+class Best:
+    """The best line of a setting at its sparsest level, and how many of the testable others
+    fall significantly behind it."""
+
+    setting: str
+    level: str
+    line: str
+    behind: int
+    tested: int
+
+
+def sparsest_title(bests: list[Best]) -> str:
+    """The sparsest finding's title, one line: with several settings a short part each, and the
+    level said once where they share it."""
+    if len(bests) == 1:
+        (b,) = bests
+        behind = (
+            f"{count(b.behind, b.tested, 'testable line')} significantly behind"
+            if b.tested
+            else "the differences are not testable"
+        )
+        return f"At {b.level}, {b.line} is best; {behind}"
+    one_level = len({b.level for b in bests}) == 1
+    parts = [
+        f"{b.setting}{'' if one_level else f' ({b.level})'} {b.line}, "
+        + (f"{b.behind} of {b.tested}" if b.tested else "not testable")
+        for b in bests
+    ]
+    where = (
+        f"at {bests[0].level} in each setting" if one_level else "at each setting's sparsest level"
+    )
+    return f"Best {where} (lines significantly behind): " + "; ".join(parts)
 
 
 def capital(text: str) -> str:
