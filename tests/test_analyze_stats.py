@@ -504,6 +504,7 @@ def test_config_values_sort_numbers_by_size_and_training_points_by_time():
     assert sorted(values, key=labels.order) == [
         0, 0.5, 2.0, "0", "100it", "500it", "1ep", "2ep", "imp", "snip", values[8]
     ]  # fmt: skip
+    assert sorted(np.array([10, 5, 20]), key=labels.order) == [5, 10, 20]  # numpy's, by size
 
 
 def test_findings_of_rewind_points_name_them_in_training_order(tmp_path):

@@ -1,6 +1,7 @@
 """How numbers and runs are named in figures, tables, the report and the slides, in one place."""
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import pandas as pd
@@ -74,7 +75,7 @@ def order(v: object) -> tuple:
     """How a config value sorts among its key's values (settings, panels, findings): numbers by
     size; training points ('0', '100it', '2ep', e.g. pruning.reset.to) θ0 first, then in
     iterations, then in epochs, each by count; other text alphabetically; unset last."""
-    if isinstance(v, int | float) and not pd.isna(v):
+    if isinstance(v, numbers.Real) and not pd.isna(v):  # numpy's numbers too
         return (0, float(v))
     if pd.isna(v):
         return (3,)
