@@ -338,7 +338,9 @@ def cost(part: Part, left: list[Omitted]) -> Finding | None:
         )
     return Finding(
         (
-            f"No significant loss to dense down to {labels.level(kept[-1])}"
+            "No significant loss to dense at any level"  # the sparsest included: said once
+            if len(kept) == len(loses)
+            else f"No significant loss to dense down to {labels.level(kept[-1])}"
             if len(kept)
             else f"Losses to dense from {labels.level(loses.index[0])} on"
         )
