@@ -36,6 +36,7 @@ from prune_ready.results import load_round_masks
 from prune_ready.status import State
 from prune_ready.train import train
 from tests.conftest import REPO, built_once
+from tests.helpers import cli
 
 # The figures this sweep has the data for: all but the one against a pruning.reset.to factor,
 # drawn from a constructed rewind sweep in tests/test_stability.py.
@@ -68,26 +69,9 @@ def sweep(data_root, tmp_path_factory) -> Path:
     workers (read, never written: `damaged` works on a copy)."""
     with built_once(tmp_path_factory, "analyze-sweep") as (root, done):
         if not done:
-            env = {**os.environ, "PRUNE_READY_DATA": str(data_root), "PYTHONPATH": str(REPO)}
             output = f"paths.output_root={root / 'outputs'}"
             for grid in ([f"init={','.join(INITS)}"], ["init=kaiming_uniform", "init.scale=0.5"]):
-                result = subprocess.run(
-                    [
-                        sys.executable,
-                        "-m",
-                        "prune_ready.train",
-                        "-m",
-                        *grid,
-                        "seed=0,1",
-                        *TINY,
-                        output,
-                    ],
-                    cwd=root,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=600,
-                )
+                result = cli("-m", *grid, "seed=0,1", *TINY, output, data_root=data_root, cwd=root)
                 assert result.returncode == 0, result.stderr[-3000:]
     return root / "outputs" / "default"
 

@@ -52,19 +52,23 @@ def sweep(data_root, tmp_path_factory) -> Path:
     """Two multiruns of the MLP from the command line, as a user runs them: 2 inits x 2 seeds,
     and a scaled init (a numeric factor, for the dose response)."""
     with built_once(tmp_path_factory, "external-sweep") as (root, done):  # read, never written
-        output = f"paths.output_root={root / 'outputs'}"
-        for grid in (
-            ()
-            if done
-            else (
+        if not done:
+            output = f"paths.output_root={root / 'outputs'}"
+            for grid in (
                 ["init=kaiming_uniform,xavier_normal"],
                 ["init=kaiming_uniform", "init.scale=0.5"],
-            )
-        ):
-            result = cli(
-                "-m", *MLP_MODEL, *grid, "seed=0,1", *TINY, output, data_root=data_root, cwd=root
-            )
-            assert result.returncode == 0, result.stderr[-3000:]
+            ):
+                result = cli(
+                    "-m",
+                    *MLP_MODEL,
+                    *grid,
+                    "seed=0,1",
+                    *TINY,
+                    output,
+                    data_root=data_root,
+                    cwd=root,
+                )
+                assert result.returncode == 0, result.stderr[-3000:]
     return root / "outputs" / "default"
 
 
