@@ -440,6 +440,27 @@ def test_the_predictor_is_chosen_on_some_seeds_and_tested_on_the_others():
     assert table.loc[("change", "good", "choose"), "rho"] == pytest.approx(1.0)
 
 
+def test_agreement_names_a_line_already_apart_at_the_densest_level_as_the_exception(tmp_path):
+    """paired_table() after dense and 50% rounds where b trails a by 0.4-0.6 pp and c by 2.9-3 pp:
+    c is left out of "how far down the lines agree", and the title names it as the exception
+    (in brackets after "the best" it read as the best line)."""
+    table = paired_table().assign(round=2)
+    dense = table.assign(round=0, weights_remaining_pct=100.0)
+    dense["test_acc"] = [0.90, 0.92, 0.94, 0.896, 0.915, 0.934, 0.93, 0.87, 0.89, 0.911]
+    half = dense.assign(round=1, weights_remaining_pct=50.0)
+    sweep = sweep_of(pd.concat([dense, half, table]), FACTORS, tmp_path)
+    (part,) = analyse(sweep).parts()
+    first = findings(part)[0]
+    assert (
+        first.title
+        == "Down to 50.0% of the weights, all lines but c stay within 0.50 pp of the best"
+    )
+    assert "every other line stays within 0.50 pp" in first.text
+    assert "; c (-3.0 pp [95% CI" in first.text and first.text.endswith(
+        "is further off from the densest level on."
+    )
+
+
 def test_findings_say_the_numbers_their_test_and_where_they_are_shown(tmp_path):
     """paired_table() (10% weights remaining, round 2) after a dense round 0 of the same runs and
     a round 1 at 50% with the same accuracies, where a is best and b - a = (-0.004, -0.005,

@@ -173,10 +173,11 @@ def agreement(part: Part, left: list[Omitted]) -> Finding | None:
         ]
         text += f"; {' and '.join(off)} {'is' if len(off) == 1 else 'are'} further off from the densest level on"
     reference = part.analysis.options.reference or "the best"
+    # the lines left out are named as exceptions: in brackets after "the best" they read as it
     return Finding(
-        f"Down to {down} of the weights, {'all' if apart.empty else 'the other'} lines stay "
-        f"within {labels.pp(abs(gap['diff']))} of {reference}"
-        + ("" if apart.empty else f" ({' and '.join(apart['line'])} apart from the start)"),
+        f"Down to {down} of the weights, all lines"
+        + ("" if apart.empty else f" but {' and '.join(apart['line'])}")
+        + f" stay within {labels.pp(abs(gap['diff']))} of {reference}",
         text + ".",
         "differences",
         "differences",
