@@ -523,6 +523,47 @@ def test_a_named_reference_is_compared_against_at_every_level(sweep, tmp_path):
     assert "each line minus xavier_normal" in (tmp_path / "report.md").read_text()
 
 
+STUDY = REPO / "results" / "init_study_lenet" / "runs.csv"  # real runs whose early stops vary
+
+
+def test_accuracy_at_the_early_stop_is_analysed_throughout_and_runs_csv_keeps_both(tmp_path):
+    """--accuracy early_stop on a committed study: every table reads each round's
+    test_acc_at_early_stop where the default reads test_acc (the round's end); runs.csv is the
+    runs as run either way."""
+    main([str(STUDY), "--out", str(tmp_path / "end")])
+    main([str(STUDY), "--out", str(tmp_path / "early"), "--accuracy", "early_stop"])
+    end, early = (pd.read_csv(tmp_path / d / "summary.csv") for d in ("end", "early"))
+    assert (end["test_acc_mean"] != end["test_acc_at_early_stop_mean"]).sum() > 10
+    assert early["test_acc_mean"].tolist() == end["test_acc_at_early_stop_mean"].tolist()
+    runs = pd.read_csv(tmp_path / "end" / "runs.csv")
+    assert runs.equals(pd.read_csv(tmp_path / "early" / "runs.csv"))
+    differences = pd.read_csv(tmp_path / "early" / "differences.csv")
+    row = differences.iloc[-1]  # the sparsest level's last line against the best there
+    at = runs[runs["round"] == row["round"]].set_index(["init", "seed"])
+    pairs = (
+        at.loc[row["line"], "test_acc_at_early_stop"]
+        - at.loc[row["reference"], "test_acc_at_early_stop"]
+    )
+    assert row["diff"] == pytest.approx(pairs.mean())
+    assert "`--accuracy early_stop`" in (tmp_path / "early" / "report.md").read_text()
+
+
+def test_early_stop_accuracy_missing_from_a_finished_round_is_one_clear_line(tmp_path):
+    runs = pd.read_csv(STUDY)
+    runs.loc[runs.index[1], "test_acc_at_early_stop"] = None
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            [str(tmp_path / "runs.csv"), "--out", str(tmp_path / "out"), "--accuracy", "early_stop"]
+        )
+    assert exit_.value.code == (
+        "error: --accuracy early_stop: 1 finished rounds have no test_acc_at_early_stop (e.g. "
+        f"{runs.loc[runs.index[1], 'run']} round {runs.loc[runs.index[1], 'round']}); analyse "
+        "them with --accuracy round_end"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_path_without_runs_is_one_clear_line(tmp_path):
     with pytest.raises(SystemExit) as exit_:
         main([str(tmp_path)])

@@ -5,7 +5,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from prune_ready.analyze.defaults import CHOOSE_BELOW, DOSE_LEVELS, LEVELS, OUT_DIR
+from prune_ready.analyze.defaults import ACCURACY, CHOOSE_BELOW, DOSE_LEVELS, LEVELS, OUT_DIR
 from prune_ready.errors import UserError
 from prune_ready.faults import check_out_dir
 from prune_ready.status import RunStatus, State
@@ -55,12 +55,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="predictors: seeds below this choose the best statistic, the others test it "
         "(default: %(default)s)",
     )
+    parser.add_argument(
+        "--accuracy",
+        choices=tuple(ACCURACY),
+        default="round_end",
+        help="a round's test accuracy at its end (the next pruning step) or at its early stop "
+        "(lowest validation loss, the lottery-ticket papers' measure) (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     # only now: pandas, scipy and matplotlib take seconds to import, --help needs none of them
     from prune_ready.analyze.compute.analysis import Options
     from prune_ready.analyze.pipeline import analyze
 
-    options = Options(args.reference, args.dose_levels, args.robustness_levels, args.choose_below)
+    options = Options(
+        args.reference, args.dose_levels, args.robustness_levels, args.choose_below, args.accuracy
+    )
     try:
         if args.out:
             check_out_dir(Path(args.out), "--out")  # before the work, not after it

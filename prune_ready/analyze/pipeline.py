@@ -5,7 +5,7 @@ from pathlib import Path
 
 from prune_ready.analyze.compute.analysis import TABLES, Analysis, Options, analyse
 from prune_ready.analyze.defaults import OUT_DIR
-from prune_ready.analyze.read.collect import Paths, collect, expand, runs_csv
+from prune_ready.analyze.read.collect import Paths, Sweep, collect, expand, runs_csv
 from prune_ready.analyze.write import document
 from prune_ready.analyze.write.figures import save_all
 from prune_ready.analyze.write.findings import Finding, findings, limits
@@ -40,9 +40,11 @@ def analyze(
     model and data set, and the files written.
     """
     out = Path(out) if out is not None else default_out(paths)
-    analysis = analyse(collect(paths), options)
+    options = options or Options()
+    sweep = collect(paths)
+    analysis = analyse(sweep.measured(options.accuracy), options)
     found = {part.name: findings(part) for part in analysis.parts()}
-    files = write_tables(analysis, out)
+    files = write_tables(analysis, sweep, out)
     figures = draw_figures(analysis, out / "figures")
     files += [path for f in figures for path in (f.png, f.svg)]
     sources = [str(p) for p in ([paths] if isinstance(paths, str | Path) else paths)]
@@ -50,10 +52,11 @@ def analyze(
     return analysis, found, files
 
 
-def write_tables(analysis: Analysis, out: Path) -> list[Path]:
-    """runs.csv and each table of the registry (analysis.TABLES) that has a CSV file."""
+def write_tables(analysis: Analysis, sweep: Sweep, out: Path) -> list[Path]:
+    """runs.csv (the runs as collected, whichever accuracy was analysed) and each table of the
+    registry (analysis.TABLES) that has a CSV file."""
     written = [table for table in TABLES if table.csv]
-    write_text_atomic(out / "runs.csv", analysis.sweep.table().to_csv(index=False))
+    write_text_atomic(out / "runs.csv", sweep.table().to_csv(index=False))
     for table in written:
         write_text_atomic(out / table.csv, getattr(analysis, table.name).to_csv(index=False))
     return [out / "runs.csv", *(out / table.csv for table in written)]

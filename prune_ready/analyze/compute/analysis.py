@@ -39,6 +39,7 @@ class Options:
     dose_levels: tuple[float, ...] = DOSE_LEVELS
     robustness_levels: tuple[float, ...] = LEVELS  # predictors: robustness measured here
     choose_below: int = CHOOSE_BELOW  # predictors: seeds below choose, the others confirm
+    accuracy: str = "round_end"  # a round's test accuracy at its end or early stop (ACCURACY)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import glob
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 
 from prune_ready import machine, manifest, results, run_format
+from prune_ready.analyze.defaults import ACCURACY
 from prune_ready.analyze.read.columns import DIAGNOSTICS, LEVEL, MACHINE
 from prune_ready.analyze.read.migrate import flatten, migrated, with_defaults, with_recipe
 from prune_ready.errors import UserError
@@ -66,6 +67,22 @@ class Sweep:
 
     def count(self, state: State) -> int:
         return int((self.runs["status"] == state).sum())
+
+    def measured(self, accuracy: str) -> "Sweep":
+        """This sweep with `test_acc` read from ACCURACY[accuracy] in every round, so that every
+        table, figure and finding analyses that measure (runs.csv keeps the columns as run)."""
+        column = ACCURACY[accuracy]
+        if column == "test_acc":
+            return self
+        done = self.rounds[self.rounds["status"] == State.FINISHED]
+        missing = done[done[column].isna()] if column in done else done
+        if len(missing):
+            raise UserError(
+                f"--accuracy {accuracy}: {len(missing)} finished rounds have no {column} "
+                f"(e.g. {missing['run'].iloc[0]} round {missing['round'].iloc[0]}); "
+                "analyse them with --accuracy round_end"
+            )
+        return replace(self, rounds=self.rounds.assign(test_acc=self.rounds[column]))
 
 
 def find_run_dirs(paths: Paths) -> list[Path]:

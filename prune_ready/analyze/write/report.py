@@ -23,8 +23,7 @@ from prune_ready.analyze.write.plots import FigureFiles
 from prune_ready.status import RunStatus, State
 
 METHOD = (
-    "Test accuracy is a run's `test_acc` at the end of each round, i.e. just before the next "
-    "pruning step (`rounds.csv`); the {early_stop} is the {unit} of minimum validation loss "
+    "{accuracy}; the {early_stop} is the {unit} of minimum validation loss "
     "within the round. Each run is one seed; statistics use the finished runs only. Means carry "
     "{confidence:.0%} confidence intervals from Student's t with n-1 degrees of freedom. At each "
     "weights-remaining level every init (with its `init.*` settings, e.g. `init.scale`: a line of "
@@ -45,6 +44,16 @@ METHOD = (
     "bootstrap CI over seeds (all runs of a drawn seed); the best statistic is chosen on seeds below {choose} and tested on "
     "the others. Mask overlap pairs runs up to {window} seeds apart."
 )
+
+
+# What "test accuracy" is, per --accuracy (Options.accuracy)
+ACCURACY_WORDS = {
+    "round_end": "Test accuracy is a run's `test_acc` at the end of each round, i.e. just before "
+    "the next pruning step (`rounds.csv`)",
+    "early_stop": "Test accuracy is a run's `test_acc_at_early_stop` (`rounds.csv`; "
+    "`--accuracy early_stop`): its test accuracy at each round's {early_stop}, as the "
+    "lottery-ticket papers report it, not at the round's end",
+}
 
 
 # The chart a part's section opens with, the first of these it draws: accuracy vs weights
@@ -268,6 +277,7 @@ def report_blocks(
         Heading("How the numbers were made", 3),
         Paragraph(
             METHOD.format(
+                accuracy=ACCURACY_WORDS[options.accuracy].format(early_stop=early_stop),
                 early_stop=early_stop,
                 unit=early_stop.split()[-1],
                 confidence=CONFIDENCE,
