@@ -9,7 +9,9 @@ one where Conv-6 learns (rounds of 4,000 iterations on 45,000 images: this folde
 Per regime, at 100%, ~22% and ~5.2% of the weights (the levels both reach): each setting's mean
 test accuracy (95% t CI, n), then, paired by seed, kaiming_normal − xavier_normal (does the
 kaiming-over-xavier lead survive?) and kaiming_normal × 0.5 − kaiming_normal (the scale dial), as
-mean [95% t CI], p, Holm over the regime's table, MDD at 80% power and pairs. A pair counts only
+mean [95% t CI], p, Holm over the regime's table, MDD at 80% power and pairs; then the same
+differences in each run's change from its own dense round (a gap already there before pruning
+is about training, not about surviving pruning). A pair counts only
 where both runs ran on one machine (their `machine` keys; the short regime's runs.csv files
 predate the key: their runs count as one machine's, as FINDINGS §5/§9 paired them); fewer than 3
 pairs, or no spread, is not testable.
@@ -70,16 +72,29 @@ def report(name: str, rounds: pd.DataFrame, metric: str) -> None:
             e = mean_ci(values)
             cells.append(f"{100 * e.mean:.2f} [{100 * e.low:.2f}, {100 * e.high:.2f}] ({e.n})")
         print(f"| {setting} | " + " | ".join(cells) + " |")
+    differences(name, rounds, metric, LEVELS, change=False)
+    differences(name, rounds, metric, LEVELS[1:], change=True)
+
+
+def differences(
+    name: str, rounds: pd.DataFrame, metric: str, levels: tuple[float, ...], change: bool
+) -> None:
+    """DIFFERENCES paired by seed at `levels`, Holm over the table: of `metric`, or (`change`)
+    of its change from each run's own dense round (is the gap there before any pruning?)."""
     rows = []
-    for (a, b), level in ((d, level) for d in DIFFERENCES for level in LEVELS):
+    for (a, b), level in ((d, level) for d in DIFFERENCES for level in levels):
         x, y = by_seed(rounds, a, level, metric), by_seed(rounds, b, level, metric)
+        if change:
+            x[metric] -= by_seed(rounds, a, 100.0, metric)[metric]
+            y[metric] -= by_seed(rounds, b, 100.0, metric)[metric]
         seeds = x.index.intersection(y.index)
         seeds = seeds[x.loc[seeds, "machine"].to_numpy() == y.loc[seeds, "machine"].to_numpy()]
         d = paired(x.loc[seeds, metric], y.loc[seeds, metric])
         rows.append((f"{a} − {b}", level, d, len(seeds)))
     adjusted = holm([d.p for _, _, d, _ in rows])
     tested = sum(d.testable for _, _, d, _ in rows)
-    print(f"\n{name}: paired by seed (Holm over the {tested} tested)")
+    what = "the change from dense round 0" if change else metric
+    print(f"\n{name}: {what}, paired by seed (Holm over the {tested} tested)")
     print("| difference | level | diff (pp) [95% CI] | p | Holm p | MDD (pp) | pairs |")
     print("|---|---|---|---|---|---|---|")
     for (label, level, d, n), p_holm in zip(rows, adjusted, strict=True):
