@@ -11,7 +11,8 @@ test accuracy (95% t CI, n), then, paired by seed, kaiming_normal − xavier_nor
 kaiming-over-xavier lead survive?) and kaiming_normal × 0.5 − kaiming_normal (the scale dial), as
 mean [95% t CI], p, Holm over the regime's table, MDD at 80% power and pairs; then the same
 differences in each run's change from its own dense round (a gap already there before pruning
-is about training, not about surviving pruning). A pair counts only
+is about training, not about surviving pruning); and, for the long regime, how each setting's
+rounds overfit (training and validation loss at the round's end, the lowest validation loss). A pair counts only
 where both runs ran on one machine (their `machine` keys; the short regime's runs.csv files
 predate the key: their runs count as one machine's, as FINDINGS §5/§9 paired them); fewer than 3
 pairs, or no spread, is not testable.
@@ -106,11 +107,39 @@ def differences(
         print(f"{where} {ci} | {d.p:.3g} | {p_holm:.3g} | {100 * d.mdd:.2f} | {n} |")
 
 
+def overfitting(path: str) -> None:
+    """The long regime's rounds overfit (no data augmentation): per setting and round, the mean
+    over finished runs of the training loss and the validation loss at the round's end, the
+    lowest validation loss and how much the loss rose from it by the round's end (the runs'
+    metrics.csv: an evaluation every 500 iterations)."""
+    epochs = collect(path).epochs
+    epochs = epochs[epochs["status"] == "finished"]
+    print("\n## long regime: how each round overfits, means over seeds (n)")
+    print("| setting | weights | train loss at end | val loss: lowest | at end | rise | n |")
+    print("|---|---|---|---|---|---|---|")
+    for setting, (init, scale) in SETTINGS.items():
+        rows = epochs[(epochs["init"] == init) & (epochs["init.scale"] == scale)]
+        per_run = rows.groupby(["seed", "round"]).agg(
+            level=("weights_remaining_pct", "last"),
+            train_end=("train_loss", "last"),
+            val_low=("val_loss", "min"),
+            val_end=("val_loss", "last"),
+        )
+        per_run["rise"] = per_run["val_end"] - per_run["val_low"]
+        for _, runs in per_run.groupby("round"):
+            m = runs.mean()
+            print(
+                f"| {setting} | {m['level']:.1f}% | {m['train_end']:.3f} | {m['val_low']:.3f} | "
+                f"{m['val_end']:.3f} | {m['rise']:+.3f} | {len(runs)} |"
+            )
+
+
 def main(short: list[str], long: str) -> None:
     short_rounds, long_rounds = finished_rounds(short), finished_rounds([long])
     report("short regime (~200 steps a round)", short_rounds, "test_acc")
     report("long regime (4,000 iterations a round)", long_rounds, "test_acc")
     report("long regime (4,000 iterations a round)", long_rounds, "test_acc_at_early_stop")
+    overfitting(long)
 
 
 if __name__ == "__main__":
