@@ -8,7 +8,8 @@ one where Conv-6 learns (rounds of 4,000 iterations on 45,000 images: this folde
 
 Per regime, at 100%, ~22% and ~5.2% of the weights (the levels both reach): each setting's mean
 test accuracy (95% t CI, n), then, paired by seed, kaiming_normal − xavier_normal (does the
-kaiming-over-xavier lead survive?) and kaiming_normal × 0.5 − kaiming_normal (the scale dial), as
+kaiming-over-xavier lead survive?), kaiming_normal × 0.5 − kaiming_normal (the scale dial) and
+xavier_normal − kaiming_normal × 0.5 (is xavier's smaller scale all that sets it apart?), as
 mean [95% t CI], p, Holm over the regime's table, MDD at 80% power and pairs; then the same
 differences in each run's change from its own dense round (a gap already there before pruning
 is about training, not about surviving pruning); and, for the long regime, how each setting's
@@ -32,7 +33,11 @@ SETTINGS = {  # name -> (init, init.scale)
     "xavier_normal": ("xavier_normal", 1.0),
     "kaiming_normal × 0.5": ("kaiming_normal", 0.5),
 }
-DIFFERENCES = (("kaiming_normal", "xavier_normal"), ("kaiming_normal × 0.5", "kaiming_normal"))
+DIFFERENCES = (
+    ("kaiming_normal", "xavier_normal"),
+    ("kaiming_normal × 0.5", "kaiming_normal"),
+    ("xavier_normal", "kaiming_normal × 0.5"),  # does xavier_normal land where g = 0.5 does?
+)
 
 
 def finished_rounds(paths: list[str]) -> pd.DataFrame:
