@@ -557,7 +557,7 @@ def test_early_stop_accuracy_missing_from_a_finished_round_is_one_clear_line(tmp
             [str(tmp_path / "runs.csv"), "--out", str(tmp_path / "out"), "--accuracy", "early_stop"]
         )
     assert exit_.value.code == (
-        "error: --accuracy early_stop: 1 finished rounds have no test_acc_at_early_stop (e.g. "
+        "error: --accuracy early_stop: 1 finished round has no test_acc_at_early_stop (e.g. "
         f"{runs.loc[runs.index[1], 'run']} round {runs.loc[runs.index[1], 'round']}); analyse "
         "them with --accuracy round_end"
     )

@@ -40,9 +40,8 @@ def analyze(
     model and data set, and the files written.
     """
     out = Path(out) if out is not None else default_out(paths)
-    options = options or Options()
     sweep = collect(paths)
-    analysis = analyse(sweep.measured(options.accuracy), options)
+    analysis = analyse(sweep, options)
     found = {part.name: findings(part) for part in analysis.parts()}
     files = write_tables(analysis, sweep, out)
     figures = draw_figures(analysis, out / "figures")

@@ -284,8 +284,10 @@ TABLE_NAMES = frozenset(table.name for table in TABLES)
 
 
 def analyse(sweep: Sweep, options: Options | None = None) -> Analysis:
-    """Statistics over the finished runs (unfinished and failed ones are listed, not used)."""
+    """Statistics over the finished runs (unfinished and failed ones are listed, not used), of
+    the test accuracy options.accuracy names."""
     options = options or Options()
+    sweep = sweep.measured(options.accuracy)
     inputs = Inputs(sweep, options)
     if inputs.rounds.empty:
         counts = sweep.runs["status"].value_counts()

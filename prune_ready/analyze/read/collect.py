@@ -77,8 +77,10 @@ class Sweep:
         done = self.rounds[self.rounds["status"] == State.FINISHED]
         missing = done[done[column].isna()] if column in done else done
         if len(missing):
+            many = len(missing) > 1
             raise UserError(
-                f"--accuracy {accuracy}: {len(missing)} finished rounds have no {column} "
+                f"--accuracy {accuracy}: {len(missing)} finished round{'s' if many else ''} "
+                f"{'have' if many else 'has'} no {column} "
                 f"(e.g. {missing['run'].iloc[0]} round {missing['round'].iloc[0]}); "
                 "analyse them with --accuracy round_end"
             )
