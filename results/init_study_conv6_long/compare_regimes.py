@@ -13,7 +13,8 @@ xavier_normal − kaiming_normal × 0.5 (is xavier's smaller scale all that sets
 mean [95% t CI], p, Holm over the regime's table, MDD at 80% power and pairs; then the same
 differences in each run's change from its own dense round (a gap already there before pruning
 is about training, not about surviving pruning); and, for the long regime, how each setting's
-rounds overfit (training and validation loss at the round's end, the lowest validation loss). A pair counts only
+rounds overfit (training and validation loss at the round's end, the lowest validation loss),
+and the differences in the lowest validation loss, paired by seed. A pair counts only
 where both runs ran on one machine (their `machine` keys; the short regime's runs.csv files
 predate the key: their runs count as one machine's, as FINDINGS §5/§9 paired them); fewer than 3
 pairs, or no spread, is not testable.
@@ -116,27 +117,56 @@ def overfitting(path: str) -> None:
     """The long regime's rounds overfit (no data augmentation): per setting and round, the mean
     over finished runs of the training loss and the validation loss at the round's end, the
     lowest validation loss and how much the loss rose from it by the round's end (the runs'
-    metrics.csv: an evaluation every 500 iterations)."""
+    metrics.csv: an evaluation every 500 iterations); then DIFFERENCES in the lowest validation
+    loss, paired by seed (one machine), Holm over the table: does one init generalise better?"""
     epochs = collect(path).epochs
     epochs = epochs[epochs["status"] == "finished"]
+    per_run = epochs.groupby(["init", "init.scale", "seed", "round"]).agg(
+        level=("weights_remaining_pct", "last"),
+        machine=("machine", "first"),
+        train_end=("train_loss", "last"),
+        val_low=("val_loss", "min"),
+        val_end=("val_loss", "last"),
+    )
+    per_run["rise"] = per_run["val_end"] - per_run["val_low"]
     print("\n## long regime: how each round overfits, means over seeds (n)")
     print("| setting | weights | train loss at end | val loss: lowest | at end | rise | n |")
     print("|---|---|---|---|---|---|---|")
-    for setting, (init, scale) in SETTINGS.items():
-        rows = epochs[(epochs["init"] == init) & (epochs["init.scale"] == scale)]
-        per_run = rows.groupby(["seed", "round"]).agg(
-            level=("weights_remaining_pct", "last"),
-            train_end=("train_loss", "last"),
-            val_low=("val_loss", "min"),
-            val_end=("val_loss", "last"),
-        )
-        per_run["rise"] = per_run["val_end"] - per_run["val_low"]
-        for _, runs in per_run.groupby("round"):
-            m = runs.mean()
+    for setting, key in SETTINGS.items():
+        for _, runs in per_run.loc[key].groupby("round"):
+            m = runs.drop(columns="machine").mean()
             print(
                 f"| {setting} | {m['level']:.1f}% | {m['train_end']:.3f} | {m['val_low']:.3f} | "
                 f"{m['val_end']:.3f} | {m['rise']:+.3f} | {len(runs)} |"
             )
+    rows = []
+    rounds = sorted(per_run.index.get_level_values("round").unique())
+    for (a, b), round_ in ((d, r) for d in DIFFERENCES for r in rounds):
+        x = per_run.loc[SETTINGS[a]].xs(round_, level="round")
+        y = per_run.loc[SETTINGS[b]].xs(round_, level="round")
+        seeds = x.index.intersection(y.index)
+        seeds = seeds[x.loc[seeds, "machine"].to_numpy() == y.loc[seeds, "machine"].to_numpy()]
+        rows.append(
+            (
+                f"{a} − {b}",
+                x["level"].iloc[0],
+                paired(x.loc[seeds, "val_low"], y.loc[seeds, "val_low"]),
+                len(seeds),
+            )
+        )
+    adjusted = holm([d.p for _, _, d, _ in rows])
+    print(
+        f"\nlowest validation loss, paired by seed (Holm over the {sum(d.testable for _, _, d, _ in rows)} tested)"
+    )
+    print("| difference | weights | diff [95% CI] | p | Holm p | pairs |")
+    print("|---|---|---|---|---|---|")
+    for (label, level, d, n), p_holm in zip(rows, adjusted, strict=True):
+        if not d.testable:
+            print(f"| {label} | {level:.1f}% | {d.diff:+.3f} ({d.note}) | — | — | {n} |")
+            continue
+        print(
+            f"| {label} | {level:.1f}% | {d.diff:+.3f} [{d.low:+.3f}, {d.high:+.3f}] | {d.p:.3g} | {p_holm:.3g} | {n} |"
+        )
 
 
 def main(short: list[str], long: str) -> None:
