@@ -25,10 +25,12 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from prune_ready import machine, manifest, stability
 from prune_ready.analyze import FIGURES, analyse, analyze, collect, run_status
 from prune_ready.analyze.__main__ import main
+from prune_ready.analyze.compute.analysis import Options
 from prune_ready.analyze.compute.sizes import network
 from prune_ready.analyze.read.collect import factor_fields
 from prune_ready.analyze.write.figures import Spec
 from prune_ready.compact import compact_sizes
+from prune_ready.errors import UserError
 from prune_ready.models import LeNet300100
 from prune_ready.models.description import describe
 from prune_ready.pruning.masks import prunable_layers
@@ -562,6 +564,8 @@ def test_early_stop_accuracy_missing_from_a_finished_round_is_one_clear_line(tmp
         "them with --accuracy round_end"
     )
     assert not (tmp_path / "out").exists()
+    with pytest.raises(UserError, match="accuracy 'best': give one of round_end, early_stop"):
+        analyse(collect(STUDY), Options(accuracy="best"))  # the API checks what the CLI restricts
 
 
 def test_a_path_without_runs_is_one_clear_line(tmp_path):

@@ -71,6 +71,8 @@ class Sweep:
     def measured(self, accuracy: str) -> "Sweep":
         """This sweep with `test_acc` read from ACCURACY[accuracy] in every round, so that every
         table, figure and finding analyses that measure (runs.csv keeps the columns as run)."""
+        if accuracy not in ACCURACY:
+            raise UserError(f"accuracy {accuracy!r}: give one of {', '.join(ACCURACY)}")
         column = ACCURACY[accuracy]
         if column == "test_acc":
             return self
