@@ -13,6 +13,7 @@ t(0.8, 2) = 1.060660 for the approximation it replaces.
 import itertools
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,7 @@ from prune_ready.analyze import (
 from prune_ready.analyze.compute.stats import LEVEL, nearest_points, smallest_tau_p
 from prune_ready.analyze.write.findings import (
     Best,
+    Finding,
     Omitted,
     assess,
     findings,
@@ -440,17 +442,24 @@ def test_the_predictor_is_chosen_on_some_seeds_and_tested_on_the_others():
     assert table.loc[("change", "good", "choose"), "rho"] == pytest.approx(1.0)
 
 
+def three_level_findings(dense_acc: list[float], path: Path) -> list[Finding]:
+    """The findings of paired_table() (round 2, 10% weights remaining) after a dense round 0 of
+    the same runs with accuracies `dense_acc` (paired_table()'s row order) and a round 1 at 50%
+    with the same accuracies as dense."""
+    table = paired_table().assign(round=2)
+    dense = table.assign(round=0, weights_remaining_pct=100.0, test_acc=dense_acc)
+    half = dense.assign(round=1, weights_remaining_pct=50.0)
+    (part,) = analyse(sweep_of(pd.concat([dense, half, table]), FACTORS, path)).parts()
+    return findings(part)
+
+
 def test_agreement_names_a_line_already_apart_at_the_densest_level_as_the_exception(tmp_path):
     """paired_table() after dense and 50% rounds where b trails a by 0.4-0.6 pp and c by 2.9-3 pp:
     c is left out of "how far down the lines agree", and the title names it as the exception
     (in brackets after "the best" it read as the best line)."""
-    table = paired_table().assign(round=2)
-    dense = table.assign(round=0, weights_remaining_pct=100.0)
-    dense["test_acc"] = [0.90, 0.92, 0.94, 0.896, 0.915, 0.934, 0.93, 0.87, 0.89, 0.911]
-    half = dense.assign(round=1, weights_remaining_pct=50.0)
-    sweep = sweep_of(pd.concat([dense, half, table]), FACTORS, tmp_path)
-    (part,) = analyse(sweep).parts()
-    first = findings(part)[0]
+    first = three_level_findings(
+        [0.90, 0.92, 0.94, 0.896, 0.915, 0.934, 0.93, 0.87, 0.89, 0.911], tmp_path
+    )[0]
     assert (
         first.title
         == "Down to 50.0% of the weights, all lines but c stay within 0.50 pp of the best"
@@ -465,13 +474,9 @@ def test_findings_say_the_numbers_their_test_and_where_they_are_shown(tmp_path):
     """paired_table() (10% weights remaining, round 2) after a dense round 0 of the same runs and
     a round 1 at 50% with the same accuracies, where a is best and b - a = (-0.004, -0.005,
     -0.006) (mean -0.50 pp), c - a = (-0.002, -0.003, -0.001)."""
-    table = paired_table().assign(round=2)
-    dense = table.assign(round=0, weights_remaining_pct=100.0)
-    dense["test_acc"] = [0.90, 0.92, 0.94, 0.896, 0.915, 0.934, 0.93, 0.898, 0.917, 0.939]
-    half = dense.assign(round=1, weights_remaining_pct=50.0)
-    sweep = sweep_of(pd.concat([dense, half, table]), FACTORS, tmp_path)
-    (part,) = analyse(sweep).parts()
-    found = findings(part)
+    found = three_level_findings(
+        [0.90, 0.92, 0.94, 0.896, 0.915, 0.934, 0.93, 0.898, 0.917, 0.939], tmp_path
+    )
     first, second, cost = found[:3]
     assert first.text.startswith(
         "Down to 50.0% weights remaining every line stays within 0.50 pp of the best line at "

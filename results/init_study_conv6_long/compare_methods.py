@@ -19,9 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from compare_regimes import finished_rounds
-
-from prune_ready.analyze import holm, mean_ci, paired
+from compare_regimes import finished_rounds, mean_cell, paired_on_one_machine, print_paired
 
 LEVEL = 5.2  # % weights remaining: the round nearest it
 INITS = ("kaiming_normal", "xavier_normal")
@@ -44,26 +42,9 @@ def series(rows: pd.DataFrame, method: str, init: str, metric: str) -> pd.DataFr
 
 
 def table(title: str, rows: list[tuple[str, pd.DataFrame, pd.DataFrame]], metric: str) -> None:
-    tests = []
-    for label, x, y in rows:
-        seeds = x.index.intersection(y.index)
-        seeds = seeds[x.loc[seeds, "machine"].to_numpy() == y.loc[seeds, "machine"].to_numpy()]
-        tests.append((label, paired(x.loc[seeds, metric], y.loc[seeds, metric]), len(seeds)))
-    adjusted = holm([d.p for _, d, _ in tests])
-    print(
-        f"\n{title}, paired by seed (Holm over the {sum(d.testable for _, d, _ in tests)} tested)"
-    )
-    print("| difference | diff (pp) [95% CI] | p | Holm p | MDD (pp) | pairs |")
-    print("|---|---|---|---|---|---|")
-    for (label, d, n), p_holm in zip(tests, adjusted, strict=True):
-        if not n:
-            print(f"| {label} | — (no pairs yet) | — | — | — | 0 |")
-            continue
-        if not d.testable:
-            print(f"| {label} | {100 * d.diff:+.2f} ({d.note}) | — | — | — | {n} |")
-            continue
-        ci = f"{100 * d.diff:+.2f} [{100 * d.low:+.2f}, {100 * d.high:+.2f}]"
-        print(f"| {label} | {ci} | {d.p:.3g} | {p_holm:.3g} | {100 * d.mdd:.2f} | {n} |")
+    """(label, x, y) rows: x − y paired by seed on one machine, Holm over the table."""
+    tests = [([label], *paired_on_one_machine(x, y, metric)) for label, x, y in rows]
+    print_paired(title, ["difference"], tests)
 
 
 def report(name: str, rounds: pd.DataFrame, metric: str) -> None:
@@ -73,14 +54,7 @@ def report(name: str, rounds: pd.DataFrame, metric: str) -> None:
     print("| method | " + " | ".join(INITS) + " |")
     print("|---|---|---|")
     for method in ("imp", "snip", "synflow"):
-        cells = []
-        for init in INITS:
-            values = series(rows, method, init, metric)[metric].to_numpy()
-            if len(values) < 2:
-                cells.append(f"{100 * values.mean():.2f} ({len(values)})" if len(values) else "—")
-                continue
-            e = mean_ci(values)
-            cells.append(f"{100 * e.mean:.2f} [{100 * e.low:.2f}, {100 * e.high:.2f}] ({e.n})")
+        cells = [mean_cell(series(rows, method, init, metric)[metric].to_numpy()) for init in INITS]
         print(f"| {method} | " + " | ".join(cells) + " |")
     kn, xn = INITS
     table(

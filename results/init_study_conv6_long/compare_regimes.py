@@ -24,9 +24,11 @@ regime, also at its early stop (minimum validation loss: it overfits within a ro
 
 import sys
 
+import numpy as np
 import pandas as pd
 
 from prune_ready.analyze import collect, holm, mean_ci, paired
+from prune_ready.analyze.compute.stats import Difference
 
 LEVELS = (100.0, 22.1, 5.2)  # % weights remaining; each regime's nearest round
 SETTINGS = {  # name -> (init, init.scale)
@@ -72,12 +74,7 @@ def report(name: str, rounds: pd.DataFrame, metric: str) -> None:
     for setting in SETTINGS:
         cells = []
         for level in LEVELS:
-            values = by_seed(rounds, setting, level, metric)[metric].to_numpy()
-            if len(values) < 2:
-                cells.append(f"{100 * values.mean():.2f} ({len(values)})" if len(values) else "—")
-                continue
-            e = mean_ci(values)
-            cells.append(f"{100 * e.mean:.2f} [{100 * e.low:.2f}, {100 * e.high:.2f}] ({e.n})")
+            cells.append(mean_cell(by_seed(rounds, setting, level, metric)[metric].to_numpy()))
         print(f"| {setting} | " + " | ".join(cells) + " |")
     differences(name, rounds, metric, LEVELS, change=False)
     differences(name, rounds, metric, LEVELS[1:], change=True)
@@ -94,23 +91,56 @@ def differences(
         if change:
             x[metric] -= by_seed(rounds, a, 100.0, metric)[metric]
             y[metric] -= by_seed(rounds, b, 100.0, metric)[metric]
-        seeds = x.index.intersection(y.index)
-        seeds = seeds[x.loc[seeds, "machine"].to_numpy() == y.loc[seeds, "machine"].to_numpy()]
-        d = paired(x.loc[seeds, metric], y.loc[seeds, metric])
-        rows.append((f"{a} − {b}", level, d, len(seeds)))
-    adjusted = holm([d.p for _, _, d, _ in rows])
-    tested = sum(d.testable for _, _, d, _ in rows)
+        rows.append(([f"{a} − {b}", f"~{level:g}%"], *paired_on_one_machine(x, y, metric)))
     what = "the change from dense round 0" if change else metric
-    print(f"\n{name}: {what}, paired by seed (Holm over the {tested} tested)")
-    print("| difference | level | diff (pp) [95% CI] | p | Holm p | MDD (pp) | pairs |")
-    print("|---|---|---|---|---|---|---|")
-    for (label, level, d, n), p_holm in zip(rows, adjusted, strict=True):
-        where = f"| {label} | ~{level:g}% |"
-        if not d.testable:
-            print(f"{where} {100 * d.diff:+.2f} ({d.note}) | — | — | — | {n} |")
-            continue
-        ci = f"{100 * d.diff:+.2f} [{100 * d.low:+.2f}, {100 * d.high:+.2f}]"
-        print(f"{where} {ci} | {d.p:.3g} | {p_holm:.3g} | {100 * d.mdd:.2f} | {n} |")
+    print_paired(f"{name}: {what}", ["difference", "level"], rows)
+
+
+def mean_cell(values: np.ndarray) -> str:
+    """'mean [95% t CI] (n)' in %, or the one value and its n, or '—' for none."""
+    if len(values) < 2:
+        return f"{100 * values.mean():.2f} ({len(values)})" if len(values) else "—"
+    e = mean_ci(values)
+    return f"{100 * e.mean:.2f} [{100 * e.low:.2f}, {100 * e.high:.2f}] ({e.n})"
+
+
+def paired_on_one_machine(x: pd.DataFrame, y: pd.DataFrame, column: str) -> tuple[Difference, int]:
+    """x − y in `column`, paired by seed (the index) over the seeds both ran on one machine
+    (their `machine` columns), and how many pairs that is."""
+    seeds = x.index.intersection(y.index)
+    seeds = seeds[x.loc[seeds, "machine"].to_numpy() == y.loc[seeds, "machine"].to_numpy()]
+    return paired(x.loc[seeds, column], y.loc[seeds, column]), len(seeds)
+
+
+def print_paired(
+    title: str, keys: list[str], rows: list[tuple[list[str], Difference, int]], pp: bool = True
+) -> None:
+    """rows of (key cells, difference, pairs) as a table, Holm over its testable rows: in
+    percentage points with the MDD (pp), else in the metric's own units to 3 decimals."""
+    adjusted = holm([d.p for _, d, _ in rows])
+    scale, digits = (100, 2) if pp else (1, 3)
+    tested = sum(d.testable for _, d, _ in rows)
+    print(f"\n{title}, paired by seed (Holm over the {tested} tested)")
+    columns = (
+        ["diff (pp) [95% CI]", "p", "Holm p", "MDD (pp)"]
+        if pp
+        else ["diff [95% CI]", "p", "Holm p"]
+    )
+    print("| " + " | ".join([*keys, *columns, "pairs"]) + " |")
+    print("|---" * (len(keys) + len(columns) + 1) + "|")
+    blanks = " — |" * (len(columns) - 1)
+    for (cells, d, n), p_holm in zip(rows, adjusted, strict=True):
+        where = "| " + " | ".join(cells) + " |"
+        if not n:
+            print(f"{where} — (no pairs yet) |{blanks} 0 |")
+        elif not d.testable:
+            print(f"{where} {scale * d.diff:+.{digits}f} ({d.note}) |{blanks} {n} |")
+        else:
+            ci = f"[{scale * d.low:+.{digits}f}, {scale * d.high:+.{digits}f}]"
+            mdd = f" {100 * d.mdd:.2f} |" if pp else ""
+            print(
+                f"{where} {scale * d.diff:+.{digits}f} {ci} | {d.p:.3g} | {p_holm:.3g} |{mdd} {n} |"
+            )
 
 
 def overfitting(path: str) -> None:
@@ -144,29 +174,9 @@ def overfitting(path: str) -> None:
     for (a, b), round_ in ((d, r) for d in DIFFERENCES for r in rounds):
         x = per_run.loc[SETTINGS[a]].xs(round_, level="round")
         y = per_run.loc[SETTINGS[b]].xs(round_, level="round")
-        seeds = x.index.intersection(y.index)
-        seeds = seeds[x.loc[seeds, "machine"].to_numpy() == y.loc[seeds, "machine"].to_numpy()]
-        rows.append(
-            (
-                f"{a} − {b}",
-                x["level"].iloc[0],
-                paired(x.loc[seeds, "val_low"], y.loc[seeds, "val_low"]),
-                len(seeds),
-            )
-        )
-    adjusted = holm([d.p for _, _, d, _ in rows])
-    print(
-        f"\nlowest validation loss, paired by seed (Holm over the {sum(d.testable for _, _, d, _ in rows)} tested)"
-    )
-    print("| difference | weights | diff [95% CI] | p | Holm p | pairs |")
-    print("|---|---|---|---|---|---|")
-    for (label, level, d, n), p_holm in zip(rows, adjusted, strict=True):
-        if not d.testable:
-            print(f"| {label} | {level:.1f}% | {d.diff:+.3f} ({d.note}) | — | — | {n} |")
-            continue
-        print(
-            f"| {label} | {level:.1f}% | {d.diff:+.3f} [{d.low:+.3f}, {d.high:+.3f}] | {d.p:.3g} | {p_holm:.3g} | {n} |"
-        )
+        cells = [f"{a} − {b}", f"{x['level'].iloc[0]:.1f}%"]
+        rows.append((cells, *paired_on_one_machine(x, y, "val_low")))
+    print_paired("lowest validation loss", ["difference", "weights"], rows, pp=False)
 
 
 def main(short: list[str], long: str) -> None:
