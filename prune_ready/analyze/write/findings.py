@@ -534,43 +534,50 @@ def prediction(part: Part, left: list[Omitted]) -> Finding | None:
 
 def diagnosis(part: Part, left: list[Omitted]) -> Finding | None:
     """The dead units and weight scale of the best and the least accurate line at the sparsest
-    level compared, and how much their masks overlap."""
+    level compared, and how much their masks overlap. Where several settings (pruning methods,
+    say) reach that level, the one whose lines lie furthest apart there: each setting's lines are
+    compared only with each other."""
     table, health = part.table("differences"), part.table("health_summary")
     if table.empty or health.empty:
         return None
-    at = table[table[LEVEL] == table[LEVEL].min()]
+    sparsest = table[table[LEVEL] == table[LEVEL].min()]
+    setting, at = min(part.settings(sparsest), key=lambda s: s[1]["diff"].min())
     round_, best = at["round"].iloc[0], at["reference"].iloc[0]
     worst = at.loc[at["diff"].idxmin(), "line"]
     keys = variant_keys(part.factors)
-    rows = health[health["round"] == round_]
+    rows = dict(part.settings(health)).get(setting, health.iloc[:0])
+    rows = rows[rows["round"] == round_]
     rows = rows.assign(line=labels.line_labels(rows, keys)).set_index("line")
     if best not in rows.index or worst not in rows.index:
         return None
     dead, ratio = rows["dead_hidden_pct_mean"], rows["rms_ratio_mean"]
+    named = f" ({setting})" if setting else ""
     if f"{dead[best]:.1f}" == f"{dead[worst]:.1f}":
         left.append(
             Omitted(
                 "the dead units of the best and the least accurate line",
-                f"both leave {dead[best]:.1f}% of hidden units dead at the sparsest level",
+                f"both leave {dead[best]:.1f}% of hidden units dead at the sparsest level{named}",
             )
         )
         return None
     text = (
-        f"At {labels.level(at[LEVEL].iloc[0])} weights remaining (means over seeds), {best} "
-        f"leaves {dead[best]:.1f}% of hidden units dead against {dead[worst]:.1f}% for {worst}; "
+        f"At {labels.level(at[LEVEL].iloc[0])} weights remaining ({setting + '; ' if setting else ''}"
+        f"means over seeds), {best} leaves {dead[best]:.1f}% of hidden units dead against "
+        f"{dead[worst]:.1f}% for {worst}; "
         f"its survivors' RMS is {ratio[best]:.2f}× what its init intends for their fan-in, "
         f"against {ratio[worst]:.2f}×"
     )
     runs = part.rounds[labels.line_labels(part.rounds, keys) == best]
     where = {k: runs[k].iloc[0] for k in keys[1:]} | {"round": round_}  # its init.*, control
-    jaccard = select(part.pooled_overlap, where).set_index("comparison")["jaccard_mean"]
+    overlap = dict(part.settings(part.pooled_overlap)).get(setting, part.pooled_overlap.iloc[:0])
+    jaccard = select(overlap, where).set_index("comparison")["jaccard_mean"]
     if {SAME_INIT, SAME_SEED} <= set(jaccard.index):
         text += (
             f"; masks of different inits (same seed) overlap by J={jaccard[SAME_SEED]:.2f}, "
             f"masks of one init's seeds by J={jaccard[SAME_INIT]:.2f}"
         )
     return Finding(
-        f"At the sparsest level, {best} keeps {dead[best]:.1f}% dead units, {worst} "
+        f"At the sparsest level{named}, {best} keeps {dead[best]:.1f}% dead units, {worst} "
         f"{dead[worst]:.1f}%",
         text + ".",
         "dead-units",
