@@ -547,7 +547,14 @@ def test_accuracy_at_the_early_stop_is_analysed_throughout_and_runs_csv_keeps_bo
         - at.loc[row["reference"], "test_acc_at_early_stop"]
     )
     assert row["diff"] == pytest.approx(pairs.mean())
-    assert "`--accuracy early_stop`" in (tmp_path / "early" / "report.md").read_text()
+    report = {d: (tmp_path / d / "report.md").read_text() for d in ("end", "early")}
+    assert "`--accuracy early_stop`" in report["early"]
+    caption = "Figure 1 plots test accuracy {} against the weights remaining"  # and says which
+    assert caption.format("at the end of each round") in report["end"]
+    assert (
+        caption.format("at each round's early stop (its lowest validation loss)")
+        in (report["early"])
+    )
 
 
 def test_early_stop_accuracy_missing_from_a_finished_round_is_one_clear_line(tmp_path):

@@ -5,7 +5,7 @@ An entry's `needs` names the table it draws from (a Part's): where that table is
 before diagnostics.csv, no numeric factor, no predictors.csv ...) the figure is left out and the
 numbers close up; so is a figure whose `nothing` says it would show nothing (a flat early stop,
 no dead unit anywhere). `left_out` says which and why, for the report's appendix. Titles and
-captions may name {early_stop}, {reference} and {dose}.
+captions may name {early_stop}, {accuracy_at}, {reference} and {dose}.
 """
 
 import itertools
@@ -368,9 +368,13 @@ class Spec:
         return self.nothing(part) if part.has(self.needs) else MISSING[self.needs]
 
     def words(self, part: Part) -> dict[str, str]:
-        reference = part.analysis.options.reference
+        options = part.analysis.options
+        reference = options.reference
         return {
             "early_stop": labels.early_stop(part.early_stop),
+            "accuracy_at": "at the end of each round"  # which accuracy --accuracy analyses
+            if options.accuracy == "round_end"
+            else "at each round's early stop (its lowest validation loss)",
             "reference": reference or "the best line at that level",
             "dose": part.analysis.dose_factor or "a numeric factor",  # none: left out
         }
@@ -381,7 +385,7 @@ FIGURES = (  # the answer chart (report.ANSWER) first, so the report's first fig
         "test-acc-vs-weights",
         "test accuracy vs weights remaining",
         accuracy_vs_weights,
-        "plots test accuracy at the end of each round against the weights remaining, and beside "
+        "plots test accuracy {accuracy_at} against the weights remaining, and beside "
         "it each line's change from its runs' own dense round 0 (paired by seed); an axis that "
         f"would have to reach more than {CLIP_PP} points below the others to show a collapsing "
         "line stops there and names the lines it cuts",
