@@ -40,8 +40,9 @@ def methods_sweep(data_root, tmp_path_factory) -> Path:
     return root / "outputs" / "default"
 
 
-def test_the_dead_units_finding_compares_the_lines_of_one_method(methods_sweep, tmp_path):
-    """It used to look the lines up across both methods at once and stop the whole analysis
+def test_settings_that_share_their_one_level_are_compared_within_each(methods_sweep, tmp_path):
+    """The sparsest finding per method, no agreement finding over the one level. The dead-units
+    finding used to look the lines up across both methods at once and stop the whole analysis
     with a TypeError; now it takes the method whose lines lie furthest apart at the sparsest
     level and that method's own numbers."""
     analysis, found, _ = analyze_sweep([methods_sweep], tmp_path / "out")
@@ -49,6 +50,15 @@ def test_the_dead_units_finding_compares_the_lines_of_one_method(methods_sweep, 
     differences = part.table("differences")
     assert sorted(differences["pruning"]) == sorted(METHODS)  # one comparison per method
     chosen = differences.loc[differences["diff"].idxmin()]
+    level = labels.level(chosen[LEVEL])
+    # one level: how far down the lines stay close has nothing to add to the sparsest finding
+    assert [o.why for o in omitted(part) if "stay within" in o.what] == [
+        f"the lines meet at one level only, {level}, where the finding on the sparsest level "
+        "compares them"
+    ]
+    titles = [f.title for f in found[part.name]]
+    assert not [t for t in titles if t.startswith(("Already at", "Down to"))]
+    assert titles[0].startswith(f"Best at {level} in each setting")  # the sparsest finding
     health = part.table("health_summary")
     dead = health[health["pruning"] == chosen["pruning"]].set_index("init")["dead_hidden_pct_mean"]
     best, worst = f"{dead[chosen['reference']]:.1f}", f"{dead[chosen['line']]:.1f}"
@@ -64,7 +74,7 @@ def test_the_dead_units_finding_compares_the_lines_of_one_method(methods_sweep, 
         f"{chosen['line']} {worst}%"
     )
     assert finding.text.startswith(
-        f"At {labels.level(chosen[LEVEL])} weights remaining ({setting}; means over seeds), {chosen['reference']} leaves "
+        f"At {level} weights remaining ({setting}; means over seeds), {chosen['reference']} leaves "
         f"{best}% of hidden units dead against {worst}% for {chosen['line']};"
     )
     assert (tmp_path / "out" / "report.md").is_file()

@@ -116,17 +116,28 @@ def agreement(part: Part, left: list[Omitted]) -> Finding | None:
     table = part.table("differences")
     if table.empty:
         return None
+    if table[LEVEL].nunique() == 1:
+        left.append(
+            Omitted(
+                f"how far down the lines stay within {labels.pp(SMALL)} of the best",
+                f"the lines meet at one level only, {labels.level(table[LEVEL].iloc[0])}, where "
+                "the finding on the sparsest level compares them",
+            )
+        )
+        return None
     densest = table[table[LEVEL] == table[LEVEL].max()]
     apart = densest[densest["diff"].abs() > SMALL]
     how = f"{method(table)}, {used_seeds(table)}, Holm over each level's comparisons"
     if len(apart) == len(densest):
         worst = densest.loc[densest["diff"].abs().idxmax()]
+        setting = next(name for name, rows in part.settings(densest) if worst.name in rows.index)
         return Finding(
             f"Already at {labels.level(worst[LEVEL])}, every line differs by more than "
             f"{labels.pp(SMALL)}",
             f"Already at {labels.level(worst[LEVEL])} weights remaining every line differs from "
             f"{reference_words(part, 'there')} by more than {labels.pp(SMALL)}, the most "
-            f"{worst['line']}: {labels.pp(worst['diff'], True)} {interval(worst)} ({how}).",
+            f"{worst['line']}{f' ({setting})' if setting else ''}: "
+            f"{labels.pp(worst['diff'], True)} {interval(worst)} ({how}).",
             "differences",
             "differences",
         )
