@@ -65,19 +65,24 @@ def differences(part: Part) -> Figure:
     parts = part.settings(table)
     largest = max(1.0, min(10.0, 100 * table["diff"].abs().max()))
     norm = colors.SymLogNorm(linthresh=0.25, vmin=-largest, vmax=largest, base=10)
-    columns = max(rows[LEVEL].nunique() for _, rows in parts)
+    columns = max(len(rows.groupby([LEVEL, "round"])) for _, rows in parts)
     size = (max(9.0, 3.6 + 0.62 * columns), 1.1 + len(parts) * (0.55 + 0.36 * len(names)))
     fig, axes = new_figure([t for t, _ in parts], 1, False, size)
     for ax, (_, rows) in zip(axes, parts, strict=True):
-        points = rows.groupby(LEVEL, sort=False)["round"].first().sort_index(ascending=False)
-        cells = rows.set_index(["line", LEVEL])
+        # a column per level and round, densest first: rounds that train on at one level
+        # (pruning at initialisation with several rounds) get a column each, their round named
+        points = sorted(
+            set(zip(rows[LEVEL], rows["round"], strict=True)), key=lambda p: (-p[0], p[1])
+        )
+        cells = rows.set_index(["line", LEVEL, "round"])
         image = np.full((len(names), len(points)), np.nan)
         significant = np.zeros(image.shape, dtype=bool)
         untestable = np.zeros(image.shape, dtype=bool)
-        for (i, name), (j, level) in itertools.product(enumerate(names), enumerate(points.index)):
-            reference = rows.loc[rows[LEVEL] == level, ["reference", "reference_mean"]].iloc[0]
-            if (name, level) in cells.index:
-                row = cells.loc[(name, level)]
+        for (i, name), (j, point) in itertools.product(enumerate(names), enumerate(points)):
+            at = (rows[LEVEL] == point[0]) & (rows["round"] == point[1])
+            reference = rows.loc[at, ["reference", "reference_mean"]].iloc[0]
+            if (name, *point) in cells.index:
+                row = cells.loc[(name, *point)]
                 image[i, j] = 100 * row["diff"]
                 mark = "*" if row["p_holm"] < ALPHA else ""
                 significant[i, j], untestable[i, j] = bool(mark), bool(row["note"])
@@ -92,7 +97,12 @@ def differences(part: Part) -> Figure:
         mesh = ax.imshow(image, cmap=HEAT, norm=norm, aspect="auto")
         for i, j in zip(*np.nonzero(~significant & ~np.isnan(image)), strict=True):
             veil(ax, i, j, untestable[i, j])
-        ax.set_xticks(range(len(points)), [labels.level(v) for v in points.index], fontsize=7)
+        levels = [level for level, _ in points]
+        ticks = [
+            labels.level(level) + (f"\nround {round_}" if levels.count(level) > 1 else "")
+            for level, round_ in points
+        ]
+        ax.set_xticks(range(len(points)), ticks, fontsize=7)
         ax.set_yticks(range(len(names)), names, fontsize=7.5)
         ax.set_xlabel("weights remaining (round's mean over runs)")
         ax.grid(False)

@@ -226,13 +226,20 @@ def count(k: int, n: int, noun: str = "comparison") -> str:
     return f"{k} of {n} {noun}{'s' if n != 1 else ''}"
 
 
+def at_sparsest(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `table` at its sparsest level, of the last round there: pruning at
+    initialisation with several rounds trains on at one level, and its last is the most trained."""
+    at = table[table[LEVEL] == table[LEVEL].min()]
+    return at[at["round"] == at["round"].max()]
+
+
 def sparsest(part: Part, left: list[Omitted]) -> Finding | None:
     table = part.table("differences")
     if table.empty:
         return None
     clauses, bests = [], []
     for setting, rows in part.settings(table):
-        at = rows[rows[LEVEL] == rows[LEVEL].min()]
+        at = at_sparsest(rows)
         first = at.iloc[0]
         behind = at[at["p_holm"] < ALPHA]
         runner = at.loc[at["diff"].idxmax()]
@@ -318,7 +325,7 @@ def cost(part: Part, left: list[Omitted]) -> Finding | None:
     tested = table[table["note"] == ""]
     loses = (tested["ci_high"] < 0).groupby(tested[LEVEL]).any().sort_index(ascending=False)
     kept = loses.index[: int((~loses).cumprod().sum())]
-    at = table[table[LEVEL] == table[LEVEL].min()]
+    at = at_sparsest(table)
     least, most = at.loc[at["diff"].idxmax()], at.loc[at["diff"].idxmin()]
     sparse = labels.level(at[LEVEL].iloc[0])
     who, amount = change_span(at, least, most)
@@ -552,7 +559,10 @@ def diagnosis(part: Part, left: list[Omitted]) -> Finding | None:
     if table.empty or health.empty:
         return None
     sparsest = table[table[LEVEL] == table[LEVEL].min()]
-    setting, at = min(part.settings(sparsest), key=lambda s: s[1]["diff"].min())
+    setting, at = min(
+        ((name, at_sparsest(rows)) for name, rows in part.settings(sparsest)),
+        key=lambda s: s[1]["diff"].min(),
+    )
     round_, best = at["round"].iloc[0], at["reference"].iloc[0]
     worst = at.loc[at["diff"].idxmin(), "line"]
     keys = variant_keys(part.factors)
