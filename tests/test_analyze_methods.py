@@ -44,7 +44,7 @@ def methods_sweep(data_root, tmp_path_factory) -> Path:
 
 def test_settings_that_share_their_one_level_are_compared_within_each(methods_sweep, tmp_path):
     """Per method, its last round at the level (the most trained); no agreement finding over
-    the one level; the heatmap a column per round. The dead-units finding used to look the
+    the one level and no change from dense; the heatmap a column per round. The dead-units finding used to look the
     lines up across both methods at once, and the heatmap across both rounds, each stopping the
     whole analysis with a TypeError or ValueError."""
     analysis, found, _ = analyze_sweep([methods_sweep], tmp_path / "out")
@@ -61,6 +61,9 @@ def test_settings_that_share_their_one_level_are_compared_within_each(methods_sw
         f"the lines meet at one level only, {level}, where the finding on the sparsest level "
         "compares them"
     ]
+    # round 0 is already pruned: no dense round to measure a change from
+    assert part.table("dense").empty
+    assert not [f for f in found[part.name] if "from dense" in f.title]
     (sparsest,) = [f for f in found[part.name] if f.title.startswith(f"Best at {level}")]
     for _, row in last.iterrows():
         assert (

@@ -384,8 +384,11 @@ def versus_dense(
     rounds: pd.DataFrame, factors: Sequence[str], metric: str = "test_acc"
 ) -> pd.DataFrame:
     """Each pruned level minus round 0 of the same run (same init and seed): paired diff, CI, p
-    (blank, and `note` says why, where not testable: fewer than MIN_N runs or no spread)."""
-    dense = rounds.loc[rounds["round"] == 0, ["run", metric]].rename(columns={metric: "dense"})
+    (blank, and `note` says why, where not testable: fewer than MIN_N runs or no spread). Only
+    a dense round 0 is a baseline: pruning at initialisation starts pruned, and its later rounds
+    (training on at that level) have no dense round of their own to be compared with."""
+    is_dense = (rounds["round"] == 0) & (rounds[LEVEL] == 100)
+    dense = rounds.loc[is_dense, ["run", metric]].rename(columns={metric: "dense"})
     pairs = rounds[rounds["round"] > 0].merge(dense, on="run", how="inner")
     rows = []
     for key, level in pairs.groupby([*factors, "round"], dropna=False, sort=True):
