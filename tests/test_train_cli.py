@@ -6,7 +6,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from prune_ready.analyze import collect
 from prune_ready.rundir import run_variant
-from tests.helpers import TINY, cli, read_csv
+from tests.helpers import TINY, cli, read_csv, refusal
 
 
 def test_multirun_grid_writes_one_directory_per_job(data_root, tmp_path):
@@ -153,7 +153,7 @@ def test_a_debug_run_is_quick_and_writes_nowhere_a_real_result_lives(data_root, 
         500,
     )
     assert config.pruning.rounds == 2 and len(read_csv(run / "rounds.csv")) == 3
-    elsewhere = cli(*args, "hydra.run.dir=results/x", data_root=data_root, cwd=tmp_path)
+    elsewhere = refusal(*args, "hydra.run.dir=results/x", data_root=data_root, cwd=tmp_path)
     assert elsewhere.returncode == 1
     assert elsewhere.stderr.strip().splitlines() == [
         f"error: debug=true writes only under paths.debug_root ({tmp_path / 'debug'}), "
