@@ -44,9 +44,9 @@ def methods_sweep(data_root, tmp_path_factory) -> Path:
 
 def test_settings_that_share_their_one_level_are_compared_within_each(methods_sweep, tmp_path):
     """Per method, its last round at the level (the most trained); no agreement finding over
-    the one level and no change from dense; the heatmap a column per round. The dead-units finding used to look the
-    lines up across both methods at once, and the heatmap across both rounds, each stopping the
-    whole analysis with a TypeError or ValueError."""
+    the one level and no change from dense; the heatmap a column per round. The dead-units
+    finding used to look the lines up across both methods at once, and the heatmap across both
+    rounds, each stopping the whole analysis with a TypeError or ValueError."""
     analysis, found, _ = analyze_sweep([methods_sweep], tmp_path / "out")
     (part,) = analysis.parts()
     differences = part.table("differences")

@@ -581,9 +581,10 @@ def diagnosis(part: Part, left: list[Omitted]) -> Finding | None:
             )
         )
         return None
+    within = f"{setting}; " if setting else ""
     text = (
-        f"At {labels.level(at[LEVEL].iloc[0])} weights remaining ({setting + '; ' if setting else ''}"
-        f"means over seeds), {best} leaves {dead[best]:.1f}% of hidden units dead against "
+        f"At {labels.level(at[LEVEL].iloc[0])} weights remaining ({within}means over seeds), "
+        f"{best} leaves {dead[best]:.1f}% of hidden units dead against "
         f"{dead[worst]:.1f}% for {worst}; "
         f"its survivors' RMS is {ratio[best]:.2f}× what its init intends for their fan-in, "
         f"against {ratio[worst]:.2f}×"
