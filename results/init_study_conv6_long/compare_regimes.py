@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from prune_ready.analyze import collect, holm, mean_ci, paired
-from prune_ready.analyze.compute.stats import Difference
+from prune_ready.analyze.compute.stats import Difference, pairing_keys
 
 LEVELS = (100.0, 22.1, 5.2)  # % weights remaining; each regime's nearest round
 SETTINGS = {  # name -> (init, init.scale)
@@ -105,11 +105,16 @@ def mean_cell(values: np.ndarray) -> str:
 
 
 def paired_on_one_machine(x: pd.DataFrame, y: pd.DataFrame, column: str) -> tuple[Difference, int]:
-    """x − y in `column`, paired by seed (the index) over the seeds both ran on one machine
-    (their `machine` columns), and how many pairs that is."""
-    seeds = x.index.intersection(y.index)
-    seeds = seeds[x.loc[seeds, "machine"].to_numpy() == y.loc[seeds, "machine"].to_numpy()]
-    return paired(x.loc[seeds, column], y.loc[seeds, column]), len(seeds)
+    """x − y in `column` (frames indexed by seed, with a `machine` column), paired as the
+    analysis pairs runs (stats.pairing_keys: one seed on one kind of machine), and how many pairs
+    that is."""
+    keyed = []
+    for frame in (x, y):
+        runs = frame.reset_index()  # the seed a column again, where pairing_keys reads it
+        keyed.append(runs.set_index(pairing_keys(runs))[column])
+    a, b = keyed
+    shared = a.index.intersection(b.index)
+    return paired(a[shared], b[shared]), len(shared)
 
 
 def print_paired(
