@@ -136,6 +136,10 @@ class Part:
             for combo, rows in sorted(groups, key=lambda g: tuple(map(labels.order, g[0])))
         ]
 
+    def in_setting(self, table: pd.DataFrame, title: str) -> pd.DataFrame:
+        """The rows of `table` in the setting `title` (as settings() names it); none if none."""
+        return dict(self.settings(table)).get(title, table.iloc[:0])
+
     def has(self, name: str) -> bool:
         return len(self.pooled_overlap if name == "pooled_overlap" else self.table(name)) > 0
 

@@ -566,7 +566,7 @@ def diagnosis(part: Part, left: list[Omitted]) -> Finding | None:
     round_, best = at["round"].iloc[0], at["reference"].iloc[0]
     worst = at.loc[at["diff"].idxmin(), "line"]
     keys = variant_keys(part.factors)
-    rows = dict(part.settings(health)).get(setting, health.iloc[:0])
+    rows = part.in_setting(health, setting)
     rows = rows[rows["round"] == round_]
     rows = rows.assign(line=labels.line_labels(rows, keys)).set_index("line")
     if best not in rows.index or worst not in rows.index:
@@ -591,8 +591,9 @@ def diagnosis(part: Part, left: list[Omitted]) -> Finding | None:
     )
     runs = part.rounds[labels.line_labels(part.rounds, keys) == best]
     where = {k: runs[k].iloc[0] for k in keys[1:]} | {"round": round_}  # its init.*, control
-    overlap = dict(part.settings(part.pooled_overlap)).get(setting, part.pooled_overlap.iloc[:0])
-    jaccard = select(overlap, where).set_index("comparison")["jaccard_mean"]
+    jaccard = select(part.in_setting(part.pooled_overlap, setting), where).set_index("comparison")[
+        "jaccard_mean"
+    ]
     if {SAME_INIT, SAME_SEED} <= set(jaccard.index):
         text += (
             f"; masks of different inits (same seed) overlap by J={jaccard[SAME_SEED]:.2f}, "
