@@ -65,22 +65,26 @@ def differences(part: Part) -> Figure:
     parts = part.settings(table)
     largest = max(1.0, min(10.0, 100 * table["diff"].abs().max()))
     norm = colors.SymLogNorm(linthresh=0.25, vmin=-largest, vmax=largest, base=10)
-    columns = max(len(rows.groupby([LEVEL, "round"])) for _, rows in parts)
-    size = (max(9.0, 3.6 + 0.62 * columns), 1.1 + len(parts) * (0.55 + 0.36 * len(names)))
+    # a column per level and round, densest first: rounds that train on at one level (pruning
+    # at initialisation with several rounds) get a column each, their round named; each
+    # column's reference line and its mean
+    columns = [
+        rows.groupby([LEVEL, "round"])[["reference", "reference_mean"]]
+        .first()
+        .sort_index(ascending=[False, True])
+        for _, rows in parts
+    ]
+    width = max(len(c) for c in columns)
+    size = (max(9.0, 3.6 + 0.62 * width), 1.1 + len(parts) * (0.55 + 0.36 * len(names)))
     fig, axes = new_figure([t for t, _ in parts], 1, False, size)
-    for ax, (_, rows) in zip(axes, parts, strict=True):
-        # a column per level and round, densest first: rounds that train on at one level
-        # (pruning at initialisation with several rounds) get a column each, their round named
-        points = sorted(
-            set(zip(rows[LEVEL], rows["round"], strict=True)), key=lambda p: (-p[0], p[1])
-        )
+    for ax, (_, rows), references in zip(axes, parts, columns, strict=True):
+        points = list(references.index)
         cells = rows.set_index(["line", LEVEL, "round"])
         image = np.full((len(names), len(points)), np.nan)
         significant = np.zeros(image.shape, dtype=bool)
         untestable = np.zeros(image.shape, dtype=bool)
         for (i, name), (j, point) in itertools.product(enumerate(names), enumerate(points)):
-            at = (rows[LEVEL] == point[0]) & (rows["round"] == point[1])
-            reference = rows.loc[at, ["reference", "reference_mean"]].iloc[0]
+            reference = references.loc[point]
             if (name, *point) in cells.index:
                 row = cells.loc[(name, *point)]
                 image[i, j] = 100 * row["diff"]
