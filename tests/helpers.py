@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: the command line in a subprocess, CSV reading."""
+"""Helpers shared by the tests: the command line in a subprocess or in this process, CSV reading."""
 
 import contextlib
 import csv
@@ -67,19 +67,26 @@ def cli(*args: str, data_root: Path, cwd: Path, timeout: int = 600) -> subproces
     )
 
 
-def refusal(*args: str, data_root: Path, cwd: Path) -> subprocess.CompletedProcess:
-    """`python -m prune_ready.train ARGS` run in this process, for tests of what the command
-    refuses: the same main() as the command, its exit status and stderr as the process would
-    give them (sys.exit("error: ...") prints the line and exits 1), without the seconds a new
-    process spends importing torch and Lightning again. Runs that train use `cli`."""
+def in_process(*args: str, data_root: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """`python -m prune_ready.train ARGS` run in this process: the same main() as the command,
+    its exit status, stdout and stderr as the process would give them (sys.exit("error: ...")
+    prints the line and exits 1), without the ~4 s a new process spends importing torch and
+    Lightning (when every command started one, those imports were over a third of the suite's
+    time). Python warnings go to pytest's summary, not to stderr. The environment and the root
+    logger (Hydra configures it for each job) are restored afterwards. `cli` is for what needs a
+    process of its own: kills, signals, concurrent launches, DDP, a file that must load alone."""
+    import logging
+
     from hydra.core.global_hydra import GlobalHydra
 
     from prune_ready.train import main
 
     out, err, code = io.StringIO(), io.StringIO(), 0
+    root = logging.getLogger()
+    handlers, level, environ = list(root.handlers), root.level, dict(os.environ)
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(cwd)
-        mp.setenv("PRUNE_READY_DATA", str(data_root))
+        os.environ["PRUNE_READY_DATA"] = str(data_root)
         mp.setattr(sys, "argv", ["prune_ready.train", *args])
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -90,6 +97,9 @@ def refusal(*args: str, data_root: Path, cwd: Path) -> subprocess.CompletedProce
             code = e.code if isinstance(e.code, int) else 1
         finally:
             GlobalHydra.instance().clear()  # as a new process would find it
+            root.handlers[:], root.level = handlers, level
+            os.environ.clear()
+            os.environ.update(environ)
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 

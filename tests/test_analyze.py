@@ -38,7 +38,7 @@ from prune_ready.results import load_round_masks
 from prune_ready.status import State
 from prune_ready.train import train
 from tests.conftest import REPO, built_once
-from tests.helpers import cli
+from tests.helpers import in_process
 
 # The figures this sweep has the data for: all but the one against a pruning.reset.to factor,
 # drawn from a constructed rewind sweep in tests/test_stability.py.
@@ -73,7 +73,9 @@ def sweep(data_root, tmp_path_factory) -> Path:
         if not done:
             output = f"paths.output_root={root / 'outputs'}"
             for grid in ([f"init={','.join(INITS)}"], ["init=kaiming_uniform", "init.scale=0.5"]):
-                result = cli("-m", *grid, "seed=0,1", *TINY, output, data_root=data_root, cwd=root)
+                result = in_process(
+                    "-m", *grid, "seed=0,1", *TINY, output, data_root=data_root, cwd=root
+                )
                 assert result.returncode == 0, result.stderr[-3000:]
     return root / "outputs" / "default"
 

@@ -12,7 +12,7 @@ from prune_ready.analyze.compute.stats import LEVEL
 from prune_ready.analyze.pipeline import analyze as analyze_sweep
 from prune_ready.analyze.write.findings import omitted
 from tests.conftest import built_once
-from tests.helpers import cli
+from tests.helpers import in_process
 
 METHODS = ("snip", "synflow")
 
@@ -23,7 +23,7 @@ def methods_sweep(data_root, tmp_path_factory) -> Path:
     real MNIST images (4 runs), built once for all workers (read, never written)."""
     with built_once(tmp_path_factory, "methods-sweep") as (root, done):
         if not done:
-            result = cli(
+            result = in_process(
                 "-m",
                 "init=kaiming_normal,xavier_normal",
                 f"pruning={','.join(METHODS)}",

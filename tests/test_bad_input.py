@@ -12,7 +12,7 @@ from PIL import Image
 from prune_ready.errors import UserError
 from prune_ready.schema import validate
 from prune_ready.train import CONF_DIR, check_settings
-from tests.helpers import TINY, cli, refusal
+from tests.helpers import TINY, cli, in_process
 
 CASES = {
     "rate outside (0,1)": (
@@ -105,7 +105,7 @@ def assert_refused(result, message: str, cwd: Path, before: Sequence[Path] = ())
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_config_is_refused(data_root, tmp_path, case):
     overrides, message = CASES[case]
-    assert_refused(refusal(*overrides, data_root=data_root, cwd=tmp_path), message, tmp_path)
+    assert_refused(in_process(*overrides, data_root=data_root, cwd=tmp_path), message, tmp_path)
 
 
 SETTINGS = {  # refused before anything is built (the command line: as model.lr=-1 above)
@@ -163,7 +163,7 @@ def test_unknown_group_option(data_root, tmp_path, overrides):
     ],
 )
 def test_gpu_trainer_without_cuda(data_root, tmp_path, trainer, fix):
-    result = refusal(*trainer, data_root=data_root, cwd=tmp_path)
+    result = in_process(*trainer, data_root=data_root, cwd=tmp_path)
     assert_refused(result, f"error: no CUDA device found: {fix}", tmp_path)
 
 
@@ -171,7 +171,7 @@ def test_directories_that_were_there_stay(data_root, tmp_path):
     """Only what the refused run made goes: outputs/default/<model>-<data>/ were there (empty)."""
     (tmp_path / "outputs/default/lenet_300_100-mnist").mkdir(parents=True)
     before = sorted(tmp_path.rglob("*"))
-    result = refusal("model.lr=abc", data_root=data_root, cwd=tmp_path)
+    result = in_process("model.lr=abc", data_root=data_root, cwd=tmp_path)
     assert_refused(result, "error: model.lr='abc': expected a number", tmp_path, before)
 
 
@@ -179,7 +179,7 @@ def test_data_root_without_mnist(tmp_path):
     (tmp_path / "data" / "MNIST" / "raw").mkdir(parents=True)
     cwd = tmp_path / "work"
     cwd.mkdir()
-    result = refusal(data_root=tmp_path / "data", cwd=cwd)
+    result = in_process(data_root=tmp_path / "data", cwd=cwd)
     raw = tmp_path / "data" / "MNIST" / "raw"
     assert_refused(result, f"error: MNIST file {raw}/train-images-idx3-ubyte is missing", cwd)
 
@@ -191,7 +191,7 @@ def test_damaged_mnist_file(data_root, tmp_path):
         f.truncate(1_000_000)
     cwd = tmp_path / "work"
     cwd.mkdir()
-    result = refusal(data_root=tmp_path / "data", cwd=cwd)
+    result = in_process(data_root=tmp_path / "data", cwd=cwd)
     message = f"error: {raw}/t10k-images-idx3-ubyte has 1,000,000 bytes, not the original 7,840,016"
     assert_refused(result, message, cwd)
 
@@ -230,7 +230,7 @@ def test_mnist_file_with_a_wrong_header_or_labels(data_root, tmp_path, name, off
         f.write(new)
     cwd = tmp_path / "work"
     cwd.mkdir()
-    result = refusal(*TINY, data_root=tmp_path / "data", cwd=cwd)
+    result = in_process(*TINY, data_root=tmp_path / "data", cwd=cwd)
     assert_refused(result, f"error: {raw}/{name} {message}", cwd)
 
 
@@ -244,7 +244,7 @@ def test_damaged_jpeg(tmp_path):
     (root / "train" / "dog" / "1.jpg").write_bytes(b"not a jpeg")
     cwd = tmp_path / "work"
     cwd.mkdir()
-    result = refusal(
+    result = in_process(
         "model=conv6",
         "data=cifar10_jpeg",
         "data.val_size=1",

@@ -23,7 +23,7 @@ from prune_ready.pruning.masks import count_to_prune, prunable_layers
 from prune_ready.train import CONF_DIR, train
 from tests.conftest import built_once
 from tests.external_nets import MLP, SmallCNN
-from tests.helpers import cli, cli_env, read_csv
+from tests.helpers import cli_env, in_process, read_csv
 from tests.test_export import (
     assert_exact,
     cifar_images,
@@ -58,7 +58,7 @@ def sweep(data_root, tmp_path_factory) -> Path:
                 ["init=kaiming_uniform,xavier_normal"],
                 ["init=kaiming_uniform", "init.scale=0.5"],
             ):
-                result = cli(
+                result = in_process(
                     "-m",
                     *MLP_MODEL,
                     *grid,

@@ -26,7 +26,7 @@ from prune_ready.data import ImageFolderData, RawSplits
 from prune_ready.errors import Diverged, UserError
 from prune_ready.status import State, run_status
 from prune_ready.train import CONF_DIR, train
-from tests.helpers import TINY, cli
+from tests.helpers import TINY, cli, in_process
 
 FIXTURE_RUN = next(
     (Path(__file__).parent / "fixtures" / "analysis_sweep" / "runs").glob("**/seed=0")
@@ -332,7 +332,7 @@ def test_a_precision_lightning_would_replace_is_refused_before_anything_is_writt
     ],
 )
 def test_settings_refused_in_one_line_leave_nothing(data_root, tmp_path, override, line):
-    result = cli(*TINY, override, data_root=data_root, cwd=tmp_path)
+    result = in_process(*TINY, override, data_root=data_root, cwd=tmp_path)
     assert result.returncode == 1 and result.stderr.strip().splitlines()[-1].startswith(line)
     assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
 
@@ -352,13 +352,13 @@ def small_disk(tmp_path):
 
 def test_a_full_disk_is_one_line_and_the_rerun_completes_the_run(data_root, tmp_path, small_disk):
     args = (*TINY, "threads=1", f"paths.output_root={small_disk}")
-    full = cli(*args, data_root=data_root, cwd=tmp_path)
+    full = in_process(*args, data_root=data_root, cwd=tmp_path)
     last = full.stderr.strip().splitlines()[-1]
     assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr[-2000:]
     assert last.startswith("error: cannot write ") and "No space left on device: free" in last
     assert not [p for p in small_disk.rglob("*") if p.name.endswith(".tmp")]  # nothing half-written
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
-    again = cli(*args, data_root=data_root, cwd=tmp_path)
+    again = in_process(*args, data_root=data_root, cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
     (run,) = {p.parent for p in small_disk.rglob(results.CONFIG)}
     assert run_status(run, 1).state is State.FINISHED and manifest.verify(run)

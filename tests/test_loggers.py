@@ -15,7 +15,7 @@ from prune_ready.loggers import make_loggers
 from prune_ready.schema import check_group_options
 from prune_ready.train import CONF_DIR, train
 from tests.conftest import RUN, train_tiny
-from tests.helpers import RUN_FILES, TINY, cli, read_csv
+from tests.helpers import RUN_FILES, TINY, in_process, read_csv
 
 
 def run(root: Path, logger: str, data_root: Path) -> Path:
@@ -125,7 +125,7 @@ def test_unknown_logger_lists_the_options():
 
 
 def test_unknown_logger_on_the_command_line_writes_nothing(data_root, tmp_path):
-    result = cli("logger=[csv,nope]", *TINY, data_root=data_root, cwd=tmp_path)
+    result = in_process("logger=[csv,nope]", *TINY, data_root=data_root, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "error: logger=nope: no such option; choose one of: csv, mlflow, none, tensorboard, wandb"
@@ -141,7 +141,7 @@ def test_tensorboard_names_a_sweeps_runs_by_their_paths_or_by_what_differs(
     runs apart (the init), each name a link to the run's own events."""
     from tensorboard.backend.event_processing.plugin_event_multiplexer import EventMultiplexer
 
-    result = cli(
+    result = in_process(
         "-m", "init=xavier_normal,kaiming_normal", *TINY, data_root=data_root, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr[-2000:]

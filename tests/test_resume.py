@@ -12,7 +12,7 @@ import torch
 
 from prune_ready import machine, results
 from tests.conftest import built_once
-from tests.helpers import TINY, cli, cli_env, read_csv
+from tests.helpers import TINY, cli, cli_env, in_process, read_csv
 
 QUICK = [
     "data.train_subset=3000",
@@ -143,9 +143,9 @@ def test_run_killed_in_round_zero_starts_again(data_root, tmp_path, quick_refere
 
 def test_rerunning_a_finished_multirun_trains_nothing_and_changes_nothing(data_root, tmp_path):
     args = ["-m", "seed=0,1", *TINY]
-    assert cli(*args, data_root=data_root, cwd=tmp_path).returncode == 0
+    assert in_process(*args, data_root=data_root, cwd=tmp_path).returncode == 0
     before = snapshot(tmp_path / "outputs")
-    again = cli(*args, data_root=data_root, cwd=tmp_path)
+    again = in_process(*args, data_root=data_root, cwd=tmp_path)
     assert again.returncode == 0
     assert again.stdout.count("skipped") == 2 and "finished: 2 of 2 rounds" in again.stdout
     assert "early stop" not in again.stdout  # no table of rounds: nothing was trained
@@ -158,10 +158,12 @@ def test_rerunning_a_finished_multirun_trains_nothing_and_changes_nothing(data_r
 def test_a_different_config_in_the_same_directory_is_refused(data_root, tmp_path):
     """As when a config file's default changed since the run: same path, other results."""
     args = list(TINY)
-    assert cli(*args, data_root=data_root, cwd=tmp_path).returncode == 0
+    assert in_process(*args, data_root=data_root, cwd=tmp_path).returncode == 0
     run = only_run(tmp_path)
     before = snapshot(tmp_path / "outputs")
-    clash = cli(*args, f"hydra.run.dir='{run}'", "model.lr=0.01", data_root=data_root, cwd=tmp_path)
+    clash = in_process(
+        *args, f"hydra.run.dir='{run}'", "model.lr=0.01", data_root=data_root, cwd=tmp_path
+    )
     assert clash.returncode == 1
     last = clash.stderr.strip().splitlines()[-1]
     # adam's optimizer.lr is model.lr: both differ
@@ -187,7 +189,7 @@ def test_identical_runs_give_identical_results(make_cfg, tmp_path):
 
 
 def test_divergence_fails_one_run_and_the_multirun_goes_on(data_root, tmp_path):
-    result = cli("-m", "model.lr=1.2e-3,1e38", *TINY, data_root=data_root, cwd=tmp_path)
+    result = in_process("-m", "model.lr=1.2e-3,1e38", *TINY, data_root=data_root, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     ok, bad = (
         next(tmp_path.glob(f"outputs/**/*model.lr={lr}*/seed=0")) for lr in ("0.0012", "1e+38")
@@ -196,7 +198,7 @@ def test_divergence_fails_one_run_and_the_multirun_goes_on(data_root, tmp_path):
     reason = (bad / results.FAILED).read_text()
     assert reason.startswith("train/loss is nan at iteration 5 (round 0)")
     assert f"failed {bad}" in result.stdout
-    again = cli("model.lr=1e38", *TINY, data_root=data_root, cwd=tmp_path)
+    again = in_process("model.lr=1e38", *TINY, data_root=data_root, cwd=tmp_path)
     assert (
         again.returncode == 0 and "skipped" in again.stdout and "failed with 0 of 2" in again.stdout
     )

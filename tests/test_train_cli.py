@@ -6,11 +6,11 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from prune_ready.analyze import collect
 from prune_ready.rundir import run_variant
-from tests.helpers import TINY, cli, read_csv, refusal
+from tests.helpers import TINY, cli, in_process, read_csv
 
 
 def test_multirun_grid_writes_one_directory_per_job(data_root, tmp_path):
-    result = cli(
+    result = in_process(
         "-m",
         "init=xavier_normal,kaiming_uniform",
         "seed=0,1",
@@ -45,7 +45,7 @@ def test_multirun_grid_writes_one_directory_per_job(data_root, tmp_path):
 
 
 def test_missing_data_root_is_one_clear_line(tmp_path):
-    result = cli("progress_bar=null", data_root=tmp_path / "nowhere", cwd=tmp_path)
+    result = in_process("progress_bar=null", data_root=tmp_path / "nowhere", cwd=tmp_path)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: no mnist data at ")
@@ -68,7 +68,7 @@ def test_trainer_precision_is_a_directory_level(data_root, tmp_path):
         [],
         ["trainer.precision=bf16-mixed"],
     ):  # on the same study, one after the other
-        result = cli(*TINY, *precision, data_root=data_root, cwd=tmp_path)
+        result = in_process(*TINY, *precision, data_root=data_root, cwd=tmp_path)
         assert result.returncode == 0, result.stderr[-3000:]
     study = tmp_path / "outputs/default/lenet_300_100-mnist/xavier_normal/imp"
     runs = sorted(p.parent.relative_to(study) for p in study.glob("*/seed=0/rounds.csv"))
@@ -96,7 +96,7 @@ def test_precision_alias_is_the_default_run(data_root, tmp_path):
         "progress_bar=null",
     )
     default, alias = (
-        cli(*tiny, *precision, data_root=data_root, cwd=tmp_path)
+        in_process(*tiny, *precision, data_root=data_root, cwd=tmp_path)
         for precision in ([], ["trainer.precision=32"])
     )
     assert default.returncode == alias.returncode == 0, alias.stderr[-3000:]
@@ -140,7 +140,7 @@ def test_a_debug_run_is_quick_and_writes_nowhere_a_real_result_lives(data_root, 
     (never outputs/), trained afresh each time; elsewhere it is refused."""
     args = ("debug=true", "pruning.round_length=1ep", "progress_bar=null")
     for _ in range(2):  # the second run trains again instead of skipping a finished run
-        result = cli(*args, data_root=data_root, cwd=tmp_path)
+        result = in_process(*args, data_root=data_root, cwd=tmp_path)
         assert result.returncode == 0, result.stderr[-2000:]
         assert "skipped" not in result.stdout and "early stop" in result.stdout
     assert not (tmp_path / "outputs").exists()
@@ -153,7 +153,7 @@ def test_a_debug_run_is_quick_and_writes_nowhere_a_real_result_lives(data_root, 
         500,
     )
     assert config.pruning.rounds == 2 and len(read_csv(run / "rounds.csv")) == 3
-    elsewhere = refusal(*args, "hydra.run.dir=results/x", data_root=data_root, cwd=tmp_path)
+    elsewhere = in_process(*args, "hydra.run.dir=results/x", data_root=data_root, cwd=tmp_path)
     assert elsewhere.returncode == 1
     assert elsewhere.stderr.strip().splitlines() == [
         f"error: debug=true writes only under paths.debug_root ({tmp_path / 'debug'}), "
