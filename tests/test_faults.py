@@ -308,7 +308,7 @@ def test_a_signalled_grid_exits_non_zero_and_its_rerun_completes_it(data_root, t
     stopped = cli(*args, data_root=data_root, cwd=tmp_path)
     assert mark.exists() and stopped.returncode != 0, stopped.stderr[-2000:]
     assert not list(tmp_path.glob(f"**/{manifest.MANIFEST}"))  # nothing looks finished
-    again = cli(*args, data_root=data_root, cwd=tmp_path)
+    again = in_process(*args, data_root=data_root, cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
     runs = {p.parent for p in tmp_path.glob("**/config.yaml")}
     assert len(runs) == 2 and all(run_status(run, 1).state is State.FINISHED for run in runs)

@@ -81,7 +81,7 @@ def quick_reference(data_root, tmp_path_factory) -> Path:
     that kill a QUICK run."""
     with built_once(tmp_path_factory, "quick-reference") as (reference, done):
         if not done:
-            assert cli(*QUICK, data_root=data_root, cwd=reference).returncode == 0
+            assert in_process(*QUICK, data_root=data_root, cwd=reference).returncode == 0
     return only_run(reference)
 
 
@@ -98,7 +98,7 @@ def test_killed_run_resumes_to_identical_results(request, data_root, tmp_path, a
     else:
         reference = tmp_path / "reference"
         reference.mkdir()
-        assert cli(*args, data_root=data_root, cwd=reference).returncode == 0
+        assert in_process(*args, data_root=data_root, cwd=reference).returncode == 0
         a = only_run(reference)
     kill_when(args, data_root, interrupted, rows=kill_at)  # in round 1: round 0 is checkpointed
     killed = only_run(interrupted)

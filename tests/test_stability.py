@@ -279,7 +279,7 @@ def test_the_branch_under_prune_ready_train_resumes_after_sigkill_and_skips(meas
     and no directory of the branch is left."""
     root = find_data_root()
     grid = ["-m", "seed=0,1", *TINY]
-    trained = cli(*grid, data_root=root, cwd=tmp_path)
+    trained = in_process(*grid, data_root=root, cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr[-2000:]
     study = tmp_path / "outputs/default/lenet_300_100-mnist/xavier_normal/imp"
     (variant,) = study.iterdir()
@@ -304,7 +304,7 @@ def test_the_branch_under_prune_ready_train_resumes_after_sigkill_and_skips(meas
     assert [r["round"] for r in read_csv(runs[1] / stability.FILE)] == ["0"] * 11 + ["2"] * 11
     assert [d.name for d in study.iterdir()] == [variant.name]  # no pruning.control=stability
     before = [snapshot(run) for run in runs]
-    again = cli(*branch, data_root=root, cwd=tmp_path)
+    again = in_process(*branch, data_root=root, cwd=tmp_path)
     logged = again.stdout + again.stderr
     assert again.returncode == 0 and logged.count("rounds [0, 2] measured already") == 2
     assert [snapshot(run) for run in runs] == before
