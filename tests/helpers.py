@@ -94,7 +94,7 @@ def in_process(*args: str, data_root: Path, cwd: Path) -> subprocess.CompletedPr
         except SystemExit as e:
             if isinstance(e.code, str):
                 print(e.code, file=err)
-            code = e.code if isinstance(e.code, int) else 1
+            code = e.code if isinstance(e.code, int) else int(e.code is not None)  # as a process
         finally:
             GlobalHydra.instance().clear()  # as a new process would find it
             root.handlers[:], root.level = handlers, level
