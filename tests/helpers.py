@@ -72,9 +72,11 @@ def in_process(*args: str, data_root: Path, cwd: Path) -> subprocess.CompletedPr
     its exit status, stdout and stderr as the process would give them (sys.exit("error: ...")
     prints the line and exits 1), without the ~4 s a new process spends importing torch and
     Lightning (when every command started one, those imports were over a third of the suite's
-    time). Python warnings go to pytest's summary, not to stderr. The environment and the root
+    time). Python warnings go to pytest's summary, not to stderr (pytest also drops the filters
+    a module sets as it is imported, which a user's process keeps). The environment and the root
     logger (Hydra configures it for each job) are restored afterwards. `cli` is for what needs a
-    process of its own: kills, signals, concurrent launches, DDP, a file that must load alone."""
+    process of its own: kills, signals, concurrent launches, DDP, a file that must load alone,
+    and a refusal held to one line of stderr with no warning above it."""
     import logging
 
     from hydra.core.global_hydra import GlobalHydra

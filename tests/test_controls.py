@@ -9,7 +9,7 @@ import torch
 from prune_ready import results
 from prune_ready.pruning import masks
 from prune_ready.train import train
-from tests.helpers import TINY, in_process, read_csv
+from tests.helpers import TINY, cli, in_process, read_csv
 from tests.test_prune_rewind import QUICK, Probe, read_rounds
 
 
@@ -97,7 +97,7 @@ def test_a_control_finds_its_ticket_by_path_in_a_grid(data_root, tmp_path):
 
 
 def test_a_control_without_its_ticket_is_refused(data_root, tmp_path):
-    out = in_process("pruning.control=reinit", *TINY, data_root=data_root, cwd=tmp_path)
+    out = cli("pruning.control=reinit", *TINY, data_root=data_root, cwd=tmp_path)
     assert out.returncode != 0
     (line,) = out.stderr.strip().splitlines()
     assert line.startswith("error: pruning.control=reinit needs its ticket run at ")

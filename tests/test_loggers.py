@@ -15,7 +15,7 @@ from prune_ready.loggers import make_loggers
 from prune_ready.schema import check_group_options
 from prune_ready.train import CONF_DIR, train
 from tests.conftest import RUN, train_tiny
-from tests.helpers import RUN_FILES, TINY, in_process, read_csv
+from tests.helpers import RUN_FILES, TINY, cli, in_process, read_csv
 
 
 def run(root: Path, logger: str, data_root: Path) -> Path:
@@ -125,7 +125,7 @@ def test_unknown_logger_lists_the_options():
 
 
 def test_unknown_logger_on_the_command_line_writes_nothing(data_root, tmp_path):
-    result = in_process("logger=[csv,nope]", *TINY, data_root=data_root, cwd=tmp_path)
+    result = cli("logger=[csv,nope]", *TINY, data_root=data_root, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "error: logger=nope: no such option; choose one of: csv, mlflow, none, tensorboard, wandb"

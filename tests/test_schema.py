@@ -12,7 +12,7 @@ from prune_ready.pruning.steps import Step
 from prune_ready.recipe import optimizer_factory
 from prune_ready.schema import validate
 from prune_ready.train import CONF_DIR
-from tests.helpers import in_process
+from tests.helpers import cli
 
 GROUPS = ("data", "model", "init", "pruning", "optimizer", "lr_schedule", "trainer")
 OPTIONS = [
@@ -82,7 +82,7 @@ def test_a_wrong_key_or_type_is_named_in_one_line(make_cfg, override):
 
 def test_model_lr_abc_on_the_command_line(data_root, tmp_path):
     (tmp_path / "keep").touch()  # the working directory is the user's: it stays
-    out = in_process("model.lr=abc", data_root=data_root, cwd=tmp_path)
+    out = cli("model.lr=abc", data_root=data_root, cwd=tmp_path)
     assert out.returncode != 0
     assert out.stderr.strip().splitlines() == ["error: model.lr='abc': expected a number"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]

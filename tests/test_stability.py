@@ -324,9 +324,7 @@ def test_the_branch_under_prune_ready_train_resumes_after_sigkill_and_skips(meas
 )
 def test_the_branch_under_prune_ready_train_refuses_in_one_line(tmp_path, setting, message):
     """Too few points, or no ticket run: one line, and the directory Hydra made is removed."""
-    out = in_process(
-        "pruning.control=stability", setting, *TINY, data_root=find_data_root(), cwd=tmp_path
-    )
+    out = cli("pruning.control=stability", setting, *TINY, data_root=find_data_root(), cwd=tmp_path)
     ticket = tmp_path / (
         "outputs/default/lenet_300_100-mnist/xavier_normal/imp/data.test_subset=1000,"
         "data.train_subset=300,data.val_size=1000,pruning.control=none,pruning.round_length=1ep,"
