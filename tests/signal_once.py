@@ -16,4 +16,6 @@ class SignalOnce(pl.Callback):
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.current_epoch == 1 and not self.mark.exists():
             self.mark.write_text(f"{os.getpid()}\n")
+            if self.signal is signal.SIGINT:  # a suite started in the background inherits
+                signal.signal(signal.SIGINT, signal.default_int_handler)  # SIGINT ignored
             os.kill(os.getpid(), self.signal)
