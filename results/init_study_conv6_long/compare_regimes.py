@@ -56,9 +56,12 @@ def finished_rounds(paths: list[str]) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)
 
 
-def by_seed(rounds: pd.DataFrame, setting: str, level: float, metric: str) -> pd.DataFrame:
-    """metric and machine of one setting at the round nearest `level`, indexed by seed."""
-    init, scale = SETTINGS[setting]
+def by_seed(
+    rounds: pd.DataFrame, setting: tuple[str, float], level: float, metric: str
+) -> pd.DataFrame:
+    """metric and machine of one setting (init, init.scale) at the round nearest `level`,
+    indexed by seed."""
+    init, scale = setting
     rows = rounds[(rounds["init"] == init) & (rounds["init.scale"] == scale)]
     if rows.empty:
         return pd.DataFrame(columns=[metric, "machine"])
@@ -67,30 +70,48 @@ def by_seed(rounds: pd.DataFrame, setting: str, level: float, metric: str) -> pd
     return rows.drop_duplicates("seed").set_index("seed")[[metric, "machine"]].sort_index()
 
 
-def report(name: str, rounds: pd.DataFrame, metric: str) -> None:
+def report(
+    name: str,
+    rounds: pd.DataFrame,
+    metric: str,
+    settings: dict[str, tuple[str, float]] = SETTINGS,
+    pairs: tuple[tuple[str, str], ...] = DIFFERENCES,
+    levels: tuple[float, ...] = LEVELS,
+) -> None:
+    """Each of `settings` at each of `levels` (the first dense), then `pairs` (setting names)
+    paired by seed: in `metric`, and in its change from each run's dense round."""
     print(f"\n## {name}: {metric}, % (mean [95% t CI] (n))")
-    print("| setting | " + " | ".join(f"~{level:g}%" for level in LEVELS) + " |")
-    print("|---" * (1 + len(LEVELS)) + "|")
-    for setting in SETTINGS:
+    print("| setting | " + " | ".join(f"~{level:g}%" for level in levels) + " |")
+    print("|---" * (1 + len(levels)) + "|")
+    for setting, key in settings.items():
         cells = []
-        for level in LEVELS:
-            cells.append(mean_cell(by_seed(rounds, setting, level, metric)[metric].to_numpy()))
+        for level in levels:
+            cells.append(mean_cell(by_seed(rounds, key, level, metric)[metric].to_numpy()))
         print(f"| {setting} | " + " | ".join(cells) + " |")
-    differences(name, rounds, metric, LEVELS, change=False)
-    differences(name, rounds, metric, LEVELS[1:], change=True)
+    differences(name, rounds, metric, levels, False, settings, pairs)
+    differences(name, rounds, metric, levels[1:], True, settings, pairs)
 
 
 def differences(
-    name: str, rounds: pd.DataFrame, metric: str, levels: tuple[float, ...], change: bool
+    name: str,
+    rounds: pd.DataFrame,
+    metric: str,
+    levels: tuple[float, ...],
+    change: bool,
+    settings: dict[str, tuple[str, float]],
+    pairs: tuple[tuple[str, str], ...],
 ) -> None:
-    """DIFFERENCES paired by seed at `levels`, Holm over the table: of `metric`, or (`change`)
-    of its change from each run's own dense round (is the gap there before any pruning?)."""
+    """`pairs` paired by seed at `levels`, Holm over the table: of `metric`, or (`change`) of
+    its change from each run's own dense round (is the gap there before any pruning?)."""
     rows = []
-    for (a, b), level in ((d, level) for d in DIFFERENCES for level in levels):
-        x, y = by_seed(rounds, a, level, metric), by_seed(rounds, b, level, metric)
+    for (a, b), level in ((d, level) for d in pairs for level in levels):
+        x, y = (
+            by_seed(rounds, settings[a], level, metric),
+            by_seed(rounds, settings[b], level, metric),
+        )
         if change:
-            x[metric] -= by_seed(rounds, a, 100.0, metric)[metric]
-            y[metric] -= by_seed(rounds, b, 100.0, metric)[metric]
+            x[metric] -= by_seed(rounds, settings[a], 100.0, metric)[metric]
+            y[metric] -= by_seed(rounds, settings[b], 100.0, metric)[metric]
         rows.append(([f"{a} − {b}", f"~{level:g}%"], *paired_on_one_machine(x, y, metric)))
     what = "the change from dense round 0" if change else metric
     print_paired(f"{name}: {what}", ["difference", "level"], rows)
