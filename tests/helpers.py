@@ -3,6 +3,7 @@
 import contextlib
 import csv
 import io
+import logging
 import os
 import shutil
 import subprocess
@@ -77,8 +78,6 @@ def in_process(*args: str, data_root: Path, cwd: Path) -> subprocess.CompletedPr
     logger (Hydra configures it for each job) are restored afterwards. `cli` is for what needs a
     process of its own: kills, signals, concurrent launches, DDP, a file that must load alone,
     and a refusal held to one line of stderr with no warning above it."""
-    import logging
-
     from hydra.core.global_hydra import GlobalHydra
 
     from prune_ready.train import main
@@ -99,7 +98,8 @@ def in_process(*args: str, data_root: Path, cwd: Path) -> subprocess.CompletedPr
             code = e.code if isinstance(e.code, int) else int(e.code is not None)  # as a process
         finally:
             GlobalHydra.instance().clear()  # as a new process would find it
-            root.handlers[:], root.level = handlers, level
+            root.handlers[:] = handlers
+            root.setLevel(level)  # not root.level =: setLevel also clears the loggers' caches
             os.environ.clear()
             os.environ.update(environ)
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
